@@ -1,0 +1,140 @@
+"""Entry point: `python -m bot [--config PATH] [run|sync|check-config|feed-preview|post-key]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import discord
+
+from bot.bot import Narrator
+from bot.config import ConfigError, Environment, Settings, load_settings, read_environment
+from bot.db import Database, DatabaseError
+from bot.endpoints import use_endpoints
+from bot.invite import NO_TOKEN_MESSAGE, invite_url
+from bot.logs import setup_logging
+
+log = logging.getLogger("bot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--config", type=Path, default=Path("config.toml"), help="settings file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument("--sync", action="store_true", help="register slash commands, then run")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sub.add_parser("sync", help="register the slash commands with Discord, then exit")
+    sub.add_parser("check-config", help="validate the settings and print them, secrets masked")
+    preview = sub.add_parser("feed-preview", help="parse a feed and print its episodes")
+    preview.add_argument("args", nargs=argparse.REMAINDER)
+    post_key = sub.add_parser("post-key", help="print the canonical key of a post URL")
+    post_key.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    # The pure tools need neither the settings nor Discord.
+    if command == "feed-preview":
+        from bot.feeds.preview import main as feed_preview
+
+        return feed_preview(args.args)
+    if command == "post-key":
+        from bot.post_urls import main as post_key
+
+        return post_key(args.args)
+
+    try:
+        settings = load_settings(args.config)
+        env = read_environment()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if command == "check-config":
+        print(describe_settings(settings, env))
+        return 0
+
+    level = "DEBUG" if args.verbose else settings.logging.level
+    setup_logging(level, settings.logging.format, secrets=[env.token or ""])
+    if env.token is None:
+        if command == "sync":
+            print("error: DISCORD_TOKEN is not set; there is nothing to register with.", file=sys.stderr)
+            return 2
+        print(NO_TOKEN_MESSAGE.format(url=invite_url()), file=sys.stderr)
+        from bot.demo import run_demo
+
+        return run_demo(args.config)
+
+    use_endpoints(env)
+    try:
+        return asyncio.run(run(settings, env, sync_only=command == "sync", force_sync=args.sync))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sync: bool) -> int:
+    assert env.token is not None
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            Database(settings.database_path) as db,
+        ):
+            bot = Narrator(settings=settings, db=db, session=session, force_sync=force_sync or sync_only)
+            async with bot:
+                _close_on_signals(bot)
+                if sync_only:
+                    await bot.login(env.token)
+                    return 0
+                await bot.start(env.token)
+    except DatabaseError as exc:
+        log.error("%s", exc)
+        return 1
+    except discord.LoginFailure:
+        log.error("Discord refused the token in DISCORD_TOKEN; check that it is the bot token.")
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        log.error("Discord says the bot asked for privileged intents; this is a bug.")
+        return 1
+    except discord.ConnectionClosed as exc:
+        log.error("Discord closed the gateway for good (code %s); stopping.", exc.code)
+        return 1
+    log.info("Shut down cleanly")
+    return 0
+
+
+def _close_on_signals(bot: Narrator) -> None:
+    loop = asyncio.get_running_loop()
+
+    def close(signame: str) -> None:
+        log.info("Received %s; shutting down", signame)
+        loop.create_task(bot.close())
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, close, sig.name)
+        except NotImplementedError:  # Windows: Ctrl-C still raises KeyboardInterrupt
+            pass
+
+
+def describe_settings(settings: Settings, env: Environment) -> str:
+    from dataclasses import asdict
+
+    lines = [f"# effective settings from {settings.source}"]
+    data = asdict(settings)
+    data.pop("source")
+    for section, value in data.items():
+        lines.append(f"{section} = {value!r}")
+    lines.append(f"database file = {settings.database_path}")
+    lines.append(f"environment = {env!r}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The Bot class: typed shared resources and a fixed start-up order."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.command_sync import sync_if_changed
+from bot.config import Settings
+from bot.db import Database
+from bot.tree import NarratorTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("cogs.meta",)
+
+
+def intents() -> discord.Intents:
+    """Only what the bot needs: guilds (channels, roles) and voice states. Nothing privileged."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    wanted.voice_states = True
+    return wanted
+
+
+class Narrator(commands.Bot):
+    settings: Settings
+    db: Database
+    session: aiohttp.ClientSession
+    started_at: float
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        session: aiohttp.ClientSession,
+        force_sync: bool = False,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            tree_cls=NarratorTree,
+            help_command=None,
+            guild_ready_timeout=settings.discord.guild_ready_timeout,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.db = db
+        self.session = session
+        self.force_sync = force_sync
+        self.started_at = time.monotonic()
+
+    async def setup_hook(self) -> None:
+        # Fixed order: the database is migrated before this (Database.open), then extensions,
+        # then the command registration check, which needs every command loaded.
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await sync_if_changed(self.tree, self.db, self.application_id, force=self.force_sync)
+
+    @property
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self.started_at
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("Logged in as %s (id %s) in %d guilds", self.user, self.user.id, len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        log.info("Gateway session resumed")

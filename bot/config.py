@@ -1,0 +1,233 @@
+"""config.toml -> typed, frozen settings; an unknown key, a wrong type or a bad value is an error.
+
+The token and the Discord endpoints are not in the file: they come from the environment
+(see `Environment`), so a config file can be shared without leaking anything.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+Check = Callable[[Any], str | None]
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as one line that names the key."""
+
+
+def _at_least(minimum: float) -> Check:
+    return lambda v: None if v >= minimum else f"must be at least {minimum}"
+
+
+def _between(low: float, high: float) -> Check:
+    return lambda v: None if low <= v <= high else f"must be between {low} and {high}"
+
+
+def _one_of(*choices: str) -> Check:
+    return lambda v: None if v in choices else "must be one of " + ", ".join(map(repr, choices))
+
+
+def _snowflakes(v: tuple[int, ...]) -> str | None:
+    bad = [x for x in v if x <= 0]
+    return f"must hold Discord ids (positive whole numbers), got {bad[0]}" if bad else None
+
+
+def _snowflake_or_zero(v: int) -> str | None:
+    return None if v >= 0 else "must be a Discord id, or 0 for none"
+
+
+def _http_url(v: str) -> str | None:
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s) URL"
+    return None
+
+
+def _optional_http_url(v: str) -> str | None:
+    return None if v == "" else _http_url(v)
+
+
+def _checked(default: Any = MISSING, *, check: Check | None = None) -> Any:
+    meta = {"check": check} if check else {}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use a tuple or a default_factory for mutable defaults")
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    # Seconds discord.py waits for guilds to stream in before firing on_ready.
+    guild_ready_timeout: float = _checked(2.0, check=_between(0.0, 60.0))
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    # Path of the SQLite file; relative paths are relative to the config file.
+    path: str = "data/narrator.sqlite3"
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str = _checked("INFO", check=_one_of("DEBUG", "INFO", "WARNING", "ERROR"))
+    format: str = _checked("text", check=_one_of("text", "json"))
+
+
+@dataclass(frozen=True)
+class AnnounceSettings:
+    # On a feed's first poll, how many of its newest episodes to post (0 = none).
+    first_poll_backlog: int = _checked(1, check=_at_least(0))
+    # More new episodes than this in one poll become a single digest message.
+    digest_threshold: int = _checked(5, check=_at_least(1))
+    # Where feed failures and digests are reported; 0 = the feed's own channel.
+    admin_channel_id: int = _checked(0, check=_snowflake_or_zero)
+    # Publish posts in announcement channels to following servers.
+    publish_to_followers: bool = False
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    url: str = _checked(check=_http_url)
+    channel_ids: tuple[int, ...] = _checked(check=_snowflakes)
+    poll_seconds: int = _checked(300, check=_at_least(1))
+    mention_role_id: int = _checked(0, check=_snowflake_or_zero)
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    announce: AnnounceSettings = field(default_factory=AnnounceSettings)
+    feeds: tuple[FeedSettings, ...] = ()
+    # Where the file was read from; relative paths in it resolve against its folder.
+    source: Path = field(default=Path("config.toml"), metadata={"internal": True})
+
+    @property
+    def database_path(self) -> Path:
+        path = Path(self.database.path).expanduser()
+        return path if path.is_absolute() else self.source.parent / path
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What comes from the environment, never from a file."""
+
+    token: str | None
+    api_base: str
+    gateway_url: str
+
+    def __repr__(self) -> str:  # the token must never reach a log line
+        token = "set" if self.token else "unset"
+        return f"Environment(token={token}, api_base={self.api_base!r}, gateway={self.gateway_url!r})"
+
+
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+
+def read_environment(env: Mapping[str, str] | None = None) -> Environment:
+    env = os.environ if env is None else env
+    api_base = env.get("DISCORD_API_BASE") or DEFAULT_API_BASE
+    gateway = env.get("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY_URL
+    if urlsplit(api_base).scheme not in ("http", "https"):
+        raise ConfigError(f"DISCORD_API_BASE must be an http(s) URL, got {api_base!r}")
+    if urlsplit(gateway).scheme not in ("ws", "wss"):
+        raise ConfigError(f"DISCORD_GATEWAY_URL must be a ws(s) URL, got {gateway!r}")
+    token = (env.get("DISCORD_TOKEN") or "").strip() or None
+    return Environment(token=token, api_base=api_base.rstrip("/"), gateway_url=gateway)
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (copy config.toml from the project)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    settings = _build(Settings, data, "")
+    return replace(settings, source=path.resolve())
+
+
+def _build(cls: type, table: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{_key(where, key)}: unknown key (allowed: {', '.join(known)})")
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        key = _key(where, name)
+        if name not in table:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ConfigError(f"{key}: required key is missing")
+            continue
+        value = _convert(hints[name], table[name], key)
+        check: Check | None = f.metadata.get("check")
+        if check is not None and (problem := check(value)):
+            raise ConfigError(f"{key}: {problem}, got {_short(table[name])}")
+        values[name] = value
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    if is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: must be a table, got {_kind(value)}")
+        return _build(typing.cast(type, hint), value, key)
+    if origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: must be a list, got {_kind(value)}")
+        return tuple(_convert(item_hint, v, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin in (types.UnionType, typing.Union):
+        raise TypeError(f"unsupported union type for {key}")
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: must be true or false, got {_kind(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: must be a whole number, got {_kind(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: must be a number, got {_kind(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: must be a string, got {_kind(value)}")
+        return value
+    raise TypeError(f"unsupported config type {hint!r} for {key}")
+
+
+def _key(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "a whole number",
+        float: "a decimal number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__) + f" ({_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,64 @@
+"""The parsed shape of a podcast feed: frozen `Feed` and `Episode` records, and the parse error."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
+
+log = logging.getLogger(__name__)
+
+
+class FeedParseError(ValueError):
+    """The document is not a feed we can read; the message is one sentence for the user."""
+
+
+class Chapter(NamedTuple):
+    """A chapter mark, `(start_seconds, title)`."""
+
+    start_seconds: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One item of a feed, with everything the announcer and the player need."""
+
+    id: str
+    """guid; else the link; else `hash:` + a digest of title, date and enclosure path."""
+    title: str
+    published: datetime | None = None
+    """Aware, in UTC."""
+    audio_url: str | None = None
+    audio_type: str | None = None
+    audio_length: int | None = None
+    duration_seconds: int | None = None
+    image: str | None = None
+    """Episode-level artwork only; falling back to the feed's image is the caller's choice."""
+    link: str | None = None
+    author: str | None = None
+    chapters: tuple[Chapter, ...] = ()
+    chapters_url: str | None = None
+    """A podcast:chapters JSON document, not fetched here."""
+    transcript_url: str | None = None
+    summary: str = ""
+    """Markdown, TYPE III boilerplate removed; cut it with `summarize` before display."""
+    source_url: str | None = None
+    """The narrated article (TYPE III `Source:` / `Original text:` / `Original article:`)."""
+    source_key: str | None = None
+    """`bot.post_urls.canonical_key(source_url).key`, e.g. `lw:Dw8mskAvBX37MxvXo`."""
+    first_published: date | None = None
+    """When the narrated article itself was first published (TYPE III `First published:`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A parsed feed: channel metadata and its episodes in document order."""
+
+    title: str
+    link: str | None = None
+    image: str | None = None
+    author: str | None = None
+    new_feed_url: str | None = None
+    episodes: tuple[Episode, ...] = field(default_factory=tuple)

@@ -1,0 +1,79 @@
+"""The command tree with the bot's one error path for slash commands and components.
+
+A `UserFacingError` (or a failed check) becomes an ephemeral sentence for the member; anything
+else is logged with a short id that is also shown, so a report can be matched to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.bot import Narrator
+
+log = logging.getLogger(__name__)
+
+
+def describe_error(error: BaseException) -> str | None:
+    """The sentence to show for an expected error, or None when it is a bug."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
+        original = error.__cause__ or getattr(error, "original", None)
+        if isinstance(original, UserFacingError):
+            return original.message
+    if isinstance(error, UserFacingError):
+        return error.message
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {needed} permission to do that."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"I need the {needed} permission here to do that."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works in a server."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    return None
+
+
+async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
+    message = describe_error(error)
+    if message is None:
+        error_id = secrets.token_hex(4)
+        original = getattr(error, "original", None) or error
+        log.error(
+            "Unexpected error %s in %s",
+            error_id,
+            _where(interaction),
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        message = f"Something went wrong on my side (error id `{error_id}`). It has been logged."
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("Could not tell the member about an error in %s: %s", _where(interaction), exc)
+
+
+def _where(interaction: discord.Interaction) -> str:
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data = interaction.data or {}
+    return f"component {data.get('custom_id', '?')}"
+
+
+class NarratorTree(app_commands.CommandTree["Narrator"]):
+    async def on_error(
+        self, interaction: discord.Interaction[Narrator], error: app_commands.AppCommandError
+    ) -> None:
+        await send_error(interaction, error)

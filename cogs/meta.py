@@ -1,0 +1,57 @@
+"""/about: what the bot is and how it is doing."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import PROJECT_URL, __version__
+from bot.bot import Narrator
+
+Interaction = discord.Interaction[Narrator]
+
+
+def format_uptime(seconds: float) -> str:
+    delta = timedelta(seconds=int(seconds))
+    days, rest = delta.days, delta.seconds
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    parts += [f"{hours}h"] if hours or days else []
+    parts += [f"{minutes}m", f"{secs}s"]
+    return " ".join(parts)
+
+
+class Meta(commands.Cog):
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+
+    @app_commands.command(description="What this bot is, its version, uptime and health.")
+    async def about(self, interaction: Interaction) -> None:
+        bot = self.bot
+        latency = bot.latency
+        latency_text = "unknown" if math.isinf(latency) or math.isnan(latency) else f"{latency * 1000:.0f} ms"
+        embed = discord.Embed(
+            title="Narrator",
+            url=PROJECT_URL,
+            description=(
+                "Announces new narrated-article podcast episodes, plays them in voice, "
+                "and takes requests for posts to narrate."
+            ),
+            colour=discord.Colour.blurple(),
+        )
+        embed.add_field(name="Version", value=__version__)
+        embed.add_field(name="Uptime", value=format_uptime(bot.uptime_seconds))
+        embed.add_field(name="Feeds watched", value=str(len(bot.settings.feeds)))
+        embed.add_field(name="Gateway latency", value=latency_text)
+        embed.add_field(name="Servers", value=str(len(bot.guilds)))
+        embed.add_field(name="Project", value=f"[Source and docs]({PROJECT_URL})")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: Narrator) -> None:
+    await bot.add_cog(Meta(bot))
