@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -65,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(level, settings.logging.format, secrets=[env.token or ""])
     if env.token is None:
         if command == "sync":
-            print("error: DISCORD_TOKEN is not set; there is nothing to register with.", file=sys.stderr)
+            print(
+                "error: DISCORD_TOKEN is not set; there is nothing to register with.",
+                file=sys.stderr,
+            )
             return 2
         print(NO_TOKEN_MESSAGE.format(url=invite_url()), file=sys.stderr)
         from bot.demo import run_demo
@@ -86,7 +90,9 @@ async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sy
             aiohttp.ClientSession() as session,
             Database(settings.database_path) as db,
         ):
-            bot = Narrator(settings=settings, db=db, session=session, force_sync=force_sync or sync_only)
+            bot = Narrator(
+                settings=settings, db=db, session=session, force_sync=force_sync or sync_only
+            )
             async with bot:
                 _close_on_signals(bot)
                 if sync_only:
@@ -109,18 +115,22 @@ async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sy
     return 0
 
 
+_closing: set[asyncio.Task[None]] = set()
+
+
 def _close_on_signals(bot: Narrator) -> None:
     loop = asyncio.get_running_loop()
 
     def close(signame: str) -> None:
         log.info("Received %s; shutting down", signame)
-        loop.create_task(bot.close())
+        task = loop.create_task(bot.close())
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        # Windows has no loop signal handlers; Ctrl-C still raises KeyboardInterrupt there.
+        with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, close, sig.name)
-        except NotImplementedError:  # Windows: Ctrl-C still raises KeyboardInterrupt
-            pass
 
 
 def describe_settings(settings: Settings, env: Environment) -> str:

@@ -9,6 +9,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.announce.buttons import DigestSelect, PlayButton
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
@@ -16,7 +17,7 @@ from bot.tree import NarratorTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.meta",)
+EXTENSIONS: tuple[str, ...] = ("cogs.meta", "cogs.announce", "cogs.feeds", "cogs.episodes")
 
 
 def intents() -> discord.Intents:
@@ -57,9 +58,11 @@ class Narrator(commands.Bot):
 
     async def setup_hook(self) -> None:
         # Fixed order: the database is migrated before this (Database.open), then extensions,
-        # then the command registration check, which needs every command loaded.
+        # then components that outlive restarts, then the command registration check, which
+        # needs every command loaded.
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.add_dynamic_items(PlayButton, DigestSelect)
         await sync_if_changed(self.tree, self.db, self.application_id, force=self.force_sync)
 
     @property

@@ -90,6 +90,11 @@ class AnnounceSettings:
     admin_channel_id: int = _checked(0, check=_snowflake_or_zero)
     # Publish posts in announcement channels to following servers.
     publish_to_followers: bool = False
+    # Admins hear that a feed is failing after this many failed polls in a row.
+    notify_after_failures: int = _checked(3, check=_at_least(1))
+    # Seconds a feed fetch may take, and the largest feed body accepted, in bytes.
+    fetch_timeout: float = _checked(20.0, check=_between(1.0, 300.0))
+    max_feed_bytes: int = _checked(10_000_000, check=_at_least(10_000))
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,9 @@ class Environment:
 
     def __repr__(self) -> str:  # the token must never reach a log line
         token = "set" if self.token else "unset"
-        return f"Environment(token={token}, api_base={self.api_base!r}, gateway={self.gateway_url!r})"
+        return (
+            f"Environment(token={token}, api_base={self.api_base!r}, gateway={self.gateway_url!r})"
+        )
 
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"

@@ -7,6 +7,7 @@ transaction, with the schema version kept in `PRAGMA user_version`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -45,7 +46,9 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
         migrations.append(Migration(int(match[1]), path.name, path.read_text("utf-8")))
     versions = [m.version for m in migrations]
     if versions != list(range(1, len(versions) + 1)):
-        raise DatabaseError(f"Migrations must be numbered 1, 2, 3... without gaps; found {versions}.")
+        raise DatabaseError(
+            f"Migrations must be numbered 1, 2, 3... without gaps; found {versions}."
+        )
     return migrations
 
 
@@ -76,7 +79,11 @@ class Database:
         except sqlite3.Error as exc:
             raise DatabaseError(f"The database at {self.path} cannot be opened: {exc}.") from exc
         self._conn = conn
-        await self.migrate()
+        try:
+            await self.migrate()
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -124,10 +131,8 @@ class Database:
         return target
 
     async def _rollback_quietly(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             await self.conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

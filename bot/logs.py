@@ -44,6 +44,14 @@ class JsonFormatter(logging.Formatter):
 def setup_logging(level: str, fmt: str, secrets: list[str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactFilter(secrets))
-    formatter: logging.Formatter | None = JsonFormatter() if fmt == "json" else None
+    formatter: logging.Formatter
+    if fmt == "json":
+        formatter = JsonFormatter()
+    elif sys.stderr.isatty():
+        formatter = discord.utils.MISSING  # discord.py's coloured formatter
+    else:  # files, pipes and containers get no colour codes
+        formatter = logging.Formatter(
+            "{asctime} {levelname:<8} {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{"
+        )
     discord.utils.setup_logging(handler=handler, formatter=formatter, level=getattr(logging, level))
     logging.getLogger("discord.gateway").setLevel(max(logging.INFO, getattr(logging, level)))

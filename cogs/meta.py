@@ -34,7 +34,9 @@ class Meta(commands.Cog):
     async def about(self, interaction: Interaction) -> None:
         bot = self.bot
         latency = bot.latency
-        latency_text = "unknown" if math.isinf(latency) or math.isnan(latency) else f"{latency * 1000:.0f} ms"
+        latency_text = (
+            "unknown" if math.isinf(latency) or math.isnan(latency) else f"{latency * 1000:.0f} ms"
+        )
         embed = discord.Embed(
             title="Narrator",
             url=PROJECT_URL,

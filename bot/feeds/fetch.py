@@ -17,6 +17,7 @@ import aiohttp
 from yarl import URL
 
 from bot import PROJECT_URL, __version__
+from bot.errors import UserFacingError
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -64,7 +65,7 @@ class FetchResult:
     """Seconds from the first request to the end of the body."""
 
 
-class FeedFetchError(Exception):
+class FeedFetchError(UserFacingError):
     """A poll failed at the transport level; `str(error)` is one sentence fit to show a user."""
 
     def __init__(
@@ -77,7 +78,6 @@ class FeedFetchError(Exception):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
         self.url = url
         self.retryable = retryable
         """True when the same request may well succeed later (timeouts, 5xx, 429)."""
@@ -92,6 +92,7 @@ async def fetch_feed(
     url: str,
     validators: Validators | None = None,
     *,
+    # A parameter, not the caller's asyncio.timeout: the limit is part of the error message.
     timeout: float = 20.0,
     max_bytes: int = 10_000_000,
     max_redirects: int = 5,
@@ -113,7 +114,6 @@ async def fetch_feed(
         headers["If-None-Match"] = validators.etag
     if validators is not None and validators.last_modified is not None:
         headers["If-Modified-Since"] = validators.last_modified
-    conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
     per_request = aiohttp.ClientTimeout(total=timeout)
 
     current = start_url
@@ -143,9 +143,9 @@ async def fetch_feed(
                         seen.add(str(target))
                         current = target
                         continue
+                    moved = len(seen) > 1 and all_permanent
                     return await _finish(
-                        url, current, resp, validators, conditional, max_bytes, started,
-                        moved=len(seen) > 1 and all_permanent,
+                        url, current, resp, validators, max_bytes, moved=moved, started=started
                     )
             raise FeedFetchError(
                 f"The feed at {url} redirected more than {max_redirects} times.",
@@ -178,6 +178,12 @@ async def fetch_feed(
             url=url,
             retryable=True,
         ) from None
+    except aiohttp.InvalidURL:
+        raise FeedFetchError(
+            f"The feed at {url} is not a valid address.",
+            url=url,
+            retryable=False,
+        ) from None
     except aiohttp.ClientPayloadError:
         raise FeedFetchError(
             f"The feed at {url} sent an incomplete or corrupt (badly compressed) response.",
@@ -205,13 +211,13 @@ async def _finish(
     current: URL,
     resp: aiohttp.ClientResponse,
     sent: Validators | None,
-    conditional: bool,
     max_bytes: int,
-    started: float,
     *,
     moved: bool,
+    started: float,
 ) -> FetchResult:
     """Turn the last response of the chain into a result or an error."""
+    conditional = bool(sent)
     final_url = str(current)
     new_validators = Validators(
         etag=resp.headers.get("ETag"),
@@ -249,7 +255,7 @@ async def _finish(
         retryable=False,
         status=resp.status,
     )
-    # Content-Length counts the compressed bytes, which never exceed the decompressed ones.
+    # Content-Length counts compressed bytes: a body that big on the wire is too big unpacked.
     if resp.content_length is not None and resp.content_length > max_bytes:
         raise too_big
     chunks: list[bytes] = []

@@ -1,0 +1,31 @@
+"""Episodes to and from the JSON kept in the database, so a stored episode renders like a fresh one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Any
+
+from bot.feeds.model import Chapter, Episode
+
+
+def episode_to_json(episode: Episode) -> str:
+    data = asdict(episode)
+    data["published"] = episode.published.isoformat() if episode.published else None
+    data["first_published"] = (
+        episode.first_published.isoformat() if episode.first_published else None
+    )
+    data["chapters"] = [list(chapter) for chapter in episode.chapters]
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def episode_from_json(text: str) -> Episode:
+    data: dict[str, Any] = json.loads(text)
+    if data.get("published"):
+        data["published"] = datetime.fromisoformat(data["published"])
+    if data.get("first_published"):
+        data["first_published"] = date.fromisoformat(data["first_published"])
+    data["chapters"] = tuple(Chapter(int(s), str(t)) for s, t in data.get("chapters") or ())
+    known = Episode.__dataclass_fields__
+    return Episode(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,250 @@
+"""Posting what a channel is owed, exactly once, oldest first, one channel at a time.
+
+For each delivery: count the attempt in the database, then (only if an earlier attempt may have
+reached Discord) look for the message in the channel, then send with a nonce derived from
+(channel, episode) so Discord itself drops a repeat, then record the message id. A crash at any
+point therefore leads to neither a duplicate nor a loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot.announce import render
+from bot.announce.store import AnnounceStore, Waiting
+
+if TYPE_CHECKING:
+    from bot.bot import Narrator
+
+log = logging.getLogger(__name__)
+
+Postable = discord.TextChannel | discord.ForumChannel | discord.Thread
+HISTORY_CHECK = 50  # recent messages searched for a post that may have gone out before a crash
+
+
+class ChannelBlocked(Exception):
+    """Posting in this channel cannot work until an admin fixes something."""
+
+
+class TryLater(Exception):
+    """A passing problem (Discord 5xx, network); the delivery stays owed."""
+
+
+@dataclass(frozen=True)
+class Report:
+    sent: int = 0
+    blocked: str | None = None  # why nothing can be posted here, when it is news
+    retry: bool = False
+
+
+def marker_of(message: discord.Message) -> set[str]:
+    """The custom ids on a message: they say which episode or digest it carries."""
+    ids: set[str] = set()
+    for row in message.components:
+        for child in getattr(row, "children", [row]):
+            custom_id = getattr(child, "custom_id", None)
+            if custom_id:
+                ids.add(custom_id)
+    return ids
+
+
+class Deliverer:
+    def __init__(self, bot: Narrator, store: AnnounceStore) -> None:
+        self.bot = bot
+        self.store = store
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def busy(self, channel_id: int) -> bool:
+        lock = self._locks.get(channel_id)
+        return lock is not None and lock.locked()
+
+    async def deliver(self, channel_id: int) -> Report:
+        lock = self._locks.setdefault(channel_id, asyncio.Lock())
+        async with lock:
+            waiting = await self.store.waiting(channel_id)
+            if not waiting:
+                return Report()
+            try:
+                channel = await self._channel(channel_id)
+                sent = 0
+                for item in [w for w in waiting if w.state == "pending"]:
+                    await self._post_episode(channel, item)
+                    sent += 1
+                digest = [w for w in waiting if w.state == "digest"]
+                if digest:
+                    await self._post_digest(channel, digest)
+                    sent += 1
+            except ChannelBlocked as exc:
+                news = await self.store.set_blocked(channel_id, str(exc))
+                log.warning("Cannot post in channel %s: %s", channel_id, exc)
+                return Report(blocked=str(exc) if news else None, retry=True)
+            except TryLater as exc:
+                log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
+                return Report(sent=sent, retry=True)
+            await self.store.set_blocked(channel_id, None)
+            return Report(sent=sent)
+
+    async def _channel(self, channel_id: int) -> Postable:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                fetched = await self.bot.fetch_channel(channel_id)
+            except discord.NotFound:
+                raise ChannelBlocked(
+                    f"channel {channel_id} does not exist or I cannot see it"
+                ) from None
+            except discord.Forbidden:
+                raise ChannelBlocked(f"I am not allowed to see channel {channel_id}") from None
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                raise TryLater(str(exc)) from exc
+            channel = fetched
+        if not isinstance(channel, discord.TextChannel | discord.ForumChannel | discord.Thread):
+            raise ChannelBlocked(
+                f"#{getattr(channel, 'name', channel_id)} is not a text, announcement or forum channel"
+            )
+        return channel
+
+    async def _post_episode(self, channel: Postable, item: Waiting) -> None:
+        stored = item.episode
+        marker = f"narrator:play:{stored.id}"
+        await self.store.begin_attempt([stored.id], channel.id)
+        if item.attempts > 0:
+            found = await self._find_earlier(channel, marker, render.thread_name(stored))
+            if found is not None:
+                log.info(
+                    "Episode %s was already posted in %s (message %s)", stored.id, channel.id, found
+                )
+                await self.store.mark_sent([stored.id], channel.id, found)
+                return
+        content, mentions = render.mention_content(item.mention_role_id)
+        embed = render.episode_embed(stored, item.feed_name, item.feed_image)
+        view = render.episode_view(stored)
+        nonce = render.nonce_for(channel.id, f"episode:{stored.id}")
+        try:
+            message_id = await self._send(channel, content, embed, view, mentions, nonce)
+        except discord.HTTPException as exc:
+            if exc.status != 400:
+                raise self._classify(exc) from exc
+            log.warning(
+                "Discord refused the post for episode %s (%s); sending it plain",
+                stored.id,
+                exc.text,
+            )
+            plain = render.plain_post(stored, item.feed_name, item.mention_role_id)
+            try:
+                message_id = await self._send(
+                    channel, plain, None, render.episode_view(stored), mentions, nonce
+                )
+            except discord.HTTPException as again:
+                raise self._classify(again) from again
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self.store.mark_error([stored.id], channel.id, str(exc))
+            raise TryLater(str(exc)) from exc
+        await self.store.mark_sent([stored.id], channel.id, message_id)
+        log.info(
+            "Posted episode %s (%s) in channel %s", stored.id, stored.episode.title, channel.id
+        )
+
+    async def _send(
+        self,
+        channel: Postable,
+        content: str | None,
+        embed: discord.Embed | None,
+        view: discord.ui.View,
+        mentions: discord.AllowedMentions,
+        nonce: str,
+    ) -> int:
+        if isinstance(channel, discord.ForumChannel):
+            name = embed.title if embed and embed.title else (content or "New episode")
+            created = await channel.create_thread(
+                name=render.clip(name, 100),
+                content=content,
+                embed=embed if embed is not None else discord.utils.MISSING,
+                view=view,
+                allowed_mentions=mentions,
+            )
+            return created.message.id
+        assert isinstance(channel, discord.TextChannel | discord.Thread)
+        message = await channel.send(
+            content=content,
+            embed=embed if embed is not None else discord.utils.MISSING,
+            view=view,
+            allowed_mentions=mentions,
+            nonce=nonce,
+        )
+        if (
+            isinstance(channel, discord.TextChannel)
+            and channel.is_news()
+            and self.bot.settings.announce.publish_to_followers
+        ):
+            try:
+                await message.publish()
+            except discord.HTTPException as exc:
+                log.warning("Could not publish message %s to followers: %s", message.id, exc)
+        return message.id
+
+    async def _post_digest(self, channel: Postable, items: Sequence[Waiting]) -> None:
+        episodes = [w.episode for w in items]
+        ids = [e.id for e in episodes]
+        key = render.digest_key(episodes)
+        marker = f"narrator:digest:{key}"
+        await self.store.begin_attempt(ids, channel.id)
+        if any(w.attempts > 0 for w in items):
+            found = await self._find_earlier(channel, marker, None)
+            if found is not None:
+                await self.store.mark_sent(ids, channel.id, found)
+                return
+        embed = render.digest_embed([w.feed_name for w in items], episodes)
+        view = render.digest_view(episodes)
+        nonce = render.nonce_for(channel.id, f"digest:{key}")
+        try:
+            if isinstance(channel, discord.ForumChannel):
+                created = await channel.create_thread(
+                    name=render.clip(embed.title or "New episodes", 100), embed=embed, view=view
+                )
+                message_id = created.message.id
+            else:
+                assert isinstance(channel, discord.TextChannel | discord.Thread)
+                message = await channel.send(embed=embed, view=view, nonce=nonce)
+                message_id = message.id
+        except discord.HTTPException as exc:
+            raise self._classify(exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TryLater(str(exc)) from exc
+        await self.store.mark_sent(ids, channel.id, message_id)
+        log.info("Posted a digest of %d episodes in channel %s", len(ids), channel.id)
+
+    def _classify(self, exc: discord.HTTPException) -> Exception:
+        if isinstance(exc, discord.Forbidden):
+            return ChannelBlocked(
+                "I am missing permissions to post there (View Channel, Send Messages, Embed Links)"
+            )
+        if isinstance(exc, discord.NotFound):
+            return ChannelBlocked("the channel no longer exists")
+        return TryLater(f"Discord answered {exc.status}: {exc.text or exc}")
+
+    async def _find_earlier(self, channel: Postable, marker: str, name: str | None) -> int | None:
+        """The id of a post from an earlier attempt, if it did reach Discord."""
+        me = self.bot.user
+        try:
+            if isinstance(channel, discord.ForumChannel):
+                for thread in channel.threads:
+                    if me and thread.owner_id == me.id and name is not None and thread.name == name:
+                        return thread.id
+                return None
+            assert isinstance(channel, discord.TextChannel | discord.Thread)
+            async for message in channel.history(limit=HISTORY_CHECK):
+                if me and message.author.id == me.id and marker in marker_of(message):
+                    return message.id
+        except discord.Forbidden:
+            log.info("Cannot read history in %s; relying on the nonce alone", channel.id)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            raise TryLater(f"could not check for an earlier post: {exc}") from exc
+        return None

@@ -1,0 +1,96 @@
+"""One poll of one feed, start to finish: fetch, parse off the loop, store, decide what is owed.
+
+No Discord here: the outcome says what happened, and the cog tells admins and delivers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.announce.store import AnnounceStore, FeedRow, IngestResult, body_digest
+from bot.config import AnnounceSettings
+from bot.feeds.backoff import next_poll_delay
+from bot.feeds.fetch import FeedFetchError, fetch_feed
+from bot.feeds.model import Feed, FeedParseError
+from bot.feeds.parse import parse_feed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    feed: FeedRow
+    result: IngestResult | None = None
+    error: str | None = None
+    now_failing: bool = False  # tell admins once: it started failing
+    recovered: bool = False  # tell admins once: it works again
+    moved_to: str | None = None
+
+
+async def poll_feed(
+    session: aiohttp.ClientSession,
+    store: AnnounceStore,
+    feed: FeedRow,
+    settings: AnnounceSettings,
+) -> PollOutcome:
+    now = time.time()
+    try:
+        fetched = await fetch_feed(
+            session,
+            feed.fetch_url,
+            feed.validators,
+            timeout=settings.fetch_timeout,
+            max_bytes=settings.max_feed_bytes,
+        )
+        moved_to = fetched.permanent_redirect_to
+        if moved_to and moved_to != feed.fetch_url:
+            log.info("Feed %s moved permanently to %s", feed.url, moved_to)
+            await store.moved(feed.id, moved_to)
+        next_poll_at = now + next_poll_delay(feed.poll_seconds, 0)
+        digest = body_digest(fetched.body) if fetched.body is not None else feed.body_hash
+        if fetched.status == "not_modified" or (digest == feed.body_hash and feed.polled_once):
+            result, recovered = await store.record_not_modified(
+                feed.id, now, next_poll_at, backlog=settings.first_poll_backlog
+            )
+            return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
+        assert fetched.body is not None and digest is not None
+        parsed = await asyncio.to_thread(parse_feed, fetched.body, url=fetched.final_url)
+        result, recovered = await store.ingest(
+            feed.id,
+            parsed,
+            validators=fetched.validators,
+            body_hash=digest,
+            now=now,
+            next_poll_at=next_poll_at,
+            backlog=settings.first_poll_backlog,
+            digest_threshold=settings.digest_threshold,
+        )
+        if result.new_episodes:
+            log.info("Feed %s: %d new episodes", parsed.title or feed.url, result.new_episodes)
+        return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
+    except (FeedFetchError, FeedParseError) as exc:
+        retry_after = exc.retry_after if isinstance(exc, FeedFetchError) else None
+        failures = feed.consecutive_failures + 1
+        delay = next_poll_delay(feed.poll_seconds, failures, retry_after=retry_after)
+        message = str(exc)
+        log.warning("Feed %s failed (%d in a row): %s", feed.url, failures, message)
+        now_failing = await store.record_failure(
+            feed.id, message, now, now + delay, notify_after=settings.notify_after_failures
+        )
+        return PollOutcome(feed, error=message, now_failing=now_failing)
+
+
+async def fetch_and_parse(
+    session: aiohttp.ClientSession, url: str, settings: AnnounceSettings
+) -> Feed:
+    """Fetch and parse a feed once (for /feed add and /feed preview); raises the domain errors."""
+    fetched = await fetch_feed(
+        session, url, timeout=settings.fetch_timeout, max_bytes=settings.max_feed_bytes
+    )
+    assert fetched.body is not None
+    return await asyncio.to_thread(parse_feed, fetched.body, url=fetched.final_url)

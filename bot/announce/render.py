@@ -1,0 +1,179 @@
+"""How an episode looks in Discord: the announcement embed, its buttons, the digest, the fallback.
+
+Every Discord limit is respected here, before sending (embed title 256, description 4,096, field
+value 1,024, 6,000 in all; content 2,000; thread names 100; link buttons 512).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import discord
+
+from bot.announce.buttons import DigestSelect, PlayButton
+from bot.announce.store import StoredEpisode
+from bot.feeds.markdown import summarize
+
+EMBED_TOTAL = 6000
+DESCRIPTION_MAX = 4096
+SUMMARY_TARGET = 1200  # a readable announcement; the full text is one click away
+COLOUR = discord.Colour(0x5B8DEF)
+
+
+def nonce_for(channel_id: int, key: str) -> str:
+    """The same (channel, thing posted) always gives the same 25-character nonce."""
+    digest = hashlib.sha256(f"{channel_id}:{key}".encode()).digest()
+    return base64.b32encode(digest).decode()[:25]
+
+
+def format_duration(seconds: int | None) -> str | None:
+    if not seconds:
+        return None
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def usable_url(url: str | None, limit: int = 512) -> str | None:
+    """An http(s) URL Discord will accept in a link button or embed, or None."""
+    if not url or len(url) > limit or any(c.isspace() for c in url):
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _site(url: str) -> str:
+    host = urlsplit(url).netloc.lower()
+    return host.removeprefix("www.")
+
+
+def episode_embed(
+    stored: StoredEpisode,
+    feed_name: str,
+    feed_image: str | None = None,
+    *,
+    summary_target: int = SUMMARY_TARGET,
+) -> discord.Embed:
+    episode = stored.episode
+    link = usable_url(episode.link, 2048) or usable_url(episode.source_url, 2048)
+    embed = discord.Embed(
+        title=clip(episode.title or "Untitled episode", 256),
+        url=link,
+        colour=COLOUR,
+        timestamp=episode.published,
+    )
+    embed.set_author(name=clip(feed_name, 256))
+    source = usable_url(episode.source_url, 1000)
+    if source:
+        embed.add_field(
+            name="Original post", value=f"[{clip(_site(source), 80)}]({source})", inline=True
+        )
+    duration = format_duration(episode.duration_seconds)
+    if duration:
+        embed.add_field(name="Duration", value=duration, inline=True)
+    if episode.published:
+        embed.add_field(
+            name="Published", value=discord.utils.format_dt(episode.published, "D"), inline=True
+        )
+    audio = usable_url(episode.audio_url, 1000)
+    if audio:
+        embed.add_field(name="Audio", value=f"[Listen]({audio})", inline=True)
+    if episode.chapters:
+        embed.add_field(name="Chapters", value=str(len(episode.chapters)), inline=True)
+    if episode.first_published:
+        embed.set_footer(text=f"First published {episode.first_published:%d %B %Y}")
+    image = usable_url(episode.image, 2048) or usable_url(feed_image, 2048)
+    if image:
+        embed.set_thumbnail(url=image)
+    room = min(DESCRIPTION_MAX, summary_target, EMBED_TOTAL - len(embed) - 10)
+    if episode.summary and room > 0:
+        embed.description = summarize(episode.summary, room)
+    return embed
+
+
+def episode_view(stored: StoredEpisode) -> discord.ui.View:
+    episode = stored.episode
+    view = discord.ui.View(timeout=None)
+    if episode.audio_url:
+        view.add_item(PlayButton(stored.id))
+    source = usable_url(episode.source_url) or usable_url(episode.link)
+    if source:
+        view.add_item(discord.ui.Button(label="Original post", url=source))
+    audio = usable_url(episode.audio_url)
+    if audio:
+        view.add_item(discord.ui.Button(label="Audio", url=audio))
+    return view
+
+
+def mention_content(role_id: int) -> tuple[str | None, discord.AllowedMentions]:
+    if role_id:
+        return f"<@&{role_id}>", discord.AllowedMentions(roles=[discord.Object(role_id)])
+    return None, discord.AllowedMentions.none()
+
+
+def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
+    """The last resort when Discord refuses the embed: title and links, nothing to refuse."""
+    episode = stored.episode
+    lines = [f"<@&{role_id}>"] if role_id else []
+    lines.append(
+        f"**{clip(discord.utils.escape_markdown(episode.title), 300)}** ({clip(feed_name, 100)})"
+    )
+    for label, url in (
+        ("Episode", episode.link),
+        ("Original post", episode.source_url),
+        ("Audio", episode.audio_url),
+    ):
+        if url := usable_url(url, 600):
+            lines.append(f"{label}: <{url}>")
+    return "\n".join(lines)[:2000]
+
+
+def thread_name(stored: StoredEpisode) -> str:
+    return clip(stored.episode.title or "New episode", 100)
+
+
+def digest_key(episodes: Sequence[StoredEpisode]) -> str:
+    ids = ",".join(str(e.id) for e in sorted(episodes, key=lambda e: e.id))
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+def digest_embed(feed_names: Sequence[str], episodes: Sequence[StoredEpisode]) -> discord.Embed:
+    names = ", ".join(dict.fromkeys(feed_names))
+    embed = discord.Embed(
+        title=clip(f"{len(episodes)} new episodes: {names}", 256),
+        colour=COLOUR,
+    )
+    lines: list[str] = []
+    used = 0
+    budget = DESCRIPTION_MAX - 60
+    for shown, stored in enumerate(episodes):
+        episode = stored.episode
+        title = clip(discord.utils.escape_markdown(episode.title), 120)
+        url = usable_url(episode.link, 300) or usable_url(episode.source_url, 300)
+        duration = format_duration(episode.duration_seconds)
+        line = f"• [{title}]({url})" if url else f"• {title}"
+        if duration:
+            line += f" ({duration})"
+        if used + len(line) + 1 > budget:
+            lines.append(f"…and {len(episodes) - shown} more.")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    embed.description = "\n".join(lines)
+    embed.set_footer(text="Many episodes appeared at once, so they are listed here in one post.")
+    return embed
+
+
+def digest_view(episodes: Sequence[StoredEpisode]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if episodes:  # a menu holds 25 options: the newest 25
+        view.add_item(DigestSelect(digest_key(episodes), episodes[-25:]))
+    return view

@@ -1,0 +1,124 @@
+"""/episodes and /notify: what members use to find episodes and opt in to mentions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.announce.render import episode_embed, episode_view
+from bot.announce.store import AnnounceStore, StoredEpisode
+from bot.bot import Narrator
+from bot.errors import UserFacingError
+
+Interaction = discord.Interaction[Narrator]
+
+
+class Episodes(
+    commands.GroupCog, group_name="episodes", group_description="Find narrated episodes."
+):
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.store = AnnounceStore(bot.db)
+        super().__init__()
+
+    async def _show(self, interaction: Interaction, stored: StoredEpisode) -> None:
+        feed = await self.store.feed(stored.feed_id)
+        await interaction.response.send_message(
+            embed=episode_embed(stored, feed.name if feed else "", feed.image if feed else None),
+            view=episode_view(stored),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="latest", description="The newest narrated episode.")
+    async def latest(self, interaction: Interaction) -> None:
+        newest = await self.store.latest(limit=1)
+        if not newest:
+            raise UserFacingError(
+                "I haven't read any episodes yet. An admin can add a feed with /feed add."
+            )
+        await self._show(interaction, newest[0])
+
+    @app_commands.command(name="search", description="Find an episode by its title.")
+    @app_commands.describe(text="Words from the title; pick a suggestion to open it")
+    async def search(self, interaction: Interaction, text: str) -> None:
+        if text.startswith("id:") and text[3:].isdigit():
+            stored = await self.store.episode(int(text[3:]))
+            if stored is not None:
+                await self._show(interaction, stored)
+                return
+        found = await self.store.search(text.strip(), limit=10)
+        if not found:
+            raise UserFacingError(f"No episode title contains “{text.strip()[:100]}”.")
+        if len(found) == 1:
+            await self._show(interaction, found[0])
+            return
+        lines = [f"• {discord.utils.escape_markdown(e.episode.title)}" for e in found]
+        await interaction.response.send_message(
+            f"{len(found)} episodes match; pick one from the suggestions to open it:\n"
+            + "\n".join(lines),
+            ephemeral=True,
+        )
+
+    @search.autocomplete("text")
+    async def _search_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        found = (
+            await self.store.search(current.strip(), limit=25)
+            if current.strip()
+            else await self.store.latest(limit=25)
+        )
+        return [
+            app_commands.Choice(name=e.episode.title[:100] or "Untitled", value=f"id:{e.id}")
+            for e in found
+        ]
+
+
+class Notify(commands.Cog):
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.store = AnnounceStore(bot.db)
+
+    @app_commands.command(
+        name="notify", description="Get (or stop getting) a mention when a new episode is posted."
+    )
+    @app_commands.describe(setting="on to be mentioned, off to stop")
+    @app_commands.guild_only()
+    async def notify(self, interaction: Interaction, setting: Literal["on", "off"]) -> None:
+        guild = interaction.guild
+        member = interaction.user
+        assert guild is not None and isinstance(member, discord.Member)
+        role_ids = {
+            s.mention_role_id
+            for s in await self.store.subscriptions(guild_id=guild.id)
+            if s.mention_role_id
+        }
+        roles = [r for r in (guild.get_role(i) for i in role_ids) if r is not None]
+        if not roles:
+            raise UserFacingError(
+                "No feed here mentions a role; an admin can set one with /feed add … role."
+            )
+        try:
+            if setting == "on":
+                await member.add_roles(*roles, reason="/notify on")
+            else:
+                await member.remove_roles(*roles, reason="/notify off")
+        except discord.Forbidden:
+            raise UserFacingError(
+                "I can't hand out that role: I need Manage Roles, and the role must be below my highest role."
+            ) from None
+        names = ", ".join(f"@{r.name}" for r in roles)
+        text = (
+            f"Done: you'll be mentioned ({names}) when a new episode is posted."
+            if setting == "on"
+            else f"Done: no more mentions ({names})."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: Narrator) -> None:
+    await bot.add_cog(Episodes(bot))
+    await bot.add_cog(Notify(bot))

@@ -1,0 +1,239 @@
+"""/feed: admins add, remove, inspect and preview the feeds this server is announced from."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.announce.poller import fetch_and_parse
+from bot.announce.render import episode_embed, episode_view
+from bot.announce.store import AnnounceStore, StoredEpisode, SubscriptionRow
+from bot.bot import Narrator
+from bot.errors import UserFacingError
+from bot.feeds.fetch import FeedFetchError
+from bot.feeds.model import Feed, FeedParseError
+
+Interaction = discord.Interaction[Narrator]
+PostableChannel = discord.TextChannel | discord.ForumChannel
+
+
+def check_feed_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+        raise UserFacingError("That isn't a feed address: give the full http(s) URL of the feed.")
+    return url
+
+
+def check_can_post(channel: PostableChannel) -> None:
+    me = channel.guild.me
+    perms = channel.permissions_for(me)
+    needed = {
+        "view_channel": "View Channel",
+        "send_messages": "Send Messages",
+        "embed_links": "Embed Links",
+    }
+    if isinstance(channel, discord.ForumChannel):
+        needed["send_messages"] = "Create Posts"
+    missing = [label for perm, label in needed.items() if not getattr(perms, perm)]
+    if missing:
+        raise UserFacingError(
+            f"I can't post in {channel.mention}: I need the {', '.join(missing)} permission there."
+        )
+
+
+def relative(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "never"
+    return discord.utils.format_dt(
+        discord.utils.utcnow().fromtimestamp(timestamp, tz=discord.utils.utcnow().tzinfo), "R"
+    )
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class Feeds(
+    commands.GroupCog,
+    group_name="feed",
+    group_description="Manage the podcast feeds announced here.",
+):
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.store = AnnounceStore(bot.db)
+        super().__init__()
+
+    async def _probe(self, url: str) -> Feed:
+        try:
+            return await fetch_and_parse(self.bot.session, url, self.bot.settings.announce)
+        except FeedFetchError as exc:
+            raise UserFacingError(str(exc)) from exc
+        except FeedParseError as exc:
+            raise UserFacingError(f"That address does not serve a podcast feed: {exc}") from exc
+
+    async def _guild_subscriptions(self, interaction: Interaction) -> list[SubscriptionRow]:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        subs = await self.store.subscriptions(guild_id=guild.id)
+        return [s for s in subs if s.guild_id == guild.id or guild.get_channel(s.channel_id)]
+
+    async def feed_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        choices: list[app_commands.Choice[str]] = []
+        for sub in await self._guild_subscriptions(interaction):
+            feed = await self.store.feed(sub.feed_id)
+            if feed is None:
+                continue
+            channel = self.bot.get_channel(sub.channel_id)
+            label = f"{feed.name} → #{getattr(channel, 'name', sub.channel_id)}"
+            if current.lower() in label.lower():
+                choices.append(app_commands.Choice(name=label[:100], value=str(sub.id)))
+        return choices[:25]
+
+    async def _subscription(self, interaction: Interaction, value: str) -> SubscriptionRow:
+        subs = {str(s.id): s for s in await self._guild_subscriptions(interaction)}
+        if value not in subs:
+            raise UserFacingError("I don't know that feed here; pick one from the list.")
+        return subs[value]
+
+    @app_commands.command(
+        name="add", description="Announce a podcast feed's new episodes in a channel."
+    )
+    @app_commands.describe(
+        url="The feed's address (RSS or Atom)",
+        channel="Text, announcement or forum channel to post in",
+        role="Role to mention with each new episode",
+    )
+    async def add(
+        self,
+        interaction: Interaction,
+        url: str,
+        channel: PostableChannel,
+        role: discord.Role | None = None,
+    ) -> None:
+        assert interaction.guild is not None
+        url = check_feed_url(url)
+        check_can_post(channel)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        parsed = await self._probe(url)
+        feed, created = await self.store.subscribe(
+            url,
+            guild_id=interaction.guild.id,
+            channel_id=channel.id,
+            mention_role_id=role.id if role else 0,
+        )
+        if not created:
+            raise UserFacingError(f"{channel.mention} already gets **{feed.name}**.")
+        backlog = self.bot.settings.announce.first_poll_backlog
+        newest = "nothing old" if backlog == 0 else f"the newest {backlog} episode(s)"
+        await interaction.followup.send(
+            f"Now announcing **{discord.utils.escape_markdown(parsed.title or url)}** "
+            f"({len(parsed.episodes)} episodes so far) in {channel.mention}. "
+            f"I'll post {newest} now and every new one from here on.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="remove", description="Stop announcing a feed in a channel.")
+    @app_commands.describe(feed="The feed and channel to stop")
+    @app_commands.autocomplete(feed=feed_autocomplete)
+    async def remove(self, interaction: Interaction, feed: str) -> None:
+        sub = await self._subscription(interaction, feed)
+        row = await self.store.feed(sub.feed_id)
+        if sub.from_config:
+            raise UserFacingError(
+                "That feed comes from config.toml; remove it there and restart me."
+            )
+        await self.store.unsubscribe(sub.id)
+        await interaction.response.send_message(
+            f"Stopped announcing **{row.name if row else 'that feed'}** in <#{sub.channel_id}>.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="list", description="The feeds announced in this server.")
+    async def list(self, interaction: Interaction) -> None:
+        lines = []
+        for sub in await self._guild_subscriptions(interaction):
+            feed = await self.store.feed(sub.feed_id)
+            if feed is None:
+                continue
+            extra = f", mentions <@&{sub.mention_role_id}>" if sub.mention_role_id else ""
+            origin = " (config.toml)" if sub.from_config else ""
+            lines.append(
+                f"• **{discord.utils.escape_markdown(feed.name)}** → <#{sub.channel_id}>{extra}{origin}\n  <{feed.url}>"
+            )
+        text = "\n".join(lines) or "No feeds are announced here yet. Add one with `/feed add`."
+        await interaction.response.send_message(text[:2000], ephemeral=True)
+
+    @app_commands.command(
+        name="status", description="How each feed here is doing: last check, errors."
+    )
+    async def status(self, interaction: Interaction) -> None:
+        embed = discord.Embed(title="Feed health", colour=discord.Colour.blurple())
+        seen: set[int] = set()
+        for sub in await self._guild_subscriptions(interaction):
+            feed = await self.store.feed(sub.feed_id)
+            if feed is None or feed.id in seen or len(embed.fields) >= 25:
+                continue
+            seen.add(feed.id)
+            state = (
+                "\N{WHITE HEAVY CHECK MARK} healthy"
+                if feed.consecutive_failures == 0
+                else (f"\N{WARNING SIGN} failing ({feed.consecutive_failures} in a row)")
+            )
+            value = (
+                f"{state}\nLast success: {relative(feed.last_success_at)}\n"
+                f"Next check: {relative(max(feed.next_poll_at, time.time()))}"
+            )
+            if feed.last_error:
+                value += f"\nLast error: {feed.last_error}"
+            if feed.fetch_url != feed.url:
+                value += f"\nMoved to <{feed.fetch_url}>"
+            embed.add_field(name=feed.name[:256], value=value[:1024], inline=False)
+        if not embed.fields:
+            embed.description = "No feeds are announced here yet."
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="preview", description="See how a feed's next post would look (only you)."
+    )
+    @app_commands.describe(url="The feed's address (RSS or Atom)")
+    async def preview(self, interaction: Interaction, url: str) -> None:
+        url = check_feed_url(url)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        parsed = await self._probe(url)
+        if not parsed.episodes:
+            raise UserFacingError("That feed has no episodes yet, so there is nothing to preview.")
+        newest = max(parsed.episodes, key=lambda e: e.published.timestamp() if e.published else 0)
+        stored = StoredEpisode(id=0, feed_id=0, episode=newest)
+        await interaction.followup.send(
+            f"**{discord.utils.escape_markdown(parsed.title or url)}**: {len(parsed.episodes)} episodes. "
+            "The newest would be posted like this:",
+            embed=episode_embed(stored, parsed.title or url, parsed.image),
+            view=episode_view(stored),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="post-latest", description="Post a feed's newest episode again, now."
+    )
+    @app_commands.describe(feed="The feed and channel")
+    @app_commands.autocomplete(feed=feed_autocomplete)
+    async def post_latest(self, interaction: Interaction, feed: str) -> None:
+        sub = await self._subscription(interaction, feed)
+        stored = await self.store.owe_latest(sub.feed_id, [sub.channel_id])
+        if stored is None:
+            raise UserFacingError(
+                "I haven't read any episode of that feed yet; try again in a moment."
+            )
+        await interaction.response.send_message(
+            f"Posting **{discord.utils.escape_markdown(stored.episode.title)}** in <#{sub.channel_id}>.",
+            ephemeral=True,
+        )
+
+
+async def setup(bot: Narrator) -> None:
+    await bot.add_cog(Feeds(bot))

@@ -1,0 +1,77 @@
+"""Shared fixtures: a started Discord emulator with a realistic guild, and the bot as a process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.harness import BotProcess, write_config
+
+
+@dataclass
+class World:
+    """The guild the tests act in, with the ids a test needs."""
+
+    guild_id: int
+    text_id: int
+    news_id: int
+    forum_id: int
+    voice_id: int
+    member_id: int
+    admin_id: int
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[object]:
+    from emulator import DiscordEmulator
+
+    emulator = DiscordEmulator(token="test-token-0123456789abcdef")
+    await emulator.start(host="127.0.0.1", port=0)
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+
+
+@pytest.fixture
+def world(emu) -> World:  # noqa: ANN001
+    from discord import Permissions
+
+    from emulator import ChannelType
+
+    guild = emu.add_guild("Listeners")
+    text = emu.add_channel(guild.id, "new-episodes", ChannelType.TEXT)
+    news = emu.add_channel(guild.id, "announcements", ChannelType.NEWS)
+    forum = emu.add_channel(guild.id, "episodes-forum", ChannelType.FORUM)
+    voice = emu.add_channel(guild.id, "Listening room", ChannelType.VOICE)
+    admins = emu.add_role(guild.id, "Admins", permissions=Permissions(manage_guild=True).value)
+    member = emu.add_user("alice")
+    admin = emu.add_user("root")
+    emu.add_member(guild.id, member.id)
+    emu.add_member(guild.id, admin.id, roles=[admins.id])
+    return World(guild.id, text.id, news.id, forum.id, voice.id, member.id, admin.id)
+
+
+BotFactory = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+async def start_bot(emu, tmp_path: Path) -> AsyncIterator[BotFactory]:  # noqa: ANN001
+    """Starts `python -m bot` against the emulator; every process is stopped at the end."""
+    started: list[BotProcess] = []
+
+    async def start(
+        extra_config: str = "", *, wait_ready: bool = True, args: tuple[str, ...] = ()
+    ) -> BotProcess:
+        config = write_config(tmp_path, extra_config)
+        bot = BotProcess(emu, config, args=args)
+        started.append(bot)
+        return await bot.start(wait_ready=wait_ready)
+
+    yield start
+    for bot in started:
+        if bot.proc is not None and bot.proc.returncode is None:
+            await bot.kill()
