@@ -221,7 +221,9 @@ def describe_event(kind: str, payload: dict[str, Any]) -> str | None:
     if kind in QUIET_EVENTS:
         return None
     if kind == "commands_registered":
-        return "  discord │ the bot registered its slash commands: /" + ", /".join(payload.get("names", []))
+        return "  discord │ the bot registered its slash commands: /" + ", /".join(
+            payload.get("names", [])
+        )
     if kind == "gateway_resume":
         return "  discord │ the bot resumed its gateway session"
     message = payload.get("data") if kind == "interaction_response" else payload

@@ -98,6 +98,10 @@ def cannot_dm() -> ApiError:
     return ApiError(403, 50007, "Cannot send messages to this user")
 
 
+def cannot_send_here() -> ApiError:
+    return ApiError(400, 50008, "Cannot send messages in a non-text channel")
+
+
 def empty_message() -> ApiError:
     return ApiError(400, 50006, "Cannot send an empty message")
 
@@ -122,9 +126,7 @@ class FormErrors:
         self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
 
     def length_range(self, path: list[str | int], low: int, high: int) -> None:
-        self.add(
-            path, "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length."
-        )
+        self.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
 
     def required(self, path: list[str | int]) -> None:
         self.add(path, "BASE_TYPE_REQUIRED", "This field is required")

@@ -37,7 +37,7 @@ async def emu() -> AsyncIterator[object]:
 
 
 @pytest.fixture
-def world(emu) -> World:  # noqa: ANN001
+def world(emu) -> World:
     from discord import Permissions
 
     from emulator import ChannelType
@@ -59,7 +59,7 @@ BotFactory = Callable[..., Awaitable[BotProcess]]
 
 
 @pytest.fixture
-async def start_bot(emu, tmp_path: Path) -> AsyncIterator[BotFactory]:  # noqa: ANN001
+async def start_bot(emu, tmp_path: Path) -> AsyncIterator[BotFactory]:
     """Starts `python -m bot` against the emulator; every process is stopped at the end."""
     started: list[BotProcess] = []
 
@@ -72,6 +72,7 @@ async def start_bot(emu, tmp_path: Path) -> AsyncIterator[BotFactory]:  # noqa: 
         return await bot.start(wait_ready=wait_ready)
 
     yield start
-    for bot in started:
+    for n, bot in enumerate(started):
         if bot.proc is not None and bot.proc.returncode is None:
             await bot.kill()
+        print(f"----- log of bot process {n + 1} -----\n{bot.log}")  # shown when a test fails

@@ -110,12 +110,14 @@ class BotProcess:
         except TimeoutError:
             raise AssertionError(f"log never said {text!r}; log was:\n{self.log}") from None
 
-    async def wait_for(self, condition, what: str, timeout: float = 30) -> None:  # noqa: ANN001
+    async def wait_for(self, condition, what: str, timeout: float = 30) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not condition():
             if self.proc is not None and self.proc.returncode is not None:
-                raise AssertionError(f"bot exited ({self.proc.returncode}) waiting for {what}:\n{self.log}")
+                raise AssertionError(
+                    f"bot exited ({self.proc.returncode}) waiting for {what}:\n{self.log}"
+                )
             if loop.time() > deadline:
                 raise AssertionError(f"timed out waiting for {what}; log:\n{self.log}")
             await asyncio.sleep(0.05)

@@ -126,7 +126,7 @@ class Deliverer:
         content, mentions = render.mention_content(item.mention_role_id)
         embed = render.episode_embed(stored, item.feed_name, item.feed_image)
         view = render.episode_view(stored)
-        nonce = render.nonce_for(channel.id, f"episode:{stored.id}")
+        nonce = render.nonce_for(channel.id, f"episode:{stored.id}:{item.round}")
         try:
             message_id = await self._send(channel, content, embed, view, mentions, nonce)
         except discord.HTTPException as exc:

@@ -67,6 +67,7 @@ class Waiting:
     channel_id: int
     state: str  # 'pending' or 'digest'
     attempts: int
+    round: int  # 0 for the first posting; more when an admin asked to post it again
     feed_name: str
     feed_image: str | None
     mention_role_id: int
@@ -438,7 +439,7 @@ class AnnounceStore:
 
     async def waiting(self, channel_id: int) -> list[Waiting]:
         rows = await self.db.conn.execute_fetchall(
-            "SELECT e.id, e.feed_id, e.data, d.state, d.attempts, s.mention_role_id,"
+            "SELECT e.id, e.feed_id, e.data, d.state, d.attempts, d.round, s.mention_role_id,"
             " COALESCE(f.title, f.url) AS feed_name, f.image AS feed_image FROM deliveries d"
             " JOIN episodes e ON e.id = d.episode_id"
             " JOIN feeds f ON f.id = e.feed_id"
@@ -452,6 +453,7 @@ class AnnounceStore:
                 channel_id,
                 r["state"],
                 r["attempts"],
+                r["round"],
                 r["feed_name"],
                 r["feed_image"],
                 r["mention_role_id"],
@@ -494,7 +496,7 @@ class AnnounceStore:
                 await conn.execute(
                     "INSERT INTO deliveries(episode_id, channel_id, state, updated_at)"
                     " VALUES (?, ?, 'pending', ?) ON CONFLICT(episode_id, channel_id) DO UPDATE"
-                    " SET state = 'pending', attempts = 0, message_id = NULL",
+                    " SET state = 'pending', attempts = 0, message_id = NULL, round = round + 1",
                     (latest[0].id, channel_id, time.time()),
                 )
         return latest[0]

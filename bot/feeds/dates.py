@@ -50,10 +50,37 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([ap]\.?m\.?)?
 _ZONE = re.compile(r"(?:\s|^|\d)([+-]\d{2}:?\d{2}|[A-Z]{1,5})\s*(?:\(.*\))?\s*$")
 
 
+# The well-formed RFC 822 date nearly every feed uses, parsed without the general machinery.
+_RFC822 = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2})"
+    r" (?:([+-])(\d{2})(\d{2})|GMT|UT|UTC|Z)"
+)
+_MONTH3 = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+
+
 def parse_date(text: str | None) -> datetime | None:
     """An aware UTC datetime from an RFC 822 / ISO 8601 / sloppy feed date, or None."""
     if not text:
         return None
+    fast = _RFC822.fullmatch(text.strip())
+    if fast is not None:
+        day, mon, year, hour, minute, second, sign, zh, zm = fast.groups()
+        month = _MONTH3.get(mon.lower())
+        if month is not None:
+            try:
+                when = datetime(int(year), month, int(day), int(hour), int(minute), int(second))
+            except ValueError:
+                when = None  # e.g. "24:00:00": let the tolerant path below try
+            if when is not None:
+                if sign:
+                    offset = timedelta(hours=int(zh), minutes=int(zm))
+                    when = when - offset if sign == "+" else when + offset
+                return when.replace(tzinfo=UTC)
     text = " ".join(text.split())
     if not text:
         return None
@@ -125,11 +152,16 @@ def _zone(zone: str | None) -> timezone:
     return timezone(timedelta(minutes=_ZONES.get(zone.upper(), 0)))
 
 
-_DURATION_UNITS = re.compile(r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s(?:ec)?)?", re.I)
+_DURATION_UNITS = re.compile(
+    r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s(?:ec)?)?", re.I
+)
 
 
-def parse_duration(text: str | None) -> int | None:
-    """Seconds from `3723`, `62:03`, `1:02:03`, `1:02:03.5` or `1h 2m 3s`; None for junk or zero."""
+def parse_duration(text: str | None, *, allow_zero: bool = False) -> int | None:
+    """Seconds from `3723`, `62:03`, `1:02:03`, `1:02:03.5` or `1h 2m 3s`; None for junk.
+
+    Zero means "unknown" in itunes:duration, so it is None unless `allow_zero` (chapter starts).
+    """
     if not text:
         return None
     text = text.strip()
@@ -151,8 +183,8 @@ def parse_duration(text: str | None) -> int | None:
             return None
         h, m, s = (int(g or 0) for g in units.groups())
         seconds = h * 3600 + m * 60 + s
-    if not seconds > 0 or seconds > 10**7:  # also rejects NaN; 10**7 s is about 116 days
-        return None
+    if not (seconds > 0 or (allow_zero and seconds == 0)) or seconds > 10**7:
+        return None  # also rejects NaN and negatives; 10**7 s is about 116 days
     return int(seconds)
 
 

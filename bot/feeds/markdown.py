@@ -8,29 +8,89 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 
 import lxml.etree
-import lxml.html
 
 log = logging.getLogger(__name__)
 
-_HTML_HINT = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)|&(?:#\d+|#x[\da-fA-F]+|\w+);")
-_BLOCKS = frozenset(
-    "p div h1 h2 h3 h4 h5 h6 ul ol li blockquote pre table tr section article header footer "
-    "figure figcaption dl dt dd hr address aside nav main details summary".split()
+_HTML_HINT = re.compile(
+    r"<(?:[a-zA-Z][a-zA-Z0-9]*[\s/>]|/[a-zA-Z]|!--)|&(?:#\d+|#x[\da-fA-F]+|\w+);"
 )
-_DROP = frozenset("script style img picture video audio iframe object embed svg noscript head".split())
+_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "pre",
+        "table",
+        "tr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "dl",
+        "dt",
+        "dd",
+        "hr",
+        "address",
+        "aside",
+        "nav",
+        "main",
+        "details",
+        "summary",
+    ]
+)
+_DROP = frozenset(
+    [
+        "script",
+        "style",
+        "img",
+        "picture",
+        "video",
+        "audio",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "noscript",
+        "head",
+    ]
+)
 _BOLD = frozenset({"b", "strong"})
 _ITALIC = frozenset({"i", "em", "cite"})
 _SPACE = re.compile(r"\s+")
 _ESCAPE = re.compile(r"([\\*_`~|\[\]<>])")
 _LINE_START = re.compile(r"^(#{1,6}\s|>|[-+]\s|\d+[.)]\s)")
+_LINE_START_CHARS = frozenset("#>-+0123456789")
+_STRUCTURE = ("br", *_BLOCKS)
+_local = threading.local()
+
+
+def _html_parser() -> lxml.etree.HTMLParser:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = lxml.etree.HTMLParser(
+            remove_comments=True, remove_pis=True, no_network=True, default_doctype=False
+        )
+    return parser
 
 
 def escape_markdown(text: str) -> str:
     """Escape the characters Discord would read as Markdown inside running text."""
-    return _ESCAPE.sub(r"\\\1", text)
+    return _ESCAPE.sub(r"\\\1", text) if _ESCAPE.search(text) else text
 
 
 @dataclass(slots=True)
@@ -56,10 +116,16 @@ def to_lines(text: str) -> list[Line]:
     if not looks_like_html(text):
         return _plain_lines(text)
     try:
-        root = lxml.html.fragment_fromstring(text, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
+        root = lxml.etree.fromstring(f"<div>{text}</div>", _html_parser())
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError):
+        root = None
+    if root is None:
         return _plain_lines(text)
-    builder = _Builder(keep_newlines=not _has_structure(root))
+    body = root.find("body")
+    root = body if body is not None else root
+    wrapper = root[0] if len(root) and root[0].tag == "div" else root
+    structured = any(el is not root and el is not wrapper for el in root.iter(_STRUCTURE))
+    builder = _Builder(keep_newlines=not structured)
     builder.children(root)
     builder.flush(paragraph=True)
     return builder.lines
@@ -84,7 +150,7 @@ def _plain_lines(text: str) -> list[Line]:
     lines: list[Line] = []
     gap = True
     for raw in text.splitlines():
-        plain = _SPACE.sub(" ", raw).strip()
+        plain = " ".join(raw.split())
         if not plain:
             gap = True
             continue
@@ -102,6 +168,8 @@ def _urls_in(text: str) -> list[str]:
 
 
 def _escape_line_start(md: str) -> str:
+    if not md or md[0] not in _LINE_START_CHARS:
+        return md
     found = _LINE_START.match(md)
     if found is None:
         return md
@@ -112,12 +180,10 @@ def _escape_line_start(md: str) -> str:
     return "\\" + md
 
 
-def _has_structure(root: lxml.html.HtmlElement) -> bool:
-    for el in root.iter():
-        tag = el.tag
-        if isinstance(tag, str) and (tag == "br" or tag in _BLOCKS) and el is not root:
-            return True
-    return False
+def _has_structure(root: lxml.etree._Element) -> bool:
+    if len(root) == 0:
+        return False
+    return any(el is not root for el in root.iter(_STRUCTURE))
 
 
 class _Builder:
@@ -134,9 +200,9 @@ class _Builder:
         self._list_stack: list[list[int]] = []
 
     def flush(self, *, paragraph: bool = False) -> None:
-        plain = _SPACE.sub(" ", "".join(self._text)).strip()
+        plain = " ".join("".join(self._text).split())
         if plain:
-            md = _SPACE.sub(" ", "".join(self._md)).strip()
+            md = " ".join("".join(self._md).split())
             md = self._prefix + _escape_line_start(md)
             self._prefix = ""
             hrefs = self._hrefs + [u for u in _urls_in(plain) if u not in self._hrefs]
@@ -152,20 +218,22 @@ class _Builder:
         if self.keep_newlines and "\n" in text:
             first, *rest = text.split("\n")
             self.text(first)
-            for chunk in rest:
-                self.flush(paragraph=not chunk.strip() and False)
+            for i, chunk in enumerate(rest):
+                self.flush()
+                if not chunk.strip() and i < len(rest) - 1:
+                    self._gap = True  # a blank line in the source
                 self.text(chunk)
             return
         self._text.append(text)
-        self._md.append(escape_markdown(text))
+        self._md.append(_ESCAPE.sub(r"\\\1", text) if _ESCAPE.search(text) else text)
 
-    def children(self, el: lxml.html.HtmlElement) -> None:
+    def children(self, el: lxml.etree._Element) -> None:
         self.text(el.text)
         for child in el:
             self.element(child)
             self.text(child.tail)
 
-    def element(self, el: lxml.html.HtmlElement) -> None:
+    def element(self, el: lxml.etree._Element) -> None:
         tag = el.tag
         if not isinstance(tag, str):  # comments, processing instructions
             return
@@ -199,7 +267,7 @@ class _Builder:
             self.children(el)
         self.flush(paragraph=tag != "li")
 
-    def _list_item(self, el: lxml.html.HtmlElement) -> None:
+    def _list_item(self, el: lxml.etree._Element) -> None:
         indent = "  " * max(0, len(self._list_stack) - 1)
         if self._list_stack and self._list_stack[-1][0] >= 0:
             self._list_stack[-1][0] += 1
@@ -208,8 +276,8 @@ class _Builder:
             self._prefix = f"{indent}- "
         self.children(el)
 
-    def _inline(self, el: lxml.html.HtmlElement, mark: str) -> None:
-        if _has_structure(el) or not (el.text_content() or "").strip():
+    def _inline(self, el: lxml.etree._Element, mark: str) -> None:
+        if _has_structure(el) or not "".join(el.itertext()).strip():
             self.children(el)
             return
         # Markers must hug the text: "** bold **" is not bold, so move spaces outside.
@@ -221,7 +289,7 @@ class _Builder:
         trail = inner[len(inner.rstrip()) :]
         self._md[start:] = [f"{lead}{mark}{stripped}{mark}{trail}"]
 
-    def _link(self, el: lxml.html.HtmlElement) -> None:
+    def _link(self, el: lxml.etree._Element) -> None:
         href = (el.get("href") or "").strip()
         if not href.startswith(("http://", "https://", "mailto:")) or _has_structure(el):
             self.children(el)
@@ -260,14 +328,19 @@ def summarize(markdown: str, limit: int) -> str:
     return text + "…"
 
 
+_LINK = re.compile(r"\[(?:\\.|[^\]\\])*\]\([^)\s]*\)")
+_BOLD_MARK = re.compile(r"(?<!\\)\*\*")
+
+
 def _close_link(text: str) -> str:
-    """Drop a Markdown link that the cut left half-written, e.g. `see [the post](https://ex`."""
-    opening = text.rfind("[")
-    if opening < 0 or (opening > 0 and text[opening - 1] == "\\"):
-        return text
-    tail = text[opening:]
-    if "](" in tail and tail.endswith(")"):
-        return text
-    if "]" not in tail or "](" in tail:
-        return text[:opening]
+    """Drop a link the cut left half-written (`see [the post](https://ex`); balance `**`."""
+    opening = -1
+    for found in re.finditer(r"(?<!\\)\[", text):
+        opening = found.start()
+    if opening >= 0 and _LINK.match(text, opening) is None:
+        text = text[:opening]
+    marks = list(_BOLD_MARK.finditer(text))
+    if len(marks) % 2:
+        last = marks[-1]
+        text = text[: last.start()] + text[last.end() :]
     return text

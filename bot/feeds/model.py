@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
+from bot.feeds.summary import summary_of
+
 log = logging.getLogger(__name__)
 
 
@@ -42,14 +44,21 @@ class Episode:
     chapters_url: str | None = None
     """A podcast:chapters JSON document, not fetched here."""
     transcript_url: str | None = None
-    summary: str = ""
-    """Markdown, TYPE III boilerplate removed; cut it with `summarize` before display."""
     source_url: str | None = None
     """The narrated article (TYPE III `Source:` / `Original text:` / `Original article:`)."""
     source_key: str | None = None
     """`bot.post_urls.canonical_key(source_url).key`, e.g. `lw:Dw8mskAvBX37MxvXo`."""
     first_published: date | None = None
     """When the narrated article itself was first published (TYPE III `First published:`)."""
+    description: str = field(default="", repr=False)
+    """The raw description (HTML or text) that `summary` is made from."""
+    type3: bool = False
+    """The description is TYPE III's, so its metadata blocks are left out of `summary`."""
+
+    @property
+    def summary(self) -> str:
+        """Markdown, TYPE III boilerplate removed; cut it with `summarize` before display."""
+        return summary_of(self.description, self.type3)
 
 
 @dataclass(frozen=True, slots=True)

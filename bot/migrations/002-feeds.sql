@@ -58,6 +58,7 @@ CREATE TABLE deliveries (
     channel_id  INTEGER NOT NULL,
     state       TEXT NOT NULL CHECK (state IN ('pending', 'digest', 'sent', 'skipped')),
     attempts    INTEGER NOT NULL DEFAULT 0,
+    round       INTEGER NOT NULL DEFAULT 0,  -- bumped when an admin asks to post it again
     message_id  INTEGER,
     last_error  TEXT,
     updated_at  REAL NOT NULL,

@@ -24,7 +24,7 @@ def stored(**fields: object) -> StoredEpisode:
     return StoredEpisode(id=42, feed_id=1, episode=Episode(**base))  # type: ignore[arg-type]
 
 
-def total(embed) -> int:  # noqa: ANN001
+def total(embed) -> int:
     return len(embed)
 
 
@@ -67,7 +67,9 @@ def test_view_has_play_and_link_buttons_with_the_episode_id() -> None:
 
 
 def test_unusable_urls_are_left_out() -> None:
-    view = render.episode_view(stored(source_url="javascript:alert(1)", link=None, audio_url="ftp://x/y"))
+    view = render.episode_view(
+        stored(source_url="javascript:alert(1)", link=None, audio_url="ftp://x/y")
+    )
     labels = [c.get("label") for row in view.to_components() for c in row["components"]]
     assert labels == ["Play in voice"]
 
@@ -85,7 +87,11 @@ def test_plain_fallback_fits_in_content() -> None:
 
 def test_digest_of_300_episodes_fits() -> None:
     episodes = [
-        StoredEpisode(i, 1, Episode(id=str(i), title=f"Episode number {i} " * 5, link=f"https://e.example/{i}"))
+        StoredEpisode(
+            i,
+            1,
+            Episode(id=str(i), title=f"Episode number {i} " * 5, link=f"https://e.example/{i}"),
+        )
         for i in range(300)
     ]
     embed = render.digest_embed(["Feed"], episodes)

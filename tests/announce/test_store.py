@@ -35,7 +35,9 @@ async def store(tmp_path: Path) -> AsyncIterator[AnnounceStore]:
         yield AnnounceStore(db)
 
 
-async def ingest(store: AnnounceStore, feed_id: int, parsed: Feed, *, threshold: int = 5, backlog: int = 1):
+async def ingest(
+    store: AnnounceStore, feed_id: int, parsed: Feed, *, threshold: int = 5, backlog: int = 1
+):
     return await store.ingest(
         feed_id,
         parsed,
@@ -98,7 +100,9 @@ async def test_a_flood_of_new_guids_is_owed_as_a_digest(store: AnnounceStore) ->
     assert states == {"digest", "pending"}  # the first poll's newest is still owed as a post
 
 
-async def test_config_sync_removes_what_left_the_file_and_keeps_command_feeds(store: AnnounceStore) -> None:
+async def test_config_sync_removes_what_left_the_file_and_keeps_command_feeds(
+    store: AnnounceStore,
+) -> None:
     await store.sync_config([FeedSettings(url=URL, channel_ids=(10,))])
     await store.subscribe("https://other.example/b.rss", guild_id=1, channel_id=40)
     await store.sync_config([])
@@ -132,7 +136,12 @@ async def test_episodes_survive_the_json_round_trip(store: AnnounceStore) -> Non
     await store.sync_config([FeedSettings(url=URL, channel_ids=(10,))])
     (row,) = await store.feeds()
     episode = Episode(
-        id="g", title="T", published=BASE, duration_seconds=61, source_key="lw:abc", description="<p><b>hi</b></p>"
+        id="g",
+        title="T",
+        published=BASE,
+        duration_seconds=61,
+        source_key="lw:abc",
+        description="<p><b>hi</b></p>",
     )
     await ingest(store, row.id, Feed(title="F", episodes=(episode,)))
     [found] = await store.by_source_key("lw:abc")

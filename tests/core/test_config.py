@@ -58,8 +58,14 @@ def test_feeds_parse_into_typed_frozen_settings(tmp_path: Path) -> None:
         ("[logging]\nlevle = 'INFO'", "logging.levle: unknown key"),
         ("[databse]\npath = 'x'", "databse: unknown key"),
         ("[logging]\nlevel = 'LOUD'", "logging.level: must be one of"),
-        ("[announce]\nfirst_poll_backlog = 'one'", "announce.first_poll_backlog: must be a whole number"),
-        ("[announce]\npublish_to_followers = 1", "announce.publish_to_followers: must be true or false"),
+        (
+            "[announce]\nfirst_poll_backlog = 'one'",
+            "announce.first_poll_backlog: must be a whole number",
+        ),
+        (
+            "[announce]\npublish_to_followers = 1",
+            "announce.publish_to_followers: must be true or false",
+        ),
         ("[announce]\nfirst_poll_backlog = true", "must be a whole number"),
         ("[[feeds]]\nchannel_ids = [1]", "feeds[0].url: required key is missing"),
         ("[[feeds]]\nurl = 'ftp://x/y'\nchannel_ids = [1]", "feeds[0].url: must be an http(s) URL"),
@@ -67,13 +73,18 @@ def test_feeds_parse_into_typed_frozen_settings(tmp_path: Path) -> None:
             "[[feeds]]\nurl = 'https://x/y'\nchannel_ids = [1]\npoll_seconds = 0",
             "feeds[0].poll_seconds: must be at least 1",
         ),
-        ("[[feeds]]\nurl = 'https://x/y'\nchannel_ids = ['1']", "feeds[0].channel_ids[0]: must be a"),
+        (
+            "[[feeds]]\nurl = 'https://x/y'\nchannel_ids = ['1']",
+            "feeds[0].channel_ids[0]: must be a",
+        ),
         ("[[feeds]]\nurl = 'https://x/y'\nchannel_ids = 5", "feeds[0].channel_ids: must be a list"),
         ("logging = 3", "logging: must be a table"),
         ("this is not toml", "not valid TOML"),
     ],
 )
-def test_a_bad_config_names_the_key_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
+def test_a_bad_config_names_the_key_and_the_problem(
+    tmp_path: Path, text: str, message: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, text))
     text_of_error = str(info.value)

@@ -28,11 +28,15 @@ def item(n: int, *, guid_prefix: str = "ep", description: str | None = None) -> 
         "guid": f"{guid_prefix}-{n}",
         "title": f"Episode {n}",
         "pubDate": BASE + timedelta(days=n),
-        "enclosure": {"url": f"https://audio.example/{n}.mp3?signature=abc", "length": "1000", "type": "audio/mpeg"},
+        "enclosure": {
+            "url": f"https://audio.example/{n}.mp3?signature=abc",
+            "length": "1000",
+            "type": "audio/mpeg",
+        },
         "duration": "12:34",
         "link": f"https://example.org/episodes/{n}",
         "description": description
-        or f"<p>Summary of episode {n}.</p><p>Source:</p><p><a href=\"{SOURCE}\">{SOURCE}</a></p>"
+        or f'<p>Summary of episode {n}.</p><p>Source:</p><p><a href="{SOURCE}">{SOURCE}</a></p>'
         "<p>Narrated by TYPE III AUDIO.</p>",
     }
 
@@ -41,7 +45,7 @@ def feed_xml(*numbers: int, **kwargs: Any) -> str:
     return rss("Test Narrations", [item(n, **kwargs) for n in sorted(numbers, reverse=True)])
 
 
-def titles(emu, channel_id: int) -> list[str]:  # noqa: ANN001
+def titles(emu, channel_id: int) -> list[str]:
     return [
         embed.get("title", "")
         for message in emu.messages(channel_id)
@@ -72,7 +76,7 @@ async def feeds() -> AsyncIterator[FeedServer]:
         await server.stop()
 
 
-async def wait_titles(emu, channel_id: int, expected: list[str], timeout: float = 15) -> None:  # noqa: ANN001
+async def wait_titles(emu, channel_id: int, expected: list[str], timeout: float = 15) -> None:
     await emu.wait_until(lambda: len(titles(emu, channel_id)) >= len(expected), timeout=timeout)
     await asyncio.sleep(QUIET)
     assert titles(emu, channel_id) == expected
@@ -134,12 +138,17 @@ async def test_a_5xx_after_the_message_was_created_is_absorbed_by_the_nonce(
     assert [r.status for r in posts] == [500, 200], "discord.py retried with the same nonce"
 
 
-async def test_a_rate_limited_send_is_retried(emu, world: World, start_bot, feeds: FeedServer) -> None:
+async def test_a_rate_limited_send_is_retried(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
     feeds.set_feed("/feed.rss", feed_xml(1))
     emu.faults.rate_limit("POST", "/channels/{channel_id}/messages", retry_after=0.5)
     await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
     await wait_titles(emu, world.text_id, ["Episode 1"])
-    assert [r.status for r in emu.requests_to("POST", "/channels/{channel_id}/messages")] == [429, 200]
+    assert [r.status for r in emu.requests_to("POST", "/channels/{channel_id}/messages")] == [
+        429,
+        200,
+    ]
 
 
 async def test_a_guid_flood_becomes_one_digest_and_admins_are_told(
@@ -200,11 +209,16 @@ async def test_missing_permission_keeps_the_episode_and_tells_admins_once(
     admin = emu.add_channel(world.guild_id, "bot-admin", ChannelType.TEXT)
     emu.deny(world.text_id, world.guild_id, Permissions(send_messages=True).value)
     feeds.set_feed("/feed.rss", feed_xml(1))
-    await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id, f"admin_channel_id = {admin.id}"))
+    await start_bot(
+        feed_config(feeds.url("/feed.rss"), world.text_id, f"admin_channel_id = {admin.id}")
+    )
     await emu.wait_until(lambda: len(emu.messages(admin.id)) == 1, timeout=15)
     await asyncio.sleep(QUIET)
     (notice,) = emu.messages(admin.id)
-    assert "can't post new episodes" in notice["content"] and "missing permissions" in notice["content"]
+    assert (
+        "can't post new episodes" in notice["content"]
+        and "missing permissions" in notice["content"]
+    )
     assert emu.messages(world.text_id) == []
 
     emu.allow(world.text_id, world.guild_id, Permissions(send_messages=True).value)
@@ -229,7 +243,9 @@ async def test_a_failing_feed_is_reported_once_and_its_recovery_once(
     assert "works again" in notices[1]
 
 
-async def test_a_permanent_redirect_moves_the_feed(emu, world: World, start_bot, feeds: FeedServer) -> None:
+async def test_a_permanent_redirect_moves_the_feed(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
     feeds.set_feed("/new.rss", feed_xml(1))
     feeds.set_redirect("/old.rss", "/new.rss", status=301)
     bot = await start_bot(feed_config(feeds.url("/old.rss"), world.text_id))
@@ -241,7 +257,9 @@ async def test_a_permanent_redirect_moves_the_feed(emu, world: World, start_bot,
     assert feeds.hits("/old.rss") == before, "the old address is not asked again"
 
 
-async def test_role_mention_pings_only_that_role(emu, world: World, start_bot, feeds: FeedServer) -> None:
+async def test_role_mention_pings_only_that_role(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
     role = emu.add_role(world.guild_id, "Listeners", mentionable=True)
     feeds.set_feed("/feed.rss", feed_xml(1))
     config = feed_config(feeds.url("/feed.rss"), world.text_id).replace(
@@ -255,3 +273,32 @@ async def test_role_mention_pings_only_that_role(emu, world: World, start_bot, f
     assert posted["allowed_mentions"] == {"parse": [], "roles": [str(role.id)]} or posted[
         "allowed_mentions"
     ]["roles"] == [role.id]
+
+
+async def test_a_crash_between_send_and_record_neither_duplicates_nor_loses(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    """SIGKILL the bot the moment Discord has the message, before the bot hears back."""
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    first = await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
+    await wait_titles(emu, world.text_id, ["Episode 1"])
+
+    def kill_on_post(kind: str, payload: dict[str, Any]) -> None:
+        if (
+            kind == "message_create"
+            and payload.get("embeds")
+            and first.proc
+            and first.proc.returncode is None
+        ):
+            first.proc.kill()  # runs inside the emulator's handler, before it answers
+
+    emu.on_event(kill_on_post)
+    feeds.set_feed("/feed.rss", feed_xml(1, 2, 3))
+    assert await first.wait_exit() != 0
+    assert titles(emu, world.text_id) == ["Episode 1", "Episode 2"], (
+        "killed right after episode 2 reached Discord"
+    )
+
+    second = await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
+    await wait_titles(emu, world.text_id, ["Episode 1", "Episode 2", "Episode 3"])
+    await second.wait_for_log("was already posted")

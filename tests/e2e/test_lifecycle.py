@@ -20,7 +20,9 @@ def about_embed(response: dict) -> dict:
     return {field["name"]: field["value"] for field in embed["fields"]}
 
 
-async def test_bot_starts_registers_commands_and_answers_about(emu, world: World, start_bot) -> None:
+async def test_bot_starts_registers_commands_and_answers_about(
+    emu, world: World, start_bot
+) -> None:
     bot = await start_bot()
     await bot.wait_for(lambda: emu.command_put_count == 1, "command registration")
     assert "about" in {c["name"] for c in emu.commands}
@@ -57,7 +59,9 @@ async def test_sync_subcommand_registers_and_exits(emu, world: World, start_bot)
     assert emu.command_put_count == 2
 
 
-async def test_gateway_drop_is_resumed_and_commands_keep_working(emu, world: World, start_bot) -> None:
+async def test_gateway_drop_is_resumed_and_commands_keep_working(
+    emu, world: World, start_bot
+) -> None:
     bot = await start_bot()
     await emu.close_gateway(code=4000)
     await bot.wait_for(lambda: emu.resume_count == 1, "the bot to resume")
@@ -67,7 +71,9 @@ async def test_gateway_drop_is_resumed_and_commands_keep_working(emu, world: Wor
     assert about_embed(await interaction.wait_response(timeout=10))["Version"] == __version__
 
 
-async def test_rate_limited_reply_is_retried_after_retry_after(emu, world: World, start_bot) -> None:
+async def test_rate_limited_reply_is_retried_after_retry_after(
+    emu, world: World, start_bot
+) -> None:
     await start_bot()
     emu.faults.rate_limit(
         "POST", "/interactions/{interaction_id}/{interaction_token}/callback", retry_after=0.3
@@ -79,7 +85,9 @@ async def test_rate_limited_reply_is_retried_after_retry_after(emu, world: World
     assert [r.status for r in callbacks] == [429, 200]
 
 
-async def test_sigterm_exits_zero_and_closes_the_database(emu, world: World, start_bot, tmp_path: Path) -> None:
+async def test_sigterm_exits_zero_and_closes_the_database(
+    emu, world: World, start_bot, tmp_path: Path
+) -> None:
     bot = await start_bot()
     await bot.wait_for(lambda: emu.command_put_count == 1, "registration")
     assert await bot.stop(signal.SIGTERM) == 0

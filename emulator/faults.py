@@ -1,0 +1,93 @@
+"""Scripted REST failures: 429s (with Via + JSON body), 5xx, and failures after the write committed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PLACEHOLDER = re.compile(r"\{[^}]+\}")
+
+
+def normalise(path: str) -> str:
+    """`/channels/{channel_id}/messages` and `/channels/{id}/messages` match the same route."""
+    path = path.split("?", 1)[0].rstrip("/")
+    if path.startswith("/api/v10"):
+        path = path[len("/api/v10") :]
+    return _PLACEHOLDER.sub("{}", path)
+
+
+@dataclass
+class Fault:
+    kind: str  # "rate_limit" | "server_error" | "after_commit"
+    method: str
+    path: str
+    count: int
+    status: int = 500
+    retry_after: float = 0.0
+    global_: bool = False
+    drop_connection: bool = False
+    hits: int = 0
+
+    def matches(self, method: str, template: str, concrete: str) -> bool:
+        if self.count <= 0:
+            return False
+        if self.method not in ("*", method.upper()):
+            return False
+        wanted = normalise(self.path)
+        if "{" in self.path:
+            return wanted == normalise(template)
+        return wanted == normalise(concrete)
+
+
+class FaultInjector:
+    def __init__(self) -> None:
+        self.pending: list[Fault] = []
+
+    def rate_limit(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry_after: float = 0.3,
+        count: int = 1,
+        global_: bool = False,
+    ) -> Fault:
+        fault = Fault("rate_limit", method.upper(), path, count, 429, retry_after, global_)
+        self.pending.append(fault)
+        return fault
+
+    def server_error(self, method: str, path: str, *, status: int = 500, count: int = 1) -> Fault:
+        fault = Fault("server_error", method.upper(), path, count, status)
+        self.pending.append(fault)
+        return fault
+
+    def fail_after_commit(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 500,
+        count: int = 1,
+        drop_connection: bool = False,
+    ) -> Fault:
+        """The handler runs (the message IS created) but the client sees a 5xx or a dropped connection."""
+        fault = Fault(
+            "after_commit", method.upper(), path, count, status, drop_connection=drop_connection
+        )
+        self.pending.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+    def take(
+        self, kinds: tuple[str, ...], method: str, template: str, concrete: str
+    ) -> Fault | None:
+        for fault in self.pending:
+            if fault.kind in kinds and fault.matches(method, template, concrete):
+                fault.count -= 1
+                fault.hits += 1
+                if fault.count <= 0:
+                    self.pending.remove(fault)
+                return fault
+        return None
