@@ -13,11 +13,18 @@ from bot.announce.buttons import DigestSelect, PlayButton
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
+from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.tree import NarratorTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.meta", "cogs.announce", "cogs.feeds", "cogs.episodes")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.meta",
+    "cogs.announce",
+    "cogs.feeds",
+    "cogs.episodes",
+    "cogs.requests",
+)
 
 
 def intents() -> discord.Intents:
@@ -62,7 +69,7 @@ class Narrator(commands.Bot):
         # needs every command loaded.
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(PlayButton, DigestSelect)
+        self.add_dynamic_items(PlayButton, DigestSelect, VoteButton, ReviewButton)
         await sync_if_changed(self.tree, self.db, self.application_id, force=self.force_sync)
 
     @property

@@ -97,6 +97,42 @@ class AnnounceSettings:
     max_feed_bytes: int = _checked(10_000_000, check=_at_least(10_000))
 
 
+def _domains(v: tuple[str, ...]) -> str | None:
+    bad = [d for d in v if not d or "/" in d or " " in d or d != d.lower()]
+    return (
+        f"must hold lower-case domain names like 'lesswrong.com', got {bad[0]!r}" if bad else None
+    )
+
+
+@dataclass(frozen=True)
+class RequestSettings:
+    # Channel where moderators review narration requests; 0 = no review queue.
+    review_channel_id: int = _checked(0, check=_snowflake_or_zero)
+    # Role allowed to approve/reject requests (Manage Server always can); 0 = none.
+    reviewer_role_id: int = _checked(0, check=_snowflake_or_zero)
+    # How many requests one member may make per hour.
+    per_member_per_hour: int = _checked(5, check=_at_least(1))
+    # How many open requests one member may have at once.
+    max_open_per_member: int = _checked(10, check=_at_least(1))
+    # Only these sites may be requested (empty = any site), and never these.
+    allowed_domains: tuple[str, ...] = _checked((), check=_domains)
+    denied_domains: tuple[str, ...] = _checked((), check=_domains)
+    # Forward each new request to this webhook (e.g. a Discord webhook of the narration team).
+    webhook_url: str = _checked("", check=_optional_http_url)
+    # Ask TYPE III whether a narration already exists, with this API base.
+    type3_lookup: bool = True
+    type3_api_base: str = _checked("https://api.type3.audio", check=_http_url)
+    # Forum GraphQL endpoints to resolve old-style and slug-only links; "" = off.
+    lesswrong_graphql: str = _checked("https://www.lesswrong.com/graphql", check=_optional_http_url)
+    eaforum_graphql: str = _checked(
+        "https://forum.effectivealtruism.org/graphql", check=_optional_http_url
+    )
+    # Look up the page title of requested links (safely: public addresses only).
+    fetch_titles: bool = True
+    # TESTS ONLY: let title lookups reach private and loopback addresses.
+    allow_private_addresses: bool = False
+
+
 @dataclass(frozen=True)
 class FeedSettings:
     url: str = _checked(check=_http_url)
@@ -111,6 +147,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     announce: AnnounceSettings = field(default_factory=AnnounceSettings)
+    requests: RequestSettings = field(default_factory=RequestSettings)
     feeds: tuple[FeedSettings, ...] = ()
     # Where the file was read from; relative paths in it resolve against its folder.
     source: Path = field(default=Path("config.toml"), metadata={"internal": True})
