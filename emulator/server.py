@@ -8,7 +8,8 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
@@ -21,6 +22,9 @@ from .models import JSON
 from .ratelimits import RateLimiter, too_many_requests
 from .rest_common import EMULATOR_KEY, FILES_KEY, JSON_BODY_KEY
 from .state import RecordedRequest, State
+
+if TYPE_CHECKING:
+    from .voice import VoiceServer  # emulator.voice hook
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,7 @@ class DiscordEmulator(InteractionsMixin, State):
         self.guild_command_put_count = 0
         self.voice_requests: list[JSON] = []
         self.voice_handler: VoiceHandler | None = None
+        self.voice: VoiceServer | None = None  # emulator.voice hook: set by enable_voice()
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -99,6 +104,8 @@ class DiscordEmulator(InteractionsMixin, State):
             webhook.local_url = f"{self.base_url}{API_PREFIX}/webhooks/{webhook.id}/{webhook.token}"
 
     async def stop(self) -> None:
+        if self.voice is not None:  # emulator.voice hook
+            await self.voice.stop()
         await self.gateway.shutdown()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -157,10 +164,27 @@ class DiscordEmulator(InteractionsMixin, State):
         await self.gateway.send_reconnect()
 
     # -- voice seam -------------------------------------------------------------------------
+    # emulator.voice hook: enable_voice / voice_ca_file, and the on_bot_voice_request call below.
+    async def enable_voice(self, cert_dir: Path, **options: Any) -> VoiceServer:
+        """Starts the TLS voice gateway + UDP (emulator.voice); `cert_dir` receives the CA PEM."""
+        from .voice import VoiceServer
+
+        if self.voice is None:
+            self.voice = VoiceServer(self, cert_dir, **options)
+            await self.voice.start()
+        return self.voice
+
+    @property
+    def voice_ca_file(self) -> Path | None:
+        """The CA a bot process must trust (`SSL_CERT_FILE`) to reach the voice gateway."""
+        return self.voice.ca_file if self.voice is not None else None
+
     def handle_bot_voice_state(self, session: GatewaySession, data: JSON) -> None:
         self.voice_requests.append(data)
         guild_id = int(data["guild_id"])
         channel_id = int(data["channel_id"]) if data.get("channel_id") else None
+        if self.voice is not None:  # emulator.voice hook: VOICE_SERVER_UPDATE before the state echo
+            self.voice.on_bot_voice_request(guild_id, channel_id)
         state = self.set_voice_state(
             guild_id, self.bot.id, channel_id, session_id=session.session_id
         )

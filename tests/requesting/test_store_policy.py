@@ -84,7 +84,7 @@ async def test_an_episode_with_the_same_source_key_fulfils_open_requests(db: Dat
 
 def test_site_rules() -> None:
     policy.check_site("https://www.lesswrong.com/posts/x", allowed=("lesswrong.com",), denied=())
-    with pytest.raises(UserFacingError, match="Only posts from lesswrong.com"):
+    with pytest.raises(UserFacingError, match=r"Only posts from lesswrong\.com"):
         policy.check_site("https://medium.com/p", allowed=("lesswrong.com",), denied=())
     with pytest.raises(UserFacingError, match="can't be requested"):
         policy.check_site("https://spam.medium.com/p", allowed=(), denied=("medium.com",))
