@@ -19,6 +19,7 @@ from bot.db import Database, DatabaseError
 from bot.endpoints import use_endpoints
 from bot.invite import NO_TOKEN_MESSAGE, invite_url
 from bot.logs import setup_logging
+from bot.safe_fetch import public_connector
 
 log = logging.getLogger("bot")
 
@@ -86,12 +87,18 @@ def main(argv: list[str] | None = None) -> int:
 async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sync: bool) -> int:
     assert env.token is not None
     try:
+        feeds_connector = public_connector(allow_private=settings.announce.allow_private_addresses)
         async with (
             aiohttp.ClientSession() as session,
+            aiohttp.ClientSession(connector=feeds_connector) as feed_session,
             Database(settings.database_path) as db,
         ):
             bot = Narrator(
-                settings=settings, db=db, session=session, force_sync=force_sync or sync_only
+                settings=settings,
+                db=db,
+                session=session,
+                feed_session=feed_session,
+                force_sync=force_sync or sync_only,
             )
             async with bot:
                 _close_on_signals(bot)

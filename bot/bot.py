@@ -39,6 +39,7 @@ class Narrator(commands.Bot):
     settings: Settings
     db: Database
     session: aiohttp.ClientSession
+    feed_session: aiohttp.ClientSession
     started_at: float
 
     def __init__(
@@ -47,6 +48,7 @@ class Narrator(commands.Bot):
         settings: Settings,
         db: Database,
         session: aiohttp.ClientSession,
+        feed_session: aiohttp.ClientSession,
         force_sync: bool = False,
     ) -> None:
         super().__init__(
@@ -59,7 +61,8 @@ class Narrator(commands.Bot):
         )
         self.settings = settings
         self.db = db
-        self.session = session
+        self.session = session  # fixed, configured endpoints (TYPE III, forum APIs, webhooks)
+        self.feed_session = feed_session  # feeds: public addresses only unless configured
         self.force_sync = force_sync
         self.started_at = time.monotonic()
 

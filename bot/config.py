@@ -95,6 +95,8 @@ class AnnounceSettings:
     # Seconds a feed fetch may take, and the largest feed body accepted, in bytes.
     fetch_timeout: float = _checked(20.0, check=_between(1.0, 300.0))
     max_feed_bytes: int = _checked(10_000_000, check=_at_least(10_000))
+    # Let feeds live on loopback or private networks (off: /feed add cannot probe your network).
+    allow_private_addresses: bool = False
 
 
 def _domains(v: tuple[str, ...]) -> str | None:

@@ -121,6 +121,8 @@ async def _demo() -> int:
             guild_ready_timeout = 0.2
             [database]
             path = "{workdir / "demo.sqlite3"}"
+            [announce]
+            allow_private_addresses = true  # the sample feed is served on 127.0.0.1
             [[feeds]]
             url = "{feed_url}"
             channel_ids = [{episodes.id}]

@@ -166,6 +166,21 @@ def safe_session(
     return session
 
 
+def public_connector(*, allow_private: bool = False, limit: int = 20) -> aiohttp.TCPConnector:
+    """A connector for long-lived sessions (feed polling) that only reaches public addresses.
+
+    Unlike `safe_session` it keeps connections alive; every new connection is resolved and
+    checked, and aiohttp connects to exactly the checked addresses.
+    """
+    policy = _Policy(allow_private, is_public_address)
+    return aiohttp.TCPConnector(resolver=SafeResolver(policy), use_dns_cache=False, limit=limit)
+
+
+def check_address(url: str, *, allow_private: bool = False) -> None:
+    """Refuse a URL whose host is a non-public IP literal (names are checked when connecting)."""
+    _checked_url(url, _Policy(allow_private, is_public_address))
+
+
 # ---- fetching --------------------------------------------------------------------------------
 
 

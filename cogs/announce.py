@@ -88,7 +88,7 @@ class Announcer(commands.Cog):
         try:
             async with self._poll_slots:
                 outcome = await poll_feed(
-                    self.bot.session, self.store, feed, self.bot.settings.announce
+                    self.bot.feed_session, self.store, feed, self.bot.settings.announce
                 )
             await self._report(outcome)
             for channel_id in outcome.result.channels if outcome.result else ():

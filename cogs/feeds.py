@@ -68,7 +68,7 @@ class Feeds(
 
     async def _probe(self, url: str) -> Feed:
         try:
-            return await fetch_and_parse(self.bot.session, url, self.bot.settings.announce)
+            return await fetch_and_parse(self.bot.feed_session, url, self.bot.settings.announce)
         except FeedFetchError as exc:
             raise UserFacingError(str(exc)) from exc
         except FeedParseError as exc:

@@ -46,6 +46,7 @@ async def poll_feed(
             feed.validators,
             timeout=settings.fetch_timeout,
             max_bytes=settings.max_feed_bytes,
+            refuse_private=not settings.allow_private_addresses,
         )
         moved_to = fetched.permanent_redirect_to
         if moved_to and moved_to != feed.fetch_url:
@@ -90,7 +91,11 @@ async def fetch_and_parse(
 ) -> Feed:
     """Fetch and parse a feed once (for /feed add and /feed preview); raises the domain errors."""
     fetched = await fetch_feed(
-        session, url, timeout=settings.fetch_timeout, max_bytes=settings.max_feed_bytes
+        session,
+        url,
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.max_feed_bytes,
+        refuse_private=not settings.allow_private_addresses,
     )
     assert fetched.body is not None
     return await asyncio.to_thread(parse_feed, fetched.body, url=fetched.final_url)

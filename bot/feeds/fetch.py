@@ -18,6 +18,7 @@ from yarl import URL
 
 from bot import PROJECT_URL, __version__
 from bot.errors import UserFacingError
+from bot.safe_fetch import UnsafeUrlError, check_address
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -97,6 +98,7 @@ async def fetch_feed(
     max_bytes: int = 10_000_000,
     max_redirects: int = 5,
     user_agent: str = DEFAULT_USER_AGENT,
+    refuse_private: bool = False,
 ) -> FetchResult:
     """Poll `url` once, conditionally when `validators` are given.
 
@@ -122,6 +124,8 @@ async def fetch_feed(
     try:
         async with asyncio.timeout(timeout):
             for _hop in range(max_redirects + 1):
+                if refuse_private:  # names are checked by the session's resolver
+                    check_address(str(current))
                 async with session.get(
                     current,
                     headers=headers,
@@ -154,6 +158,12 @@ async def fetch_feed(
             )
     except FeedFetchError:
         raise
+    except UnsafeUrlError:
+        raise FeedFetchError(
+            f"The feed at {url} points at a private or local network address, which is not allowed.",
+            url=url,
+            retryable=False,
+        ) from None
     except TimeoutError:
         raise FeedFetchError(
             f"The feed at {url} took longer than {timeout:g} s to answer.",

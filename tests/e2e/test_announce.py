@@ -56,6 +56,7 @@ def titles(emu, channel_id: int) -> list[str]:
 def feed_config(url: str, channel_id: int, extra: str = "") -> str:
     return f"""
     [announce]
+    allow_private_addresses = true
     notify_after_failures = 1
     fetch_timeout = 2.0
     {extra}

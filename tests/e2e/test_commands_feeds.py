@@ -14,6 +14,7 @@ from tests.feedserver import FeedServer
 
 BASE_CONFIG = """
 [announce]
+allow_private_addresses = true
 notify_after_failures = 1
 fetch_timeout = 2.0
 """
@@ -236,3 +237,15 @@ async def test_notify_hands_out_and_takes_back_the_mention_role(
     )
     assert "no more mentions" in content(await off.wait_response())
     assert role.id not in emu.guild(world.guild_id).members[world.member_id].role_ids
+
+
+async def test_feeds_on_private_addresses_are_refused_by_default(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    await start_bot()
+    for url in (feeds.url("/feed.rss"), feeds.url("/feed.rss").replace("127.0.0.1", "localhost")):
+        ix = await add_feed(emu, world, url, world.text_id)
+        text = await followup_text(ix)
+        assert "private or local network address" in text
+    assert feeds.hits("/feed.rss") == 0

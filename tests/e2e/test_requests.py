@@ -86,6 +86,8 @@ def config(type3: Type3StandIn, review_id: int, extra: str = "", feed: str = "")
 
 def feed_block(url: str, channel_id: int) -> str:
     return f"""
+    [announce]
+    allow_private_addresses = true
     [[feeds]]
     url = "{url}"
     channel_ids = [{channel_id}]
