@@ -1,0 +1,246 @@
+"""ffmpeg for playback: find the binary and build the arguments for `discord.FFmpegOpusAudio`.
+
+All DSP (seek, speed, volume, resampling, Opus encoding) happens in ffmpeg, so Python only relays
+Opus packets. Changing position or speed means a new process started with `-ss` at the position.
+
+Flags chosen, and why (see `shared/reference/discord-voice.md` §0.7, §2.7, §2.14, §2.15):
+
+- `-ss` goes *before* `-i`: an input seek, which over HTTP is one Range request instead of
+  downloading and decoding everything up to the position.
+- Remote sources must be http(s); `-protocol_whitelist http,https,tcp,tls` keeps ffmpeg from
+  following a redirect or playlist into `file:`, `concat:` and friends. HTTPS needs tcp and tls.
+- `-reconnect 1 -reconnect_on_network_error 1 -reconnect_delay_max 5` for http(s) only: a dropped
+  download otherwise ends the episode early with exit code 0; on a local file `-reconnect` is a
+  hard error (rc 8). `-reconnect_streamed` and `-reconnect_at_eof` are deliberately left out: on
+  hosts without Range support the former replays the episode from byte 0 (duplicated audio), and
+  the latter reconnects at the real end. Hosts without Range support end early instead, and the
+  player restarts from its tracked position (`position.decide_after_end`).
+- `-rw_timeout 15000000` (µs): a stalled connection fails after 15 s instead of hanging silently.
+- `-nostdin`: ffmpeg never waits for keyboard input.
+- `-map 0:a:0` (or a filter graph reading `[0:a:0]`): exactly one audio stream; embedded cover
+  art and second audio tracks never reach the Ogg stream.
+- Speed is `atempo` (pitch preserved, cheap). ffmpeg before 4.3 limits one atempo to 0.5–2.0, so
+  factors outside that range are chained (`atempo=2.0,atempo=1.25` for 2.5×); the bundled n9.0.2
+  would take one filter, but the chain also works on an older system ffmpeg from the config.
+- libopus `-application audio` and `-frame_duration 20`: narration at 64 kbps is well above the
+  bitrates `voip` mode is tuned for, and `audio` keeps music beds and intros intact; the 20 ms
+  frame is what Discord paces and what `PlaybackClock` counts, so it is pinned, not assumed.
+- Bitrate 64 kbps by default (`SPEECH_BITRATE`), passed as FFmpegOpusAudio's `bitrate=`; speech
+  is transparent there, and it matches a default voice channel's bitrate.
+
+`FFmpegOpusAudio` itself adds `-map_metadata -1 -f opus -c:a libopus -ar 48000 -ac 2 -b:a {n}k
+-loglevel warning -fec true -packet_loss 15 -blocksize 8192 ... pipe:1`; `-ar 48000` is what keeps a
+44.1 kHz episode from playing as a chipmunk. Never pass `codec=`: discord.py 2.7.1 maps `"libopus"`
+to `copy`, which would put an MP3 stream in an Opus container. No ffprobe is needed or used.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import ffmpeg as ffmpeg_python
+
+from bot.errors import UserFacingError
+
+MIN_SPEED = 0.5
+MAX_SPEED = 3.0
+SPEECH_BITRATE = 64
+"""kbps; speech is transparent at 64 and there is little to gain above 96."""
+MIN_BITRATE = 32
+MAX_BITRATE = 128
+RECONNECT_DELAY_MAX = 5
+"""Seconds; ffmpeg's default is 120, far too long for a listener waiting in silence."""
+RW_TIMEOUT_US = 15_000_000
+REMOTE_PROTOCOLS = "http,https,tcp,tls"
+FILE_PROTOCOLS = "file"
+_ATEMPO_MIN = 0.5
+_ATEMPO_MAX = 2.0
+
+# What discord.py 2.7.1's FFmpegOpusAudio puts between `-i source` and our options.
+_DISCORD_OPUS_OUTPUT = (
+    "-map_metadata", "-1", "-f", "opus", "-c:a", "libopus", "-ar", "48000", "-ac", "2",
+)  # fmt: skip
+
+
+class FfmpegNotFoundError(RuntimeError):
+    """No usable ffmpeg binary; the message names the path that was tried."""
+
+
+class SourceError(UserFacingError):
+    """The episode's audio location cannot be played safely (not http(s), or malformed)."""
+
+
+def find_ffmpeg(configured: str | os.PathLike[str] | None = None) -> str:
+    """The configured binary (a path, or a name on PATH), else the one imageio-ffmpeg ships."""
+    if configured:
+        name = os.fspath(configured)
+        path = Path(name).expanduser()
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+        found = shutil.which(name)
+        if found is None:
+            raise FfmpegNotFoundError(f"The configured ffmpeg {name!r} is not an executable file.")
+        return found
+    import imageio_ffmpeg
+
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise FfmpegNotFoundError(f"imageio-ffmpeg has no ffmpeg binary: {exc}") from exc
+
+
+def atempo_chain(speed: float) -> list[float]:
+    """atempo factors, each within 0.5–2.0, whose product is `speed`; `[]` for 1×."""
+    check_speed(speed)
+    factors: list[float] = []
+    rest = speed
+    while rest > _ATEMPO_MAX:
+        factors.append(_ATEMPO_MAX)
+        rest /= _ATEMPO_MAX
+    while rest < _ATEMPO_MIN:
+        factors.append(_ATEMPO_MIN)
+        rest /= _ATEMPO_MIN
+    if abs(rest - 1.0) > 1e-9:
+        factors.append(round(rest, 6))
+    return factors
+
+
+def check_speed(speed: float) -> None:
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise UserFacingError(f"Speed must be between {MIN_SPEED:g}× and {MAX_SPEED:g}×.")
+
+
+def check_source(source: str, *, allow_files: bool = False) -> bool:
+    """Raise `SourceError` unless `source` is an http(s) URL (or, if allowed, a file path).
+
+    Returns whether the source is remote.
+    """
+    if not source or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in source):
+        raise SourceError("This episode's audio link is malformed, so it can't be played.")
+    parts = urlsplit(source)
+    if parts.scheme.lower() in ("http", "https"):
+        if not parts.hostname:
+            raise SourceError("This episode's audio link has no host, so it can't be played.")
+        return True
+    if allow_files and "://" not in source and ":" not in source.split("/", 1)[0]:
+        return False
+    raise SourceError("Only http(s) audio links can be played; this episode's link is not one.")
+
+
+@dataclass(frozen=True, slots=True)
+class OpusSourceSpec:
+    """Everything `discord.FFmpegOpusAudio` needs: `FFmpegOpusAudio(spec.source, **spec.kwargs())`."""
+
+    source: str
+    executable: str
+    bitrate: int
+    before_options: str
+    options: str
+    start: float = 0.0
+    speed: float = 1.0
+    remote: bool = field(default=True)
+
+    def kwargs(self) -> dict[str, object]:
+        return {
+            "executable": self.executable,
+            "bitrate": self.bitrate,
+            "before_options": self.before_options,
+            "options": self.options,
+        }
+
+    def argv(self, output: str = "pipe:1") -> list[str]:
+        """The command line FFmpegOpusAudio (discord.py 2.7.1) runs for this spec; for logs and tests."""
+        return [
+            self.executable,
+            *shlex.split(self.before_options),
+            "-i",
+            self.source,
+            *_DISCORD_OPUS_OUTPUT,
+            "-b:a",
+            f"{self.bitrate}k",
+            "-loglevel",
+            "warning",
+            "-fec",
+            "true",
+            "-packet_loss",
+            "15",
+            "-blocksize",
+            "8192",
+            *shlex.split(self.options),
+            output,
+        ]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def opus_source_spec(
+    source: str,
+    *,
+    executable: str,
+    start: float = 0.0,
+    speed: float = 1.0,
+    volume: float = 1.0,
+    bitrate: int = SPEECH_BITRATE,
+    allow_files: bool = False,
+    ca_file: str | None = None,
+) -> OpusSourceSpec:
+    """Arguments to play `source` from episode second `start` at `speed` (0.5–3.0).
+
+    `allow_files` admits local paths (tests, bundled sounds); members' input must never set it.
+    `ca_file` trusts an extra CA for https (a test CDN); production uses the system store.
+    """
+    remote = check_source(source, allow_files=allow_files)
+    if start < 0:
+        raise ValueError(f"start must be >= 0, not {start}")
+    if not 0 <= volume <= 2:
+        raise ValueError(f"volume must be within 0–2, not {volume}")
+    if not MIN_BITRATE <= bitrate <= MAX_BITRATE:
+        raise ValueError(f"bitrate must be within {MIN_BITRATE}–{MAX_BITRATE} kbps, not {bitrate}")
+    filters = [("atempo", _seconds(f)) for f in atempo_chain(speed)]
+    if volume != 1:
+        filters.append(("volume", _seconds(volume)))
+
+    input_options: dict[str, object] = {}
+    if remote:
+        input_options |= {
+            "protocol_whitelist": REMOTE_PROTOCOLS,
+            "reconnect": 1,
+            "reconnect_on_network_error": 1,
+            "reconnect_delay_max": RECONNECT_DELAY_MAX,
+            "rw_timeout": RW_TIMEOUT_US,
+        }
+        if ca_file is not None:
+            input_options["ca_file"] = ca_file
+    else:
+        input_options["protocol_whitelist"] = FILE_PROTOCOLS
+    if start > 0:
+        input_options["ss"] = _seconds(start)
+
+    audio = ffmpeg_python.input(source, **input_options)["a:0"]
+    for name, value in filters:
+        audio = audio.filter(name, value)
+    output = ffmpeg_python.output(audio, "pipe:1", application="audio", frame_duration=20)
+    args: list[str] = output.global_args("-nostdin").get_args()
+
+    # get_args() is [input options] -i source [output options] pipe:1 [global options].
+    at = args.index("-i")
+    end = args.index("pipe:1", at + 2)
+    before = [*args[end + 1 :], *args[:at]]
+    after = args[at + 2 : end]
+    return OpusSourceSpec(
+        source=source,
+        executable=executable,
+        bitrate=bitrate,
+        before_options=shlex.join(before),
+        options=shlex.join(after),
+        start=start,
+        speed=speed,
+        remote=remote,
+    )

@@ -1,0 +1,279 @@
+"""The emulator's voice side, driven by a real in-process discord.py VoiceClient.
+
+The client trusts the emulator's test CA through `connector=emu.voice.tls.client_connector()`
+(aiohttp's default SSL context is built at import time, so SSL_CERT_FILE only works for a subprocess).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import discord
+import imageio_ffmpeg
+import pytest
+
+from emulator import ChannelType, DiscordEmulator
+from emulator.voice import VoiceReceiver, make_tone, make_tones
+
+from .conftest import EmuBot, Sample, running
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@pytest.fixture(scope="module")
+def tone_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tones")
+
+
+@pytest.fixture(scope="module")
+def tone_440(tone_dir: Path) -> Path:
+    return make_tone(tone_dir / "a440.mp3", 440, 3.0)
+
+
+@pytest.fixture(scope="module")
+def tone_long(tone_dir: Path) -> Path:
+    return make_tone(tone_dir / "a440-long.mp3", 440, 12.0)
+
+
+class Voice:
+    def __init__(self, emu: DiscordEmulator, sample: Sample, bot: EmuBot) -> None:
+        self.emu = emu
+        self.sample = sample
+        self.bot = bot
+        assert emu.voice is not None
+        self.server = emu.voice
+        self.rx: VoiceReceiver = emu.voice.receiver(sample.guild.id)
+        self.done = asyncio.Event()
+        self.after_errors: list[Exception | None] = []
+
+    @property
+    def channel(self) -> discord.VoiceChannel:
+        channel = self.bot.get_channel(self.sample.voice.id)
+        assert isinstance(channel, discord.VoiceChannel)
+        return channel
+
+    async def connect(self) -> discord.VoiceClient:
+        return await self.channel.connect(timeout=10)
+
+    def play(self, vc: discord.VoiceClient, path: Path) -> None:
+        loop = asyncio.get_running_loop()
+
+        def after(error: Exception | None) -> None:
+            self.after_errors.append(error)
+            loop.call_soon_threadsafe(self.done.set)
+
+        vc.play(discord.FFmpegOpusAudio(str(path), executable=FFMPEG, bitrate=64), after=after)
+
+
+@pytest.fixture
+async def voice(emu: DiscordEmulator, sample: Sample, tmp_path: Path) -> AsyncIterator[Voice]:
+    await emu.enable_voice(tmp_path / "certs")
+    assert emu.voice is not None and emu.voice_ca_file is not None
+    assert emu.voice_ca_file.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    bot = EmuBot(connector=emu.voice.tls.client_connector())
+    async with running(emu, bot):
+        v = Voice(emu, sample, bot)
+        try:
+            yield v
+        finally:
+            for vc in list(bot.voice_clients):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(vc.disconnect(force=True), 5)
+
+
+async def test_join_plays_tone_at_440hz(voice: Voice, tone_440: Path) -> None:
+    vc = await voice.connect()
+    assert vc.is_connected()
+    rx = voice.rx
+    # the handshake as discord.py does it
+    assert [e.kind for e in rx.events if e.kind in ("identify", "ready", "ip_discovery")] == [
+        "identify",
+        "ready",
+        "ip_discovery",
+    ]
+    assert rx.events_of("identify")[0].data["max_dave_protocol_version"] == 1
+    assert rx.events_of("select_protocol")[0].data["mode"] == "aead_xchacha20_poly1305_rtpsize"
+    assert voice.emu.voice is not None
+    bot_id = voice.emu.bot.id
+    assert voice.server.members(voice.sample.voice.id) == [bot_id]
+    assert voice.server.bot_channel(voice.sample.guild.id) == voice.sample.voice.id
+
+    voice.play(vc, tone_440)
+    await asyncio.wait_for(voice.done.wait(), 10)
+    assert voice.after_errors == [None]
+    await rx.wait_for(lambda: rx.speaking and rx.speaking[-1].speaking == 0, 2)
+    await rx.wait_quiet(0.1)
+
+    kinds = [p.kind for p in rx.packets]
+    assert kinds[:2] == ["header", "header"]  # OpusHead, OpusTags sent as RTP payloads
+    assert kinds[-5:] == ["silence"] * 5
+    assert rx.decrypt_failures == 0
+    assert 2.9 <= rx.audio_seconds() <= 3.1
+    pcm = await rx.decode()
+    assert 2.9 <= len(pcm) / 2 / 48000 <= 3.1
+    assert rx.dominant_frequency(0.5, 2.5) == pytest.approx(440, abs=3)
+    assert rx.tone_fraction(440, 0.5, 2.5) > 0.9
+    assert rx.tone_fraction(880, 0.5, 2.5) < 0.05
+
+    # RTP numbering per the reference: seq from 1 (+1), ts from 0 (+960), nonce counter from 0
+    seqs = [p.seq for p in rx.packets]
+    assert seqs == list(range(1, len(seqs) + 1))
+    paced = [p for p in rx.packets if p.kind != "silence"]
+    assert paced[0].timestamp == 0
+    assert {b.timestamp - a.timestamp for a, b in itertools.pairwise(paced)} == {960}
+    assert [p.nonce for p in rx.packets] == list(range(len(rx.packets)))
+    stats = rx.interarrival_stats()
+    assert abs(stats["p50"] - 20.0) < 2.0, stats
+    assert rx.speaking[0].speaking == 0 and rx.speaking[1].speaking == 1  # key ack, then play
+    assert all(not p.payload.endswith(b"\xfa\xfa") for p in rx.packets)  # no DAVE frames
+
+    await vc.disconnect()
+    await voice.emu.wait_until(lambda: voice.server.members(voice.sample.voice.id) == [])
+
+
+async def _playing(voice: Voice, path: Path, seconds: float = 1.0) -> discord.VoiceClient:
+    vc = await voice.connect()
+    voice.play(vc, path)
+    await voice.rx.wait_for_audio(seconds, timeout=5)
+    return vc
+
+
+async def test_pause_sends_nothing_and_resume_continues(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing(voice, tone_long, 0.6)
+    vc.pause()
+    await rx.wait_for_speaking(False, 2)
+    await rx.wait_quiet(0.1, 2)
+    assert [p.kind for p in rx.packets[-5:]] == ["silence"] * 5
+    paused_at = len(rx.packets)
+    await asyncio.sleep(0.5)
+    assert len(rx.packets) == paused_at  # nothing at all while paused
+
+    vc.resume()
+    await rx.wait_for_speaking(True, 2)
+    await rx.wait_for_audio(0.4, timeout=3, since=paused_at)
+    vc.stop()
+    await asyncio.wait_for(voice.done.wait(), 5)
+    await rx.wait_quiet(0.1)
+
+    # one gap of about the pause; the RTP timestamp does not jump over it
+    gaps = rx.gaps(0.2)
+    assert len(gaps) == 1 and 0.5 <= gaps[0][1] < 1.0, gaps
+    steps = {b.timestamp - a.timestamp for a, b in zip(rx.packets, rx.packets[1:], strict=False)}
+    assert steps == {960}
+    assert rx.interarrival_stats()["p50"] == pytest.approx(20.0, abs=2.0)
+    assert rx.dominant_frequency(0.2) == pytest.approx(440, abs=3)
+
+
+async def test_4006_rejoins_and_audio_continues(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing(voice, tone_long)
+    first_ssrc = rx.packets[-1].ssrc
+    await voice.server.close(voice.sample.guild.id, 4006)
+    await rx.wait_for_event("identify", 2, timeout=8)  # backoff is uniform(0, 2) s
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.0, timeout=5, since=mark)
+
+    assert vc.is_connected() and voice.bot.voice_clients == [vc]
+    assert rx.packets[-1].ssrc != first_ssrc  # a new session
+    seqs = [p.seq for p in rx.packets]
+    assert seqs == sorted(seqs)  # the same VoiceClient keeps numbering
+    # discord.py left (op 4 null) and re-joined (op 4 channel); the emulator tracked both
+    channels = [r.get("channel_id") for r in voice.emu.voice_requests]
+    assert channels[-2] is None and int(channels[-1]) == voice.sample.voice.id
+    assert voice.server.members(voice.sample.voice.id) == [voice.emu.bot.id]
+    assert rx.decrypt_failures == 0
+    assert rx.dominant_frequency(rx.audio_seconds() - 0.8) == pytest.approx(440, abs=3)
+    vc.stop()
+
+
+async def test_4014_kick_disconnects(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing(voice, tone_long, 0.5)
+    await voice.server.close(voice.sample.guild.id, 4014)
+    await asyncio.wait_for(voice.done.wait(), 5)
+    assert voice.after_errors == [None]
+    await voice.emu.wait_until(lambda: not vc.is_connected() and not voice.bot.voice_clients)
+    assert voice.server.members(voice.sample.voice.id) == []
+    guild = voice.bot.get_guild(voice.sample.guild.id)
+    assert guild is not None and (guild.me.voice is None or guild.me.voice.channel is None)
+    await rx.wait_quiet(0.3)
+    assert len(rx.events_of("identify")) == 1  # no reconnect attempt
+
+
+async def test_server_move_keeps_playing(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing(voice, tone_long)
+    old = voice.server.endpoint(voice.sample.guild.id)
+    new = await voice.server.move_server(voice.sample.guild.id)
+    assert new != old
+    await rx.wait_for_event("identify", 2, timeout=5)
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.0, timeout=5, since=mark)
+    assert vc.is_connected()
+    assert rx.events_of("identify")[1].data["node"] == 1
+    assert {p.node for p in rx.packets[mark:]} == {1}
+    closes = rx.events_of("close")
+    assert closes and closes[0].data == {"code": 4014, "by": "client", "node": 0}
+    assert rx.decrypt_failures == 0
+    # playback was not interrupted for long (the switch takes milliseconds)
+    assert max(g for _, g in rx.gaps(0.0)) < 0.25
+    vc.stop()
+
+
+async def test_4015_resumes_without_reidentify(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing(voice, tone_long)
+    ssrc = rx.packets[-1].ssrc
+    await voice.server.close(voice.sample.guild.id, 4015)
+    resume = await rx.wait_for_event("resume", timeout=5)
+    assert resume.data["ok"] is True
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.0, timeout=5, since=mark)
+    assert vc.is_connected()
+    assert len(rx.events_of("identify")) == 1
+    assert {p.ssrc for p in rx.packets} == {ssrc}
+    assert max(g for _, g in rx.gaps(0.0)) < 0.25
+    vc.stop()
+
+
+async def test_4017_dave_required_never_connects(voice: Voice) -> None:
+    """What a bot without DAVE sees on real Discord since March 2026: connect keeps failing.
+    (Slowest test here, ~3 s: it waits out the connect timeout.)"""
+    voice.server.refuse_identify = 4017
+    with pytest.raises(asyncio.TimeoutError):
+        await voice.channel.connect(timeout=2)
+    rx = voice.rx
+    assert len(rx.events_of("identify")) >= 2  # discord.py retried
+    assert {e.data["code"] for e in rx.events_of("close")} == {4017}
+    assert rx.packets == []
+
+
+async def test_make_tones_sequence(tmp_path: Path) -> None:
+    path = make_tones(tmp_path / "seq.ogg", [(440, 0.5), (0, 0.25), (880, 0.5)])
+    assert path.stat().st_size > 1000
+
+
+async def test_move_to_another_channel_keeps_playing(voice: Voice, tone_long: Path) -> None:
+    other = voice.emu.add_channel(voice.sample.guild.id, "Stage-ish", ChannelType.VOICE)
+    voice.emu.set_voice_state(voice.sample.guild.id, voice.sample.alice.id, other.id)
+    rx = voice.rx
+    vc = await _playing(voice, tone_long, 0.5)
+    await voice.emu.wait_until(lambda: voice.bot.get_channel(other.id) is not None)
+    target = voice.bot.get_channel(other.id)
+    assert isinstance(target, discord.VoiceChannel)
+    await vc.move_to(target, timeout=5)
+    await rx.wait_for_event("identify", 2, timeout=5)
+    mark = len(rx.packets)
+    await rx.wait_for_audio(0.5, timeout=5, since=mark)
+    assert vc.is_connected() and vc.channel.id == other.id
+    assert {p.channel_id for p in rx.packets[mark:]} == {other.id}
+    assert sorted(voice.server.members(other.id)) == sorted(
+        [voice.sample.alice.id, voice.emu.bot.id]
+    )
+    assert voice.server.members(voice.sample.voice.id) == []
+    vc.stop()
