@@ -24,6 +24,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.feeds",
     "cogs.episodes",
     "cogs.requests",
+    "cogs.voice",
 )
 
 

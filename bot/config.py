@@ -136,6 +136,18 @@ class RequestSettings:
 
 
 @dataclass(frozen=True)
+class VoiceSettings:
+    # Path of an ffmpeg binary with libopus; "" = the one bundled with imageio-ffmpeg.
+    ffmpeg_path: str = ""
+    # Opus bitrate for speech, in kbit/s.
+    bitrate: int = _checked(64, check=_between(32, 128))
+    # Leave the voice channel after this many seconds with nothing playing.
+    idle_seconds: int = _checked(300, check=_at_least(1))
+    # Leave after this many seconds with no listener left in the channel.
+    alone_seconds: int = _checked(30, check=_at_least(1))
+
+
+@dataclass(frozen=True)
 class FeedSettings:
     url: str = _checked(check=_http_url)
     channel_ids: tuple[int, ...] = _checked(check=_snowflakes)
@@ -150,6 +162,7 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     announce: AnnounceSettings = field(default_factory=AnnounceSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
     feeds: tuple[FeedSettings, ...] = ()
     # Where the file was read from; relative paths in it resolve against its folder.
     source: Path = field(default=Path("config.toml"), metadata={"internal": True})

@@ -54,4 +54,6 @@ def setup_logging(level: str, fmt: str, secrets: list[str]) -> None:
             "{asctime} {levelname:<8} {name}: {message}", "%Y-%m-%d %H:%M:%S", style="{"
         )
     discord.utils.setup_logging(handler=handler, formatter=formatter, level=getattr(logging, level))
-    logging.getLogger("discord.gateway").setLevel(max(logging.INFO, getattr(logging, level)))
+    # Chatty libraries stay at INFO even when the bot logs at DEBUG.
+    for name in ("discord.gateway", "aiosqlite", "discord.webhook.async_"):
+        logging.getLogger(name).setLevel(max(logging.INFO, getattr(logging, level)))

@@ -66,6 +66,9 @@ class BotProcess:
             DISCORD_GATEWAY_URL=self.emu.gateway_url,
             PYTHONUNBUFFERED="1",
         )
+        ca_file = getattr(self.emu, "voice_ca_file", None)
+        if ca_file is not None:  # trust the emulator's voice gateway certificate
+            env["SSL_CERT_FILE"] = str(ca_file)
         env.update(self.extra_env)
         return env
 

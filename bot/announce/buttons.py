@@ -33,7 +33,7 @@ async def show_episode(interaction: discord.Interaction[Narrator], episode_id: i
     feed = await store.feed(stored.feed_id)
     embed = episode_embed(stored, feed.name if feed else "", feed.image if feed else None)
     await interaction.response.send_message(
-        "Voice playback is not switched on yet; the Audio button plays it in your browser.",
+        "Join a voice channel and press Play again to hear it there, or use the Audio button.",
         embed=embed,
         view=episode_view(stored),
         ephemeral=True,
@@ -66,7 +66,10 @@ class PlayButton(
 
     async def callback(self, interaction: discord.Interaction[Narrator]) -> None:  # type: ignore[override]
         try:
-            await show_episode(interaction, self.episode_id)
+            voice = interaction.client.get_cog("Voice")
+            play = getattr(voice, "play_from_button", None)
+            if play is None or not await play(interaction, self.episode_id):
+                await show_episode(interaction, self.episode_id)
         except Exception as exc:  # one error path for components too
             await send_error(interaction, exc)
 

@@ -95,6 +95,7 @@ class GuildPlayer:
         self._idle_since: float | None = None
         self._last_save = 0.0
         self._lock = asyncio.Lock()
+        self.leaving = False  # set when we leave on purpose, so that is not taken for a kick
 
     # -- state -------------------------------------------------------------------------------
 
@@ -191,6 +192,11 @@ class GuildPlayer:
                 return
             if error is not None:
                 log.warning("Guild %s: playback error: %s", self.guild.id, error)
+            if self.voice is None or not self.voice.is_connected():
+                # Disconnected for good (kicked, channel gone): keep the place, stop here.
+                await self._save_positions()
+                self.playing = None
+                return
             decision = decide_after_end(
                 position=playing.clock.position,
                 duration=playing.item.duration,
@@ -305,6 +311,7 @@ class GuildPlayer:
         await self.store.delete_session(self.guild.id)
 
     async def leave(self) -> None:
+        self.leaving = True
         await self.stop()
         voice = self.voice
         if voice is not None:

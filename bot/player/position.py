@@ -84,10 +84,15 @@ def ended_early(position: float, duration: float | None, tolerance: float = END_
 
 
 def counts_as_played(position: float, duration: float | None) -> bool:
-    """Far enough that "resume" should not offer it again (≥ 95 %, or within the last 45 s)."""
+    """Far enough that "resume" should not offer it again: 95 %, or the last 45 s of a long one.
+
+    The 45 s tail (credits, outro) only counts when it is at most a tenth of the episode, so a
+    short episode is not "played" halfway through.
+    """
     if duration is None or duration <= 0:
         return False
-    return position >= duration * PLAYED_FRACTION or position >= duration - PLAYED_TAIL
+    tail = min(PLAYED_TAIL, duration * 0.1)
+    return position >= duration * PLAYED_FRACTION or position >= duration - tail
 
 
 @dataclass(frozen=True, slots=True)

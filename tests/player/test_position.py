@@ -78,7 +78,8 @@ def test_ended_early_means_more_than_five_seconds_short(
 
 def test_played_means_ninety_five_percent_or_the_last_45_seconds() -> None:
     assert counts_as_played(95, 100)
-    assert counts_as_played(60, 100), "within the last 45 s of a short episode"
+    assert not counts_as_played(60, 100), "a short episode is not played halfway through"
+    assert not counts_as_played(21, 40)
     assert not counts_as_played(1000, 1100)
     assert counts_as_played(3560, 3600)
     assert not counts_as_played(3000, 3600)

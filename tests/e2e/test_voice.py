@@ -1,0 +1,349 @@
+"""Playing episodes in voice, end to end: the emulator decrypts and decodes what the bot sends.
+
+Tones stand in for narrations, so a test can hear what a listener would: the frequency, how long
+it played, where a seek landed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.voice.tones import make_tone, make_tones
+from tests.audioserver import AudioServer
+from tests.conftest import World
+from tests.e2e.test_announce import wait_titles
+from tests.feedserver import FeedServer, rss
+
+SEGMENTS = [(300 + 100 * n, 1.0) for n in range(8)]  # 1 s steps: 300, 400, ... 1000 Hz
+
+
+@pytest.fixture(scope="session")
+def tones(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("tones")
+    return {
+        "a440": make_tone(folder / "a440.mp3", 440, 8),
+        "steps": make_tones(folder / "steps.mp3", SEGMENTS),
+        "long": make_tone(folder / "long.mp3", 660, 40),
+        "mid": make_tone(folder / "mid.mp3", 550, 15),
+    }
+
+
+@pytest.fixture
+async def audio() -> AsyncIterator[AudioServer]:
+    server = AudioServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def voice(emu, tmp_path: Path):
+    return await emu.enable_voice(tmp_path / "certs")
+
+
+def episode(n: int, url: str, seconds: int) -> dict[str, Any]:
+    return {
+        "guid": f"tone-{n}",
+        "title": f"Tone {n}",
+        "pubDate": datetime(2025, 1, n, tzinfo=UTC),
+        "enclosure": {"url": url, "length": "1000", "type": "audio/mpeg"},
+        "duration": str(seconds),
+        "description": f"<p>Tone number {n}.</p>",
+    }
+
+
+async def start_with(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    items: list[dict[str, Any]],
+    idle: int = 60,
+):
+    feeds.set_feed("/tones.rss", rss("Tones", items))
+    bot = await start_bot(
+        f"""
+        [announce]
+        allow_private_addresses = true
+        first_poll_backlog = {len(items)}
+        [voice]
+        idle_seconds = {idle}
+        alone_seconds = 60
+        [[feeds]]
+        url = "{feeds.url("/tones.rss")}"
+        channel_ids = [{world.text_id}]
+        poll_seconds = 1
+        """
+    )
+    await wait_titles(
+        emu, world.text_id, [i["title"] for i in sorted(items, key=lambda i: i["pubDate"])]
+    )
+    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
+    await asyncio.sleep(0.2)
+    return bot
+
+
+async def slash(emu, world: World, name: str, **options: Any) -> str:
+    ix = await emu.slash(
+        world.guild_id, world.text_id, world.member_id, name, options=options or None
+    )
+    first = await ix.wait_response(timeout=20)
+    if first["type"] == 5:
+        return (await ix.wait_followup(timeout=20)).get("content") or ""
+    return (first.get("data") or {}).get("content") or ""
+
+
+async def test_play_streams_the_episode_and_the_tone_is_heard(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    assert "Playing **Tone 1**" in await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(8.0, timeout=20)
+    await receiver.wait_quiet(0.5, timeout=10)
+    await receiver.decode()
+    assert 7.6 <= receiver.audio_seconds() <= 8.4
+    assert abs(receiver.dominant_frequency(1, 7) - 440) < 5
+    stats = receiver.interarrival_stats()
+    assert abs(stats["p50"] - 20) < 3, stats
+
+
+async def test_pause_resume_and_seek_land_where_asked(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("steps.mp3", tones["steps"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+
+    assert "Paused at" in await slash(emu, world, "pause")
+    await receiver.wait_quiet(0.3)
+    before = len(receiver.audio_packets())
+    await asyncio.sleep(1.0)
+    assert len(receiver.audio_packets()) == before, "nothing is sent while paused"
+    assert "Resumed" in await slash(emu, world, "resume")
+    await receiver.wait_for_audio(0.5, since=before, timeout=10)
+
+    mark = len(receiver.packets)
+    assert "Jumped to 0:05" in await slash(emu, world, "seek", time="5")
+    await receiver.wait_for_audio(1.0, since=mark, timeout=10)
+    await receiver.decode()
+    heard_from = receiver.audio_seconds() - receiver.audio_seconds(since=mark)
+    # Segment 5 (5-6 s) is 800 Hz; 1 s either side is 700 or 900 Hz. The new source starts a few
+    # hundred ms after `mark` (the command's round trip), so listen from 0.35 s on.
+    frequency = receiver.dominant_frequency(heard_from + 0.35, heard_from + 0.75)
+    assert 700 <= frequency <= 900, frequency
+
+
+async def test_speed_1_5_plays_8_seconds_in_about_5_3(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    assert "it applies to what you /play" in await slash(emu, world, "speed", value=1.5)
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(5.0, timeout=20)
+    await receiver.wait_quiet(0.6, timeout=10)
+    await receiver.decode()
+    assert 5.0 <= receiver.audio_seconds() <= 5.7
+    assert abs(receiver.dominant_frequency(1, 4) - 440) < 8, "atempo keeps the pitch"
+
+
+async def test_a_cut_download_on_a_host_without_range_is_resumed(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    size = tones["mid"].stat().st_size
+    url = audio.add("cut.mp3", tones["mid"], ranges=False, cut_after=size // 3)
+    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 15)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await bot.wait_for_log("stopped early", timeout=30)
+    await receiver.wait_for_audio(14.0, timeout=30)
+    await receiver.wait_quiet(0.8, timeout=15)
+    assert 14.0 <= receiver.audio_seconds() <= 16.5, "the rest was played from where it stopped"
+    assert len(audio.files["cut.mp3"].requests) >= 2
+    await receiver.decode()
+    assert (
+        abs(
+            receiver.dominant_frequency(receiver.audio_seconds() - 3, receiver.audio_seconds() - 1)
+            - 550
+        )
+        < 8
+    )
+
+
+async def test_a_voice_drop_is_survived(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("long.mp3", tones["long"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+    await voice.close(world.guild_id, 4006)
+    mark = len(receiver.packets)
+    await receiver.wait_for_audio(2.0, since=mark, timeout=30)
+    await receiver.decode()
+    assert abs(receiver.dominant_frequency(receiver.audio_seconds() - 1.5) - 660) < 8
+
+
+def ffmpeg_children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"ffmpeg" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+async def test_stop_leaves_no_ffmpeg_and_play_offers_to_resume(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("long.mp3", tones["long"])
+    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+    assert bot.proc is not None and ffmpeg_children(bot.proc.pid), "ffmpeg runs while playing"
+    first = ffmpeg_children(bot.proc.pid)
+    await slash(emu, world, "seek", time="20")
+    await asyncio.sleep(0.5)
+    after_seek = ffmpeg_children(bot.proc.pid)
+    assert len(after_seek) == 1 and after_seek != first, "a seek replaces the process"
+    assert "Stopped" in await slash(emu, world, "stop")
+    await asyncio.sleep(1.0)
+    assert ffmpeg_children(bot.proc.pid) == []
+
+    ix = await emu.slash(
+        world.guild_id, world.text_id, world.member_id, "play", options={"episode": "latest"}
+    )
+    offer = (await ix.wait_response())["data"]
+    assert "You stopped “Tone 1” at 0:2" in offer["content"] and offer["flags"] & 64
+    labels = [c["label"] for row in offer["components"] for c in row["components"]]
+    assert labels[0].startswith("Resume at 0:2") and labels[1] == "Start over"
+
+
+async def test_errors_are_one_clear_sentence(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    emu.set_voice_state(world.guild_id, world.member_id, None)
+    await asyncio.sleep(0.2)
+    assert "Join a voice channel first" in await slash(emu, world, "play", episode="latest")
+    assert "No episode matches" in await slash(emu, world, "play", episode="no such thing")
+    assert "not playing anything" in await slash(emu, world, "pause")
+
+
+async def test_the_announcement_play_button_plays_and_idle_leaves(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)], idle=2)
+    post = emu.messages(world.text_id)[0]
+    button = post["components"][0]["components"][0]["custom_id"]
+    click = await emu.click(int(post["id"]), button, world.member_id)
+    await click.wait_response(timeout=20)
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(8.0, timeout=25)
+    await emu.wait_until(lambda: voice.bot_channel(world.guild_id) is None, timeout=15)
+
+
+async def test_being_kicked_ends_the_session_with_a_message(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("long.mp3", tones["long"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    await voice.receiver(world.guild_id).wait_for_audio(1.0, timeout=20)
+    await voice.close(world.guild_id, 4014)
+    await emu.wait_until(
+        lambda: any(
+            "disconnected from the voice channel" in (m.get("content") or "")
+            for m in emu.messages(world.text_id)
+        ),
+        timeout=15,
+    )
