@@ -216,10 +216,19 @@ class GuildPlayer:
                 return
             finished = decision.action == "finished"
             await self._save_positions(finished=finished)
-            if not finished:
+            if (
+                not finished
+                and decision.position - playing.clock.start < 1.0
+                and playing.clock.frames == 0
+            ):
                 await self.notify(
-                    f"I couldn't play the rest of “{playing.item.title}”: its audio stopped loading. "
-                    "Moving on."
+                    f"I couldn't play “{playing.item.title}”: its audio could not be loaded "
+                    "(the link failed or is not audio). Moving on."
+                )
+            elif not finished:
+                await self.notify(
+                    f"I couldn't play the rest of “{playing.item.title}”: its audio stopped loading "
+                    f"at {decision.position:.0f} s. Moving on."
                 )
             self.playing = None
             await self._advance()

@@ -7,11 +7,9 @@ happens to the feed, to Discord or to the bot.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from discord import Permissions
 
 from emulator import ChannelType
@@ -65,16 +63,6 @@ def feed_config(url: str, channel_id: int, extra: str = "") -> str:
     channel_ids = [{channel_id}]
     poll_seconds = 1
     """
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def wait_titles(emu, channel_id: int, expected: list[str], timeout: float = 15) -> None:

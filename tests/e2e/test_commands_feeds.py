@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from discord import Permissions
@@ -18,16 +17,6 @@ allow_private_addresses = true
 notify_after_failures = 1
 fetch_timeout = 2.0
 """
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def content(response: dict) -> str:

@@ -60,16 +60,6 @@ async def type3() -> AsyncIterator[Type3StandIn]:
         await stand_in.runner.cleanup()
 
 
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 def config(type3: Type3StandIn, review_id: int, extra: str = "", feed: str = "") -> str:
     return f"""
     [requests]

@@ -8,56 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from emulator.voice.tones import make_tone, make_tones
 from tests.audioserver import AudioServer
 from tests.conftest import World
 from tests.e2e.test_announce import wait_titles
 from tests.feedserver import FeedServer, rss
-
-SEGMENTS = [(300 + 100 * n, 1.0) for n in range(8)]  # 1 s steps: 300, 400, ... 1000 Hz
-
-
-@pytest.fixture(scope="session")
-def tones(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("tones")
-    return {
-        "a440": make_tone(folder / "a440.mp3", 440, 8),
-        "steps": make_tones(folder / "steps.mp3", SEGMENTS),
-        "long": make_tone(folder / "long.mp3", 660, 40),
-        "mid": make_tone(folder / "mid.mp3", 550, 15),
-    }
-
-
-@pytest.fixture
-async def audio() -> AsyncIterator[AudioServer]:
-    server = AudioServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def voice(emu, tmp_path: Path):
-    return await emu.enable_voice(tmp_path / "certs")
 
 
 def episode(n: int, url: str, seconds: int) -> dict[str, Any]:

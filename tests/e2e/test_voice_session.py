@@ -1,0 +1,139 @@
+"""Voice sessions over time: the queue, the now-playing controls, bad audio, moves and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.audioserver import AudioServer
+from tests.conftest import World
+from tests.e2e.test_voice import episode, slash, start_with
+from tests.feedserver import FeedServer
+
+
+def said(emu, channel_id: int, text: str) -> bool:  # noqa: ANN001
+    return any(text in (m.get("content") or "") for m in emu.messages(channel_id))
+
+
+async def test_the_queue_plays_in_order(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,  # noqa: ANN001
+) -> None:
+    first = audio.add("a440.mp3", tones["a440"])
+    second = audio.add("a880.mp3", tones["a880"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, first, 8), episode(2, second, 6)])
+    assert "Playing **Tone 1**" in await slash(emu, world, "play", episode="Tone 1")
+    assert "Queued **Tone 2** at #1" in await slash(emu, world, "play", episode="Tone 2")
+    listing = await emu.slash(world.guild_id, world.text_id, world.member_id, "queue")
+    text = (await listing.wait_response())["data"]["content"]
+    assert text.startswith("**Now:** Tone 1") and "1. Tone 2 (0:06)" in text
+
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(13.5, timeout=30)
+    await receiver.decode()
+    assert abs(receiver.dominant_frequency(1, 7) - 440) < 6
+    assert abs(receiver.dominant_frequency(9.5, 13) - 880) < 10
+
+
+async def test_now_playing_buttons_pause_and_resume(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,  # noqa: ANN001
+) -> None:
+    url = audio.add("long.mp3", tones["long"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+
+    shown = await emu.slash(world.guild_id, world.text_id, world.member_id, "nowplaying")
+    data = (await shown.wait_response())["data"]
+    assert data["embeds"][0]["title"] == "Tone 1" and "/ 0:40" in data["embeds"][0]["description"]
+    labels = [c["label"] for row in data["components"] for c in row["components"]]
+    assert labels == ["Pause", "−15 s", "+30 s", "Skip", "Stop"]
+
+    message = shown.original
+    click = await emu.click(int(message["id"]), "narrator:np:toggle", world.member_id)
+    edited = (await click.wait_response())["data"]
+    assert "Paused" in edited["embeds"][0]["description"]
+    await receiver.wait_quiet(0.4)
+    mark = len(receiver.audio_packets())
+    await asyncio.sleep(0.8)
+    assert len(receiver.audio_packets()) == mark
+    again = await emu.click(int(message["id"]), "narrator:np:toggle", world.member_id)
+    assert "Playing" in (await again.wait_response())["data"]["embeds"][0]["description"]
+    await receiver.wait_for_audio(0.5, since=len(receiver.packets), timeout=10)
+
+
+async def test_audio_that_cannot_load_is_reported_and_the_queue_moves_on(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,  # noqa: ANN001
+) -> None:
+    missing = audio.url("missing.mp3")  # 404
+    good = audio.add("a880.mp3", tones["a880"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, missing, 30), episode(2, good, 6)])
+    await slash(emu, world, "play", episode="Tone 1")
+    await slash(emu, world, "play", episode="Tone 2")
+    await emu.wait_until(lambda: said(emu, world.text_id, "couldn't play “Tone 1”"), timeout=30)
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(3.0, timeout=20)
+    await receiver.decode()
+    assert abs(receiver.dominant_frequency(0.5, 2.5) - 880) < 10
+
+
+async def test_a_voice_server_move_mid_play_keeps_playing(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,  # noqa: ANN001
+) -> None:
+    url = audio.add("long.mp3", tones["long"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+    await voice.move_server(world.guild_id)
+    mark = len(receiver.packets)
+    await receiver.wait_for_audio(2.0, since=mark, timeout=20)
+    assert max((gap for _start, gap in receiver.gaps(0.1)), default=0) < 1.0
+
+
+async def test_after_a_restart_the_player_continues_where_it_was(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,  # noqa: ANN001
+) -> None:
+    url = audio.add("steps.mp3", tones["steps"])
+    first = await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(2.5, timeout=20)
+    assert await first.stop() == 0
+
+    receiver.clear()
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    await emu.wait_until(lambda: said(emu, world.text_id, "Back after a restart"), timeout=20)
+    await receiver.wait_for_audio(1.0, timeout=20)
+    await receiver.decode()
+    # It stopped at about 2.5 s (400-500 Hz); it continues there, not from the 300 Hz start.
+    assert 450 <= receiver.dominant_frequency(0.2, 0.8) <= 650
