@@ -10,7 +10,7 @@ from tests.e2e.test_voice import episode, slash, start_with
 from tests.feedserver import FeedServer
 
 
-def said(emu, channel_id: int, text: str) -> bool:  # noqa: ANN001
+def said(emu, channel_id: int, text: str) -> bool:
     return any(text in (m.get("content") or "") for m in emu.messages(channel_id))
 
 
@@ -21,7 +21,7 @@ async def test_the_queue_plays_in_order(
     feeds: FeedServer,
     audio: AudioServer,
     voice,
-    tones,  # noqa: ANN001
+    tones,
 ) -> None:
     first = audio.add("a440.mp3", tones["a440"])
     second = audio.add("a880.mp3", tones["a880"])
@@ -46,7 +46,7 @@ async def test_now_playing_buttons_pause_and_resume(
     feeds: FeedServer,
     audio: AudioServer,
     voice,
-    tones,  # noqa: ANN001
+    tones,
 ) -> None:
     url = audio.add("long.mp3", tones["long"])
     await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
@@ -80,7 +80,7 @@ async def test_audio_that_cannot_load_is_reported_and_the_queue_moves_on(
     feeds: FeedServer,
     audio: AudioServer,
     voice,
-    tones,  # noqa: ANN001
+    tones,
 ) -> None:
     missing = audio.url("missing.mp3")  # 404
     good = audio.add("a880.mp3", tones["a880"])
@@ -101,7 +101,7 @@ async def test_a_voice_server_move_mid_play_keeps_playing(
     feeds: FeedServer,
     audio: AudioServer,
     voice,
-    tones,  # noqa: ANN001
+    tones,
 ) -> None:
     url = audio.add("long.mp3", tones["long"])
     await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
@@ -121,7 +121,7 @@ async def test_after_a_restart_the_player_continues_where_it_was(
     feeds: FeedServer,
     audio: AudioServer,
     voice,
-    tones,  # noqa: ANN001
+    tones,
 ) -> None:
     url = audio.add("steps.mp3", tones["steps"])
     first = await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
