@@ -77,3 +77,16 @@ class NarratorTree(app_commands.CommandTree["Narrator"]):
         self, interaction: discord.Interaction[Narrator], error: app_commands.AppCommandError
     ) -> None:
         await send_error(interaction, error)
+
+
+class RoutedErrors:
+    """Mixin for buttons and menus: `run` does the work, and its errors take the one error path."""
+
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction[Narrator]) -> None:
+        try:
+            await self.run(interaction)
+        except Exception as exc:
+            await send_error(interaction, exc)

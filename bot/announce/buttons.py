@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.tree import send_error
+from bot.tree import RoutedErrors
 
 if TYPE_CHECKING:
     from bot.announce.store import StoredEpisode
@@ -41,7 +41,9 @@ async def show_episode(interaction: discord.Interaction[Narrator], episode_id: i
 
 
 class PlayButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"narrator:play:(?P<id>\d+)"
+    RoutedErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"narrator:play:(?P<id>\d+)",
 ):
     def __init__(self, episode_id: int) -> None:
         super().__init__(
@@ -64,18 +66,17 @@ class PlayButton(
     ) -> PlayButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[Narrator]) -> None:  # type: ignore[override]
-        try:
-            voice = interaction.client.get_cog("Voice")
-            play = getattr(voice, "play_from_button", None)
-            if play is None or not await play(interaction, self.episode_id):
-                await show_episode(interaction, self.episode_id)
-        except Exception as exc:  # one error path for components too
-            await send_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        voice = interaction.client.get_cog("Voice")
+        play = getattr(voice, "play_from_button", None)
+        if play is None or not await play(interaction, self.episode_id):
+            await show_episode(interaction, self.episode_id)
 
 
 class DigestSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"narrator:digest:(?P<key>[0-9a-f]+)"
+    RoutedErrors,
+    discord.ui.DynamicItem[discord.ui.Select[Any]],
+    template=r"narrator:digest:(?P<key>[0-9a-f]+)",
 ):
     def __init__(self, key: str, episodes: Sequence[StoredEpisode] = ()) -> None:
         from bot.announce.render import clip
@@ -102,9 +103,6 @@ class DigestSelect(
     ) -> DigestSelect:
         return cls(match["key"])
 
-    async def callback(self, interaction: discord.Interaction[Narrator]) -> None:  # type: ignore[override]
-        try:
-            values = (interaction.data or {}).get("values") or []
-            await show_episode(interaction, int(values[0]))
-        except Exception as exc:
-            await send_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        values = (interaction.data or {}).get("values") or []
+        await show_episode(interaction, int(values[0]))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
-from bot.tree import send_error
+from bot.tree import RoutedErrors, send_error
 
 if TYPE_CHECKING:
     from bot.bot import Narrator
@@ -34,7 +34,9 @@ def _handlers(interaction: discord.Interaction[Narrator]) -> RequestHandlers:
 
 
 class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"narrator:vote:(?P<id>\d+)"
+    RoutedErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"narrator:vote:(?P<id>\d+)",
 ):
     def __init__(self, request_id: int, votes: int = 0) -> None:
         super().__init__(
@@ -57,11 +59,8 @@ class VoteButton(
     ) -> VoteButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[Narrator]) -> None:  # type: ignore[override]
-        try:
-            await _handlers(interaction).on_vote(interaction, self.request_id)
-        except Exception as exc:
-            await send_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        await _handlers(interaction).on_vote(interaction, self.request_id)
 
 
 REVIEW_LABELS = {
@@ -72,6 +71,7 @@ REVIEW_LABELS = {
 
 
 class ReviewButton(
+    RoutedErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"narrator:review:(?P<action>approve|reject|narrated):(?P<id>\d+)",
 ):
@@ -95,11 +95,8 @@ class ReviewButton(
     ) -> ReviewButton:
         return cls(int(match["id"]), match["action"])
 
-    async def callback(self, interaction: discord.Interaction[Narrator]) -> None:  # type: ignore[override]
-        try:
-            await _handlers(interaction).on_review(interaction, self.request_id, self.action)
-        except Exception as exc:
-            await send_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        await _handlers(interaction).on_review(interaction, self.request_id, self.action)
 
 
 class RejectModal(discord.ui.Modal, title="Reject this request"):
