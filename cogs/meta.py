@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import PROJECT_URL, __version__
+from bot.announce.store import AnnounceStore
 from bot.bot import Narrator
 
 Interaction = discord.Interaction[Narrator]
@@ -48,7 +49,8 @@ class Meta(commands.Cog):
         )
         embed.add_field(name="Version", value=__version__)
         embed.add_field(name="Uptime", value=format_uptime(bot.uptime_seconds))
-        embed.add_field(name="Feeds watched", value=str(len(bot.settings.feeds)))
+        feeds = await AnnounceStore(bot.db).feeds()
+        embed.add_field(name="Feeds watched", value=str(len(feeds)))
         embed.add_field(name="Gateway latency", value=latency_text)
         embed.add_field(name="Servers", value=str(len(bot.guilds)))
         embed.add_field(name="Project", value=f"[Source and docs]({PROJECT_URL})")

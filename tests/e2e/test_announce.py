@@ -291,3 +291,15 @@ async def test_a_crash_between_send_and_record_neither_duplicates_nor_loses(
     second = await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
     await wait_titles(emu, world.text_id, ["Episode 1", "Episode 2", "Episode 3"])
     await second.wait_for_log("was already posted")
+
+
+async def test_announcement_channel_posts_are_published_to_followers(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    await start_bot(feed_config(feeds.url("/feed.rss"), world.news_id, "publish_to_followers = true"))
+    await wait_titles(emu, world.news_id, ["Episode 1"])
+    (message,) = emu.messages(world.news_id)
+    published = emu.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/crosspost")
+    assert [r.status for r in published] == [200]
+    assert published[0].path.endswith(f"/messages/{message['id']}/crosspost")
