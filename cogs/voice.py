@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction[Narrator]
 VoiceChannel = discord.VoiceChannel | discord.StageChannel
 RESUME_OFFER_AFTER = 15.0  # seconds heard before /play offers to resume
+# discord.py retries some voice failures forever (e.g. close 4017, DAVE required); past this many
+# seconds without a working connection, the session ends with a message instead.
+RECONNECT_GRACE = 20.0
 
 
 class Voice(commands.Cog):
@@ -44,6 +47,7 @@ class Voice(commands.Cog):
         )
         self.players: dict[int, GuildPlayer] = {}
         self._alone_since: dict[int, float] = {}
+        self._down_since: dict[int, float] = {}
         self._restored = False
 
     async def cog_load(self) -> None:
@@ -418,10 +422,14 @@ class Voice(commands.Cog):
         for guild_id, player in list(self.players.items()):
             voice = player.voice
             if voice is None or not voice.is_connected():
-                if player.playing is not None or len(player.queue):
-                    continue  # discord.py is reconnecting; the session stays
-                self.players.pop(guild_id, None)
-                continue
+                if player.leaving:
+                    self.players.pop(guild_id, None)
+                    continue
+                down_since = self._down_since.setdefault(guild_id, now)
+                if now - down_since >= RECONNECT_GRACE:
+                    await self._give_up_voice(player)
+                continue  # discord.py is reconnecting; give it time
+            self._down_since.pop(guild_id, None)
             await player.tick()
             if player.listeners():
                 self._alone_since.pop(guild_id, None)
@@ -438,6 +446,26 @@ class Voice(commands.Cog):
                 await player.leave()
                 self.players.pop(guild_id, None)
                 self._alone_since.pop(guild_id, None)
+
+    async def _give_up_voice(self, player: GuildPlayer) -> None:
+        guild_id = player.guild.id
+        log.warning(
+            "Guild %s: the voice connection was not restored within %.0f s (a 4017 close means "
+            "Discord requires DAVE end-to-end encryption); ending the session",
+            guild_id,
+            RECONNECT_GRACE,
+        )
+        self._down_since.pop(guild_id, None)
+        self.players.pop(guild_id, None)
+        await self._say(
+            player.text_channel_id,
+            "I lost the voice connection and couldn't get it back, so playback stopped. "
+            "Your place is saved; try /play again in a moment.",
+        )
+        try:  # discord.py may be mid-way through a reconnect attempt; don't wait on it forever
+            await asyncio.wait_for(player.leave(), timeout=10)
+        except TimeoutError:
+            log.warning("Guild %s: leaving the broken voice connection timed out", guild_id)
 
     @housekeeping.before_loop
     async def _before(self) -> None:
@@ -498,7 +526,11 @@ class Voice(commands.Cog):
         await asyncio.sleep(3)
         if member.guild.voice_client is not None or player.leaving:
             return
-        log.warning("Guild %s: disconnected from voice by Discord", member.guild.id)
+        log.warning(
+            "Guild %s: disconnected from voice by Discord (kicked, channel gone, or the voice "
+            "server refused us: close 4017 means it requires DAVE end-to-end encryption)",
+            member.guild.id,
+        )
         await player.stop()
         if self.players.get(member.guild.id) is player:
             self.players.pop(member.guild.id, None)

@@ -252,11 +252,18 @@ class State:
         ow = self._overwrite(channel_id, target_id)
         ow.deny |= int(permissions)
         ow.allow &= ~int(permissions)
+        self._channel_updated(channel_id)
 
     def allow(self, channel_id: int, target_id: int, permissions: int) -> None:
         ow = self._overwrite(channel_id, target_id)
         ow.allow |= int(permissions)
         ow.deny &= ~int(permissions)
+        self._channel_updated(channel_id)
+
+    def _channel_updated(self, channel_id: int) -> None:
+        """Discord tells connected clients about overwrite changes, so their caches stay true."""
+        channel = self.channel(channel_id)
+        self.dispatch("CHANNEL_UPDATE", channel.to_dict(), channel.guild_id)
 
     def add_webhook(self, channel_id: int, name: str = "Captain Hook") -> Webhook:
         channel = self.channel(channel_id)

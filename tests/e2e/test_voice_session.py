@@ -137,3 +137,56 @@ async def test_after_a_restart_the_player_continues_where_it_was(
     await receiver.decode()
     # It stopped at about 2.5 s (400-500 Hz); it continues there, not from the 300 Hz start.
     assert 450 <= receiver.dominant_frequency(0.2, 0.8) <= 650
+
+
+async def test_dave_required_mid_play_ends_the_session_with_a_message(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("long.mp3", tones["long"])
+    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    await voice.receiver(world.guild_id).wait_for_audio(1.0, timeout=20)
+    voice.refuse_identify = 4017  # every reconnect is refused: Discord now requires DAVE
+    await voice.close(world.guild_id, 4017)
+    # The player's grace period ends it, or discord.py gives up after its own retries.
+    await emu.wait_until(
+        lambda: (
+            said(emu, world.text_id, "lost the voice connection")
+            or said(emu, world.text_id, "disconnected from the voice channel")
+        ),
+        timeout=45,
+    )
+    await bot.wait_for_log("DAVE")
+    await asyncio.sleep(4)
+    notices = [m for m in emu.messages(world.text_id) if "voice" in (m.get("content") or "")]
+    assert len(notices) == 1, "one message, not one per retry"
+
+
+async def test_members_elsewhere_cannot_hijack_a_session_and_closed_channels_are_refused(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    from discord import Permissions
+
+    from emulator import ChannelType
+
+    url = audio.add("long.mp3", tones["long"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    await voice.receiver(world.guild_id).wait_for_audio(0.5, timeout=20)
+
+    other_room = emu.add_channel(world.guild_id, "Other room", ChannelType.VOICE)
+    emu.set_voice_state(world.guild_id, world.admin_id, other_room.id)
+    await asyncio.sleep(0.3)
+    ix = await emu.slash(
+        world.guild_id, world.text_id, world.admin_id, "play", options={"episode": "latest"}
+    )
+    assert "I'm playing in" in (await ix.wait_response())["data"]["content"]
+    paused = await emu.slash(world.guild_id, world.text_id, world.admin_id, "pause")
+    assert "to control what is playing there" in (await paused.wait_response())["data"]["content"]
+
+    await slash(emu, world, "leave")
+    locked = emu.add_channel(world.guild_id, "Locked", ChannelType.VOICE)
+    emu.deny(locked.id, world.guild_id, Permissions(connect=True).value)
+    emu.set_voice_state(world.guild_id, world.member_id, locked.id)
+    await asyncio.sleep(0.3)
+    assert "not allowed to join" in await slash(emu, world, "play", episode="latest")
