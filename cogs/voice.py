@@ -48,6 +48,7 @@ class Voice(commands.Cog):
         self.players: dict[int, GuildPlayer] = {}
         self._alone_since: dict[int, float] = {}
         self._down_since: dict[int, float] = {}
+        self._joining: dict[int, asyncio.Lock] = {}
         self._restored = False
 
     async def cog_load(self) -> None:
@@ -115,8 +116,8 @@ class Voice(commands.Cog):
             raise UserFacingError(f"Join {channel.mention} to control what is playing there.")
         return player
 
-    async def _join(self, interaction: Interaction) -> GuildPlayer:
-        """The one guard for voice preconditions, then the member's channel joined."""
+    def _join_target(self, interaction: Interaction) -> VoiceChannel:
+        """The one guard for voice preconditions: where to play, or why not (no network)."""
         guild = interaction.guild
         member = interaction.user
         if guild is None or not isinstance(member, discord.Member):
@@ -142,15 +143,23 @@ class Voice(commands.Cog):
             full = channel.user_limit and len(channel.members) >= channel.user_limit
             if full and not perms.move_members:
                 raise UserFacingError(f"{channel.mention} is full.")
-        player = self._player(guild, interaction.channel_id or 0)
-        try:
-            await player.connect(channel)
-        except TimeoutError:
-            raise UserFacingError(
-                f"I couldn't connect to {channel.mention}; try again in a moment."
-            ) from None
-        except discord.ClientException as exc:
-            raise UserFacingError(f"I couldn't join {channel.mention}: {exc}.") from None
+        return channel
+
+    async def _join(self, interaction: Interaction, channel: VoiceChannel) -> GuildPlayer:
+        """Connect (once at a time per guild) to the channel `_join_target` chose."""
+        assert interaction.guild is not None
+        player = self._player(interaction.guild, interaction.channel_id or 0)
+        lock = self._joining.setdefault(interaction.guild.id, asyncio.Lock())
+        async with lock:
+            try:
+                await player.connect(channel)
+            except TimeoutError:
+                raise UserFacingError(
+                    f"I couldn't connect to {channel.mention}; try again in a moment."
+                ) from None
+            except discord.ClientException as exc:
+                reason = str(exc).rstrip(".")
+                raise UserFacingError(f"I couldn't join {channel.mention}: {reason}.") from None
         return player
 
     # -- finding the episode --------------------------------------------------------------------
@@ -226,9 +235,10 @@ class Voice(commands.Cog):
         await self.start(interaction, stored, 0.0)
 
     async def start(self, interaction: Interaction, stored: StoredEpisode, at: float) -> None:
-        player = await self._join(interaction)
-        if not interaction.response.is_done():
+        channel = self._join_target(interaction)
+        if not interaction.response.is_done():  # joining voice can take longer than 3 s
             await interaction.response.defer(thinking=True)
+        player = await self._join(interaction, channel)
         speed = await self.store.speed(interaction.user.id)
         item = QueueItem(
             stored.id, stored.episode.title, stored.episode.duration_seconds, interaction.user.id

@@ -17,9 +17,15 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot import metrics
 from bot.errors import UserFacingError
 from bot.player.ffmpeg import opus_source_spec
-from bot.player.position import PlaybackClock, counts_as_played, decide_after_end
+from bot.player.position import (
+    PlaybackClock,
+    counts_as_played,
+    decide_after_end,
+    is_audio_packet,
+)
 from bot.player.positions_store import GuildSession, PlaybackStore
 from bot.player.queue import Queue, QueueItem
 
@@ -42,6 +48,10 @@ class CountingSource(discord.AudioSource):
 
     def read(self) -> bytes:
         packet = self.inner.read()
+        # FFmpegOpusAudio yields the Ogg OpusHead/OpusTags packets first: they are not audio,
+        # and a listener's decoder would get two junk frames at every start, seek and speed change.
+        while packet and not is_audio_packet(packet):
+            packet = self.inner.read()
         if packet:
             self.clock.count_frame(packet)
         return packet
@@ -176,6 +186,7 @@ class GuildPlayer:
             loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self._ended(generation, error)))
 
         voice.play(source, after=after)
+        metrics.STREAM_STARTS.inc()
         self._idle_since = None
         log.info(
             "Guild %s: playing episode %s from %.1f s at %.2fx",
@@ -216,6 +227,8 @@ class GuildPlayer:
                 return
             finished = decision.action == "finished"
             await self._save_positions(finished=finished)
+            if not finished:
+                metrics.STREAM_FAILURES.inc()
             if (
                 not finished
                 and decision.position - playing.clock.start < 1.0
