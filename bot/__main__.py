@@ -1,22 +1,27 @@
-"""Entry point: `python -m bot [--config PATH] [run|sync|check-config|feed-preview|post-key]`."""
+"""Entry point: `python -m bot [--config PATH] [run|sync|check-config|backup|feed-preview|post-key]`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
+from dataclasses import fields, is_dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
 
+from bot.backup import backup_database, check_database_file
 from bot.bot import Narrator
 from bot.config import ConfigError, Environment, Settings, load_settings, read_environment
 from bot.db import Database, DatabaseError
 from bot.endpoints import use_endpoints
+from bot.health import HealthServer, HealthServerError
 from bot.invite import NO_TOKEN_MESSAGE, invite_url
 from bot.logs import setup_logging
 from bot.safe_fetch import public_connector
@@ -33,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot (the default)")
     sub.add_parser("sync", help="register the slash commands with Discord, then exit")
     sub.add_parser("check-config", help="validate the settings and print them, secrets masked")
+    backup = sub.add_parser("backup", help="copy the database to FILE, safely while the bot runs")
+    backup.add_argument("file", type=Path, help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     preview = sub.add_parser("feed-preview", help="parse a feed and print its episodes")
     preview.add_argument("args", nargs=argparse.REMAINDER)
     post_key = sub.add_parser("post-key", help="print the canonical key of a post URL")
@@ -62,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     if command == "check-config":
         print(describe_settings(settings, env))
         return 0
+    if command == "backup":
+        try:
+            print(backup_database(settings.database_path, args.file, force=args.force))
+        except DatabaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
 
     level = "DEBUG" if args.verbose else settings.logging.level
     setup_logging(level, settings.logging.format, secrets=[env.token or ""])
@@ -87,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sync: bool) -> int:
     assert env.token is not None
     try:
+        await asyncio.to_thread(check_database_file, settings.database_path)
         feeds_connector = public_connector(allow_private=settings.announce.allow_private_addresses)
         async with (
             aiohttp.ClientSession() as session,
@@ -105,8 +121,9 @@ async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sy
                 if sync_only:
                     await bot.login(env.token)
                     return 0
-                await bot.start(env.token)
-    except DatabaseError as exc:
+                async with HealthServer(bot, settings.health):
+                    await bot.start(env.token)
+    except (DatabaseError, HealthServerError) as exc:
         log.error("%s", exc)
         return 1
     except discord.LoginFailure:
@@ -140,17 +157,50 @@ def _close_on_signals(bot: Narrator) -> None:
             loop.add_signal_handler(sig, close, sig.name)
 
 
-def describe_settings(settings: Settings, env: Environment) -> str:
-    from dataclasses import asdict
+# Settings whose values are secrets (a webhook URL carries its token): never printed.
+SECRET_SETTINGS = frozenset({"requests.webhook_url"})
 
+
+def describe_settings(settings: Settings, env: Environment) -> str:
+    """The effective settings as TOML (defaults filled in), secrets masked."""
     lines = [f"# effective settings from {settings.source}"]
-    data = asdict(settings)
-    data.pop("source")
-    for section, value in data.items():
-        lines.append(f"{section} = {value!r}")
-    lines.append(f"database file = {settings.database_path}")
-    lines.append(f"environment = {env!r}")
+    tables = [f for f in fields(settings) if not f.metadata.get("internal")]
+    for table in tables:
+        value = getattr(settings, table.name)
+        if is_dataclass(value):
+            lines += ["", f"[{table.name}]", *_toml_lines(table.name, value)]
+    for feed in settings.feeds:
+        lines += ["", "[[feeds]]", *_toml_lines("feeds", feed)]
+    lines += [
+        "",
+        "# from the environment",
+        f"DISCORD_TOKEN = {'set' if env.token else 'unset'}",
+        f"DISCORD_API_BASE = {_toml_value(env.api_base)}",
+        f"DISCORD_GATEWAY_URL = {_toml_value(env.gateway_url)}",
+        f"# database file: {settings.database_path}",
+    ]
     return "\n".join(lines)
+
+
+def _toml_lines(section: str, table: Any) -> list[str]:
+    lines = []
+    for f in fields(table):
+        value = getattr(table, f.name)
+        if f"{section}.{f.name}" in SECRET_SETTINGS:
+            lines.append(f"{f.name} = {_toml_value('(set, hidden)' if value else '')}")
+        else:
+            lines.append(f"{f.name} = {_toml_value(value)}")
+    return lines
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
+    return repr(value)
 
 
 if __name__ == "__main__":

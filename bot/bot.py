@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -13,6 +14,7 @@ from bot.announce.buttons import DigestSelect, PlayButton
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
+from bot.metrics import discord_http_trace
 from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.tree import NarratorTree
 
@@ -36,12 +38,18 @@ def intents() -> discord.Intents:
     return wanted
 
 
-class Narrator(commands.Bot):
+IDENTIFY_WINDOW = 5.0  # Discord lets `max_concurrency` shards IDENTIFY per this many seconds
+
+
+class Narrator(commands.AutoShardedBot):
+    # Always the sharded client: with shard_count 1 it is one ordinary connection, and the code
+    # never has to care how many shards there are (guild -> shard routing is discord.py's).
     settings: Settings
     db: Database
     session: aiohttp.ClientSession
     feed_session: aiohttp.ClientSession
     started_at: float
+    max_concurrency: int
 
     def __init__(
         self,
@@ -59,6 +67,8 @@ class Narrator(commands.Bot):
             help_command=None,
             guild_ready_timeout=settings.discord.guild_ready_timeout,
             allowed_mentions=discord.AllowedMentions.none(),
+            shard_count=settings.discord.shard_count or None,  # None: ask GET /gateway/bot
+            http_trace=discord_http_trace(),
         )
         self.settings = settings
         self.db = db
@@ -66,6 +76,7 @@ class Narrator(commands.Bot):
         self.feed_session = feed_session  # feeds: public addresses only unless configured
         self.force_sync = force_sync
         self.started_at = time.monotonic()
+        self.max_concurrency = 1
 
     async def setup_hook(self) -> None:
         # Fixed order: the database is migrated before this (Database.open), then extensions,
@@ -75,6 +86,18 @@ class Narrator(commands.Bot):
             await self.load_extension(extension)
         self.add_dynamic_items(PlayButton, DigestSelect, VoteButton, ReviewButton)
         await sync_if_changed(self.tree, self.db, self.application_id, force=self.force_sync)
+        if self.shard_count != 1:
+            limits = await self.fetch_session_start_limits()
+            self.max_concurrency = max(1, limits.max_concurrency)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py waits 5 s before every IDENTIFY but the first; Discord only asks for that
+        # between buckets of `max_concurrency` shards (shards start in order 0, 1, 2...). A shard
+        # that re-identifies later keeps the safe 5 s.
+        if initial or shard_id is None:
+            return
+        if shard_id % self.max_concurrency == 0 or self.is_ready():
+            await asyncio.sleep(IDENTIFY_WINDOW)
 
     @property
     def uptime_seconds(self) -> float:

@@ -66,6 +66,8 @@ def _checked(default: Any = MISSING, *, check: Check | None = None) -> Any:
 class DiscordSettings:
     # Seconds discord.py waits for guilds to stream in before firing on_ready.
     guild_ready_timeout: float = _checked(2.0, check=_between(0.0, 60.0))
+    # Gateway shards run by this process; 0 = as many as Discord recommends (GET /gateway/bot).
+    shard_count: int = _checked(1, check=_between(0, 1024))
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,17 @@ class DatabaseSettings:
 class LoggingSettings:
     level: str = _checked("INFO", check=_one_of("DEBUG", "INFO", "WARNING", "ERROR"))
     format: str = _checked("text", check=_one_of("text", "json"))
+
+
+def _address(v: str) -> str | None:
+    return None if v and " " not in v and "/" not in v else "must be a host name or IP address"
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    # Where /healthz and /metrics are served; port 0 = no HTTP endpoint at all.
+    address: str = _checked("127.0.0.1", check=_address)
+    port: int = _checked(0, check=_between(0, 65535))
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,7 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     announce: AnnounceSettings = field(default_factory=AnnounceSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)

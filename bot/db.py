@@ -69,14 +69,17 @@ class Database:
     async def open(self) -> None:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn: aiosqlite.Connection | None = None
         try:
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA busy_timeout = 5000")  # first: the others may wait on a lock
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA busy_timeout = 5000")
         except sqlite3.Error as exc:
+            if conn is not None:  # its worker thread would keep the process alive
+                await conn.close()
             raise DatabaseError(f"The database at {self.path} cannot be opened: {exc}.") from exc
         self._conn = conn
         try:

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot import metrics
 from bot.announce.render import episode_embed, episode_view, nonce_for
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
@@ -115,6 +116,7 @@ class Requests(commands.Cog):
             view=request_view(created),
             wait=True,
         )
+        metrics.REQUESTS_CREATED.inc()
         await self.store.set_messages(created.id, public=message.id)
         await self._send_for_review(created)
         await self._forward(created)
@@ -165,6 +167,7 @@ class Requests(commands.Cog):
         if await self.store.has_voted(existing.id, interaction.user.id):
             text = f"You already asked for this one; it has {existing.votes} vote(s)."
         elif await self.store.vote(existing.id, interaction.user.id):
+            metrics.REQUEST_VOTES.inc()
             existing = await self.store.get(existing.id) or existing
             await self._refresh(existing)
             text = f"Added your vote: **{existing.label}** now has {existing.votes} votes."
@@ -188,6 +191,7 @@ class Requests(commands.Cog):
             raise UserFacingError(f"That request is closed ({request.status}).")
         if not await self.store.vote(request.id, interaction.user.id):
             raise UserFacingError(f"You've already voted for this; it has {request.votes} vote(s).")
+        metrics.REQUEST_VOTES.inc()
         request = await self.store.get(request.id) or request
         await interaction.response.edit_message(
             embed=request_embed(request), view=request_view(request)
@@ -230,6 +234,7 @@ class Requests(commands.Cog):
             current = await self.store.get(request_id)
             state = current.status if current else "gone"
             raise UserFacingError(f"That request was already handled ({state}).")
+        metrics.REQUESTS_DECIDED.labels(status=decided.status).inc()
         await interaction.response.send_message(
             f"Request #{decided.id} is now {decided.status}; the requester will be told.",
             ephemeral=True,
@@ -275,7 +280,7 @@ class Requests(commands.Cog):
                 view=review_view(request),
                 nonce=nonce_for(channel.id, f"review:{request.id}"),
             )
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Could not post request #%s for review: %s", request.id, exc)
             return
         await self.store.set_messages(request.id, review=message.id)

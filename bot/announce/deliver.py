@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot import metrics
 from bot.announce import render
 from bot.announce.store import AnnounceStore, Waiting
 
@@ -123,6 +124,7 @@ class Deliverer:
                 )
                 await self.store.mark_sent([stored.id], channel.id, found)
                 return
+        kind = "sent"
         content, mentions = render.mention_content(item.mention_role_id)
         embed = render.episode_embed(stored, item.feed_name, item.feed_image)
         view = render.episode_view(stored)
@@ -137,6 +139,7 @@ class Deliverer:
                 stored.id,
                 exc.text,
             )
+            kind = "fallback"
             plain = render.plain_post(stored, item.feed_name, item.mention_role_id)
             try:
                 message_id = await self._send(
@@ -148,6 +151,7 @@ class Deliverer:
             await self.store.mark_error([stored.id], channel.id, str(exc))
             raise TryLater(str(exc)) from exc
         await self.store.mark_sent([stored.id], channel.id, message_id)
+        metrics.POSTS.labels(kind=kind).inc()
         log.info(
             "Posted episode %s (%s) in channel %s", stored.id, stored.episode.title, channel.id
         )
@@ -219,6 +223,7 @@ class Deliverer:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(str(exc)) from exc
         await self.store.mark_sent(ids, channel.id, message_id)
+        metrics.POSTS.labels(kind="digest").inc()
         log.info("Posted a digest of %d episodes in channel %s", len(ids), channel.id)
 
     def _classify(self, exc: discord.HTTPException) -> Exception:

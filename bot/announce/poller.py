@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot import metrics
 from bot.announce.store import AnnounceStore, FeedRow, IngestResult, body_digest
 from bot.config import AnnounceSettings
 from bot.feeds.backoff import next_poll_delay
@@ -58,6 +59,7 @@ async def poll_feed(
             result, recovered = await store.record_not_modified(
                 feed.id, now, next_poll_at, backlog=settings.first_poll_backlog
             )
+            metrics.POLLS.labels(result="not_modified").inc()
             return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
         assert fetched.body is not None and digest is not None
         parsed = await asyncio.to_thread(parse_feed, fetched.body, url=fetched.final_url)
@@ -71,6 +73,7 @@ async def poll_feed(
             backlog=settings.first_poll_backlog,
             digest_threshold=settings.digest_threshold,
         )
+        metrics.POLLS.labels(result="ok").inc()
         if result.new_episodes:
             log.info("Feed %s: %d new episodes", parsed.title or feed.url, result.new_episodes)
         return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
@@ -80,6 +83,8 @@ async def poll_feed(
         delay = next_poll_delay(feed.poll_seconds, failures, retry_after=retry_after)
         message = str(exc)
         log.warning("Feed %s failed (%d in a row): %s", feed.url, failures, message)
+        metrics.POLLS.labels(result="error").inc()
+        metrics.FEED_FAILURES.labels(feed=feed.url).inc()
         now_failing = await store.record_failure(
             feed.id, message, now, now + delay, notify_after=settings.notify_after_failures
         )

@@ -297,7 +297,9 @@ async def test_announcement_channel_posts_are_published_to_followers(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
     feeds.set_feed("/feed.rss", feed_xml(1))
-    await start_bot(feed_config(feeds.url("/feed.rss"), world.news_id, "publish_to_followers = true"))
+    await start_bot(
+        feed_config(feeds.url("/feed.rss"), world.news_id, "publish_to_followers = true")
+    )
     await wait_titles(emu, world.news_id, ["Episode 1"])
     (message,) = emu.messages(world.news_id)
     published = emu.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/crosspost")

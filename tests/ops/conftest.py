@@ -1,0 +1,70 @@
+"""Fixtures for the operations tests: a feed server, a free port, and the health endpoint."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.feedserver import FeedServer
+from tests.harness import BotProcess, write_config
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def http_get(port: int, path: str) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}{path}") as response,
+    ):
+        return response.status, await response.text()
+
+
+def config_file(directory: Path, extra: str = "", **keys: dict[str, object]) -> Path:
+    """The harness's test config, with `keys` set in its existing tables (e.g. discord=...)."""
+    path = write_config(directory, extra)
+    text = path.read_text()
+    for table, values in keys.items():
+        lines = "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+        assert f"[{table}]\n" in text, f"the harness config has no [{table}] table"
+        text = text.replace(f"[{table}]\n", f"[{table}]\n{lines}", 1)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+async def run_bot(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
+    """Like `start_bot`, for configs that change the harness's own tables; any emulator."""
+    started: list[BotProcess] = []
+
+    async def run(
+        emu, extra: str = "", *, wait_ready: bool = False, **keys: dict[str, object]
+    ) -> BotProcess:
+        bot = BotProcess(emu, config_file(tmp_path, extra, **keys))
+        started.append(bot)
+        return await bot.start(wait_ready=wait_ready)
+
+    yield run
+    for n, bot in enumerate(started):
+        if bot.proc is not None and bot.proc.returncode is None:
+            await bot.kill()
+        print(f"----- log of bot process {n + 1} -----\n{bot.log}")
