@@ -73,8 +73,10 @@ class Requests(commands.Cog):
             allowed=self.settings.allowed_domains,
             denied=self.settings.denied_domains,
         )
+        # Everything after this reads the database or the network: answer Discord's 3 s deadline
+        # first, even when the bot is busy (right after a restart, say).
+        await interaction.response.defer(thinking=True)
         if key.needs_lookup:
-            await interaction.response.defer(thinking=True)
             key = await self._resolve(key)
         if narrated := await self.episodes.by_source_key(key.key):
             await self._answer_narrated(interaction, narrated[0])
@@ -91,8 +93,6 @@ class Requests(commands.Cog):
             open_now=await self.store.open_count(interaction.user.id),
             max_open=self.settings.max_open_per_member,
         )
-        if not interaction.response.is_done():
-            await interaction.response.defer(thinking=True)
         narration, title = await asyncio.gather(self._type3(key), self._title(key))
         if narration is not None:
             await interaction.followup.send(
@@ -184,6 +184,7 @@ class Requests(commands.Cog):
     # -- buttons ---------------------------------------------------------------------------------
 
     async def on_vote(self, interaction: Interaction, request_id: int) -> None:
+        await interaction.response.defer()  # acknowledge within 3 s; the card is edited below
         request = await self.store.get(request_id)
         if request is None:
             raise UserFacingError("That request no longer exists.")
@@ -193,7 +194,7 @@ class Requests(commands.Cog):
             raise UserFacingError(f"You've already voted for this; it has {request.votes} vote(s).")
         metrics.REQUEST_VOTES.inc()
         request = await self.store.get(request.id) or request
-        await interaction.response.edit_message(
+        await interaction.edit_original_response(
             embed=request_embed(request), view=request_view(request)
         )
         await self._refresh(request, skip_public=True)

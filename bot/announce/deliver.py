@@ -9,6 +9,7 @@ point therefore leads to neither a duplicate nor a loss.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
+import discord.http
 
 from bot import metrics
 from bot.announce import render
@@ -43,6 +45,10 @@ class Report:
     sent: int = 0
     blocked: str | None = None  # why nothing can be posted here, when it is news
     retry: bool = False
+
+
+def digest_thread_name(embed: discord.Embed) -> str:
+    return render.clip(embed.title or "New episodes", 100)
 
 
 def marker_of(message: discord.Message) -> set[str]:
@@ -167,14 +173,14 @@ class Deliverer:
     ) -> int:
         if isinstance(channel, discord.ForumChannel):
             name = embed.title if embed and embed.title else (content or "New episode")
-            created = await channel.create_thread(
-                name=render.clip(name, 100),
+            return await self._create_forum_post(
+                channel,
+                render.clip(name, 100),
                 content=content,
-                embed=embed if embed is not None else discord.utils.MISSING,
+                embed=embed,
                 view=view,
-                allowed_mentions=mentions,
+                mentions=mentions,
             )
-            return created.message.id
         assert isinstance(channel, discord.TextChannel | discord.Thread)
         message = await channel.send(
             content=content,
@@ -199,21 +205,21 @@ class Deliverer:
         ids = [e.id for e in episodes]
         key = render.digest_key(episodes)
         marker = f"narrator:digest:{key}"
+        embed = render.digest_embed([w.feed_name for w in items], episodes)
         await self.store.begin_attempt(ids, channel.id)
         if any(w.attempts > 0 for w in items):
-            found = await self._find_earlier(channel, marker, None)
+            found = await self._find_earlier(channel, marker, digest_thread_name(embed))
             if found is not None:
+                log.info("The digest of %d episodes was already posted in %s", len(ids), channel.id)
                 await self.store.mark_sent(ids, channel.id, found)
                 return
-        embed = render.digest_embed([w.feed_name for w in items], episodes)
         view = render.digest_view(episodes)
         nonce = render.nonce_for(channel.id, f"digest:{key}")
         try:
             if isinstance(channel, discord.ForumChannel):
-                created = await channel.create_thread(
-                    name=render.clip(embed.title or "New episodes", 100), embed=embed, view=view
+                message_id = await self._create_forum_post(
+                    channel, digest_thread_name(embed), content=None, embed=embed, view=view
                 )
-                message_id = created.message.id
             else:
                 assert isinstance(channel, discord.TextChannel | discord.Thread)
                 message = await channel.send(embed=embed, view=view, nonce=nonce)
@@ -225,6 +231,57 @@ class Deliverer:
         await self.store.mark_sent(ids, channel.id, message_id)
         metrics.POSTS.labels(kind="digest").inc()
         log.info("Posted a digest of %d episodes in channel %s", len(ids), channel.id)
+
+    async def _create_forum_post(
+        self,
+        channel: discord.ForumChannel,
+        name: str,
+        *,
+        content: str | None,
+        embed: discord.Embed | None,
+        view: discord.ui.View,
+        mentions: discord.AllowedMentions | None = None,
+    ) -> int:
+        """One `POST /channels/{id}/threads`, without discord.py's automatic retries.
+
+        Forum posts take no nonce, so a library retry after a 5xx that Discord had in fact
+        stored would post twice. Here a failure is one failed attempt, and the next attempt first
+        looks for the post among the forum's threads.
+        """
+        params = discord.http.handle_message_parameters(
+            content=content,
+            embed=embed if embed is not None else discord.utils.MISSING,
+            view=view,
+            allowed_mentions=mentions or discord.AllowedMentions.none(),
+            channel_payload={"name": name, "auto_archive_duration": 10080},
+        )
+        http = self.bot.http
+        headers = {
+            "Authorization": f"Bot {http.token}",
+            "User-Agent": http.user_agent,
+            "Content-Type": "application/json",
+        }
+        url = f"{discord.http.Route.BASE}/channels/{channel.id}/threads"
+        async with self.bot.session.post(
+            url,
+            data=json.dumps(params.payload, separators=(",", ":")),
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=30),
+        ) as response:
+            text = await response.text()
+            data = (
+                json.loads(text) if response.content_type == "application/json" and text else text
+            )
+            if 200 <= response.status < 300 and isinstance(data, dict):
+                message = data.get("message") or {}
+                return int(message.get("id") or data["id"])
+            if response.status == 403:
+                raise discord.Forbidden(response, data)
+            if response.status == 404:
+                raise discord.NotFound(response, data)
+            if response.status >= 500:
+                raise discord.DiscordServerError(response, data)
+            raise discord.HTTPException(response, data)
 
     def _classify(self, exc: discord.HTTPException) -> Exception:
         if isinstance(exc, discord.Forbidden):
@@ -242,7 +299,11 @@ class Deliverer:
             if isinstance(channel, discord.ForumChannel):
                 for thread in channel.threads:
                     if me and thread.owner_id == me.id and name is not None and thread.name == name:
-                        return thread.id
+                        starter = await thread.fetch_message(
+                            thread.id
+                        )  # a forum post's first message
+                        if marker in marker_of(starter):
+                            return starter.id
                 return None
             assert isinstance(channel, discord.TextChannel | discord.Thread)
             async for message in channel.history(limit=HISTORY_CHECK):

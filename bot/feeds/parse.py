@@ -92,6 +92,10 @@ def _root(data: bytes) -> Element:
         return etree.fromstring(body, _parser(recover=False))
     except etree.XMLSyntaxError as error:
         log.debug("repaired XML still fails (%s); parsing with recovery", error)
+    if body.lstrip()[:1] == b"<" and not _CLOSED.search(body[-256:]):
+        # Recovery would keep whatever half an item a cut-off download ends with and lose the rest:
+        # better to read nothing now and the whole feed at the next poll.
+        raise FeedParseError("The feed ends before its closing tag (a cut-off download?).")
     try:
         root = etree.fromstring(body, _parser(recover=True))
     except etree.XMLSyntaxError as error:
@@ -101,6 +105,7 @@ def _root(data: bytes) -> Element:
     return root
 
 
+_CLOSED = re.compile(rb"</(?:[A-Za-z0-9_-]+:)?(?:rss|feed|RDF)\s*>\s*\Z")
 _DECLARED = re.compile(rb"^<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)")
 _HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
 _XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})

@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from discord import Permissions
 
 from emulator import ChannelType
@@ -305,3 +306,34 @@ async def test_announcement_channel_posts_are_published_to_followers(
     published = emu.requests_to("POST", "/channels/{channel_id}/messages/{message_id}/crosspost")
     assert [r.status for r in published] == [200]
     assert published[0].path.endswith(f"/messages/{message['id']}/crosspost")
+
+
+@pytest.mark.parametrize("drop", [False, True], ids=["5xx after commit", "dropped reply"])
+async def test_a_forum_post_whose_reply_was_lost_is_not_posted_twice(
+    emu, world: World, start_bot, feeds: FeedServer, drop: bool
+) -> None:
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    emu.faults.fail_after_commit(
+        "POST", "/channels/{channel_id}/threads", status=500, drop_connection=drop
+    )
+    bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.forum_id))
+    await emu.wait_until(lambda: len(emu.threads(world.forum_id)) >= 1, timeout=15)
+    await bot.wait_for_log("was already posted", timeout=20)
+    await asyncio.sleep(QUIET)
+    assert [t["name"] for t in emu.threads(world.forum_id)] == ["Episode 1"]
+
+
+async def test_a_forum_digest_whose_reply_was_lost_is_not_posted_twice(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.forum_id))
+    await emu.wait_until(lambda: len(emu.threads(world.forum_id)) == 1, timeout=15)
+    emu.faults.fail_after_commit("POST", "/channels/{channel_id}/threads", drop_connection=True)
+    feeds.set_feed("/feed.rss", feed_xml(*range(1, 9), guid_prefix="moved"))
+    await bot.wait_for_log("was already posted", timeout=30)
+    await asyncio.sleep(QUIET)
+    assert [t["name"] for t in emu.threads(world.forum_id)] == [
+        "Episode 1",
+        "8 new episodes: Test Narrations",
+    ]

@@ -85,6 +85,12 @@ def feed_block(url: str, channel_id: int) -> str:
     """
 
 
+def votes_on(message: dict | None) -> str | None:
+    if not message or not message.get("embeds"):
+        return None
+    return {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}["Votes"]
+
+
 def text_of(response: dict) -> str:
     return (response.get("data") or response).get("content") or ""
 
@@ -145,12 +151,13 @@ async def test_the_same_post_in_another_form_becomes_a_vote(
     click = await emu.click(
         int(public["id"]), public["components"][0]["components"][0]["custom_id"], third.id
     )
-    updated = (await click.wait_response())["data"]
-    assert {f["name"]: f["value"] for f in updated["embeds"][0]["fields"]}["Votes"] == "3"
+    assert (await click.wait_response())["type"] == 6, "acknowledged at once, edited after"
+    await emu.wait_until(lambda: votes_on(emu.find_message(int(public["id"]))) == "3", timeout=10)
     twice = await emu.click(
         int(public["id"]), public["components"][0]["components"][0]["custom_id"], third.id
     )
-    assert "already voted" in text_of(await twice.wait_response())
+    await twice.wait_response()
+    assert "already voted" in (await twice.wait_followup())["content"]
 
 
 async def test_a_post_already_narrated_gets_its_episode_at_once(
@@ -275,9 +282,9 @@ async def test_members_are_rate_limited_and_listed(
     await start_bot(config(type3, review))
     for n in range(3):
         await answer(await request(emu, world, world.member_id, f"https://blog.example/post-{n}"))
-    limited = text_of(
-        await (await request(emu, world, world.member_id, "https://blog.example/4")).wait_response()
-    )
+    limited = (await answer(await request(emu, world, world.member_id, "https://blog.example/4")))[
+        "content"
+    ]
     assert "in the last hour" in limited
     await answer(await request(emu, world, world.admin_id, "https://blog.example/post-1"))
     top = await emu.slash(world.guild_id, world.text_id, world.member_id, "requests top")

@@ -156,7 +156,7 @@ def test_undeclared_namespace_prefixes_are_recovered() -> None:
 
 
 def test_broken_document_is_recovered() -> None:
-    doc = b"<rss><channel><title>Broken & co</title><item><title>A &nbsp; B</title><guid>1</guid></item>"
+    doc = b"<rss><channel><title>Broken & co</title><item><title>A &nbsp; B</title><guid>1</guid></item></channel></rss>"
     feed = parse_feed(doc)
     assert feed.title.startswith("Broken")
     assert [e.id for e in feed.episodes] == ["1"]
@@ -262,3 +262,18 @@ def test_non_feeds_are_rejected_in_one_sentence(body: bytes, fragment: str) -> N
     with pytest.raises(FeedParseError, match=fragment) as error:
         parse_feed(body)
     assert "\n" not in str(error.value) and str(error.value).endswith(".")
+
+
+def test_a_cut_off_download_is_refused_rather_than_half_read() -> None:
+    items = "".join(
+        f"<item><guid>g{n}</guid><title>Episode {n}</title>"
+        f'<enclosure url="https://a.example/{n}.mp3" type="audio/mpeg"/></item>'
+        for n in range(10)
+    )
+    whole = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+    )
+    assert len(parse_feed(whole.encode()).episodes) == 10
+    cut = whole.encode()[: len(whole) // 2]
+    with pytest.raises(FeedParseError, match="closing tag"):
+        parse_feed(cut)
