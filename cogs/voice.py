@@ -526,7 +526,21 @@ class Voice(commands.Cog):
         self, member: discord.Member, before: discord.VoiceState, after: discord.VoiceState
     ) -> None:
         me = self.bot.user
-        if me is None or member.id != me.id or after.channel is not None or before.channel is None:
+        if me is not None and member.id != me.id:
+            player = self.players.get(member.guild.id)
+            channel = player.channel if player else None
+            was_here = (
+                channel is not None
+                and before.channel is not None
+                and before.channel.id == channel.id
+            )
+            still_here = (
+                after.channel is not None and channel is not None and after.channel.id == channel.id
+            )
+            if player is not None and was_here and not still_here:
+                await player.listener_left(member.id)
+            return
+        if me is None or after.channel is not None or before.channel is None:
             return
         player = self.players.get(member.guild.id)
         if player is None or player.leaving:

@@ -356,16 +356,26 @@ class GuildPlayer:
                 self.guild.id, self.position, paused=self.paused
             )
 
-    async def _save_positions(self, *, finished: bool = False) -> None:
+    async def _save_positions(
+        self, *, finished: bool = False, user_ids: list[int] | None = None
+    ) -> None:
         playing = self.playing
         if playing is None:
             return
-        self._last_save = time.monotonic()
+        if user_ids is None:
+            self._last_save = time.monotonic()
         position = playing.clock.position
         done = finished or counts_as_played(position, playing.item.duration)
         await self.store.save_position(
-            self.listeners(), playing.item.episode_id, position, finished=done
+            self.listeners() if user_ids is None else user_ids,
+            playing.item.episode_id,
+            position,
+            finished=done,
         )
+
+    async def listener_left(self, user_id: int) -> None:
+        """Keep the exact place of a member who leaves the channel mid-episode."""
+        await self._save_positions(user_ids=[user_id])
 
     async def save_session(self) -> None:
         channel = self.channel

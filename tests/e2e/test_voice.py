@@ -36,6 +36,7 @@ async def start_with(
     feeds: FeedServer,
     items: list[dict[str, Any]],
     idle: int = 60,
+    alone: int = 60,
 ):
     feeds.set_feed("/tones.rss", rss("Tones", items))
     bot = await start_bot(
@@ -45,7 +46,7 @@ async def start_with(
         first_poll_backlog = {len(items)}
         [voice]
         idle_seconds = {idle}
-        alone_seconds = 60
+        alone_seconds = {alone}
         [[feeds]]
         url = "{feeds.url("/tones.rss")}"
         channel_ids = [{world.text_id}]

@@ -190,3 +190,22 @@ async def test_members_elsewhere_cannot_hijack_a_session_and_closed_channels_are
     emu.set_voice_state(world.guild_id, world.member_id, locked.id)
     await asyncio.sleep(0.3)
     assert "not allowed to join" in await slash(emu, world, "play", episode="latest")
+
+
+async def test_when_every_listener_leaves_the_bot_leaves_and_keeps_their_place(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("long.mp3", tones["long"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)], alone=2)
+    await slash(emu, world, "play", episode="latest")
+    await voice.receiver(world.guild_id).wait_for_audio(16.0, timeout=30)
+    emu.set_voice_state(world.guild_id, world.member_id, None)
+    await emu.wait_until(lambda: voice.bot_channel(world.guild_id) is None, timeout=15)
+
+    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
+    await asyncio.sleep(0.3)
+    ix = await emu.slash(
+        world.guild_id, world.text_id, world.member_id, "play", options={"episode": "latest"}
+    )
+    offer = (await ix.wait_response())["data"]["content"]
+    assert "You stopped “Tone 1” at 0:1" in offer
