@@ -22,7 +22,7 @@ from bot.player.positions_store import PlaybackStore
 from bot.player.queue import QueueItem
 from bot.player.timecodes import format_time, parse_duration, parse_seek, progress_bar
 from bot.post_urls import PostUrlError, canonical_key
-from bot.tree import send_error
+from bot.tree import RoutedErrors, send_error
 
 log = logging.getLogger(__name__)
 
@@ -605,6 +605,7 @@ CONTROL_LABELS = {
 
 
 class ControlButton(
+    RoutedErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"narrator:np:(?P<action>toggle|back|forward|skip|stop)",
 ):
@@ -628,14 +629,11 @@ class ControlButton(
     ) -> ControlButton:
         return cls(match["action"])
 
-    async def callback(self, interaction: discord.Interaction[Narrator]) -> None:  # type: ignore[override]
-        try:
-            cog = interaction.client.get_cog("Voice")
-            if not isinstance(cog, Voice):
-                raise UserFacingError("Playback is not available right now.")
-            await cog.on_control(interaction, self.action)
-        except Exception as exc:
-            await send_error(interaction, exc)
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        cog = interaction.client.get_cog("Voice")
+        if not isinstance(cog, Voice):
+            raise UserFacingError("Playback is not available right now.")
+        await cog.on_control(interaction, self.action)
 
 
 class ResumeOffer(discord.ui.View):

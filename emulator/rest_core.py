@@ -96,6 +96,19 @@ async def get_guild_channels(request: web.Request) -> web.Response:
     return ok([c.to_dict() for c in channels if not c.is_thread])
 
 
+async def get_active_threads(request: web.Request) -> web.Response:
+    """GET /guilds/{id}/threads/active: every unarchived thread (and forum post) in the guild."""
+    emu = emulator(request)
+    guild_id = snowflake(request, "guild_id")
+    emu.guild(guild_id)
+    threads = [
+        c.to_dict()
+        for c in emu.channels.values()
+        if c.is_thread and c.guild_id == guild_id and not c.archived
+    ]
+    return ok({"threads": threads, "members": []})
+
+
 async def get_roles(request: web.Request) -> web.Response:
     emu = emulator(request)
     guild = emu.guild(snowflake(request, "guild_id"))
@@ -205,6 +218,7 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
     router.add_get(f"{prefix}/guilds/{{guild_id}}", get_guild)
     router.add_get(f"{prefix}/guilds/{{guild_id}}/channels", get_guild_channels)
     router.add_get(f"{prefix}/guilds/{{guild_id}}/roles", get_roles)
+    router.add_get(f"{prefix}/guilds/{{guild_id}}/threads/active", get_active_threads)
     router.add_get(f"{prefix}/guilds/{{guild_id}}/members/{{user_id}}", get_member)
     m = f"{prefix}/guilds/{{guild_id}}/members/{{user_id}}/roles/{{role_id}}"
     router.add_put(m, add_member_role)

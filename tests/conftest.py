@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.feedserver import FeedServer
 from tests.harness import BotProcess, write_config
 
 
@@ -53,6 +54,17 @@ def world(emu) -> World:
     emu.add_member(guild.id, member.id)
     emu.add_member(guild.id, admin.id, roles=[admins.id])
     return World(guild.id, text.id, news.id, forum.id, voice.id, member.id, admin.id)
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    """A local feed server whose feeds tests change between polls."""
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 BotFactory = Callable[..., Awaitable[BotProcess]]

@@ -297,11 +297,12 @@ class Deliverer:
         me = self.bot.user
         try:
             if isinstance(channel, discord.ForumChannel):
-                for thread in channel.threads:
+                # Ask Discord, not the cache: the THREAD_CREATE of a post whose reply was lost
+                # may not have arrived yet (during a gateway resume, say).
+                active = await channel.guild.active_threads()
+                for thread in [t for t in active if t.parent_id == channel.id]:
                     if me and thread.owner_id == me.id and name is not None and thread.name == name:
-                        starter = await thread.fetch_message(
-                            thread.id
-                        )  # a forum post's first message
+                        starter = await thread.fetch_message(thread.id)  # the post's first message
                         if marker in marker_of(starter):
                             return starter.id
                 return None

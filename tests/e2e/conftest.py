@@ -1,4 +1,4 @@
-"""Fixtures for the end-to-end tests: a feed server, an episode host, voice, and tone files."""
+"""Fixtures for the end-to-end tests: an episode host, voice, and tone files."""
 
 from __future__ import annotations
 
@@ -9,19 +9,8 @@ import pytest
 
 from emulator.voice.tones import make_tone, make_tones
 from tests.audioserver import AudioServer
-from tests.feedserver import FeedServer
 
 STEP_SEGMENTS = [(300 + 100 * n, 1.0) for n in range(8)]  # 1 s steps: 300, 400, ... 1000 Hz
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

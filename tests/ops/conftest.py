@@ -1,4 +1,4 @@
-"""Fixtures for the operations tests: a feed server, a free port, and the health endpoint."""
+"""Fixtures for the operations tests: a free port and the health endpoint."""
 
 from __future__ import annotations
 
@@ -10,18 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.feedserver import FeedServer
 from tests.harness import BotProcess, write_config
-
-
-@pytest.fixture
-async def feeds() -> AsyncIterator[FeedServer]:
-    server = FeedServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
