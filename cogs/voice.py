@@ -31,7 +31,7 @@ VoiceChannel = discord.VoiceChannel | discord.StageChannel
 RESUME_OFFER_AFTER = 15.0  # seconds heard before /play offers to resume
 # discord.py retries some voice failures forever (e.g. close 4017, DAVE required); past this many
 # seconds without a working connection, the session ends with a message instead.
-RECONNECT_GRACE = 20.0
+RECONNECT_GRACE = 15.0
 
 
 class Voice(commands.Cog):

@@ -19,7 +19,7 @@ from tests.feedserver import FeedServer, rss
 
 BASE = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 SOURCE = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-motivations"
-QUIET = 2.5  # seconds (2+ poll cycles) to be sure nothing more is posted
+QUIET = 2.0  # seconds (2 poll cycles of 1 s) to be sure nothing more is posted
 
 
 def item(n: int, *, guid_prefix: str = "ep", description: str | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from bench.soak import SoakOptions, run_soak
 @pytest.mark.timeout(240)
 async def test_short_soak_neither_duplicates_nor_loses(tmp_path: Path) -> None:
     opts = SoakOptions(
-        minutes=1.0,
+        minutes=0.75,
         feeds=30,
         seed=20261126,
         guilds=2,

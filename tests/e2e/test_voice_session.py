@@ -198,7 +198,9 @@ async def test_when_every_listener_leaves_the_bot_leaves_and_keeps_their_place(
     url = audio.add("long.mp3", tones["long"])
     await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)], alone=2)
     await slash(emu, world, "play", episode="latest")
-    await voice.receiver(world.guild_id).wait_for_audio(16.0, timeout=30)
+    await slash(emu, world, "seek", time="20")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.5, since=len(receiver.packets), timeout=20)
     emu.set_voice_state(world.guild_id, world.member_id, None)
     await emu.wait_until(lambda: voice.bot_channel(world.guild_id) is None, timeout=15)
 
@@ -208,4 +210,4 @@ async def test_when_every_listener_leaves_the_bot_leaves_and_keeps_their_place(
         world.guild_id, world.text_id, world.member_id, "play", options={"episode": "latest"}
     )
     offer = (await ix.wait_response())["data"]["content"]
-    assert "You stopped “Tone 1” at 0:1" in offer
+    assert "You stopped “Tone 1” at 0:2" in offer
