@@ -61,6 +61,16 @@ async def start_with(
     return bot
 
 
+async def play_long_tone(emu, world: World, start_bot, feeds: FeedServer, audio, voice, tones):
+    """The 40 s 660 Hz episode, playing: returns the bot and the listener's receiver once 1 s is heard."""
+    url = audio.add("long.mp3", tones["long"])
+    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+    return bot, receiver
+
+
 async def slash(emu, world: World, name: str, **options: Any) -> str:
     ix = await emu.slash(
         world.guild_id, world.text_id, world.member_id, name, options=options or None
@@ -186,11 +196,7 @@ async def test_a_voice_drop_is_survived(
     voice,
     tones,
 ) -> None:
-    url = audio.add("long.mp3", tones["long"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
-    await slash(emu, world, "play", episode="latest")
-    receiver = voice.receiver(world.guild_id)
-    await receiver.wait_for_audio(1.0, timeout=20)
+    _bot, receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
     await voice.close(world.guild_id, 4006)
     mark = len(receiver.packets)
     await receiver.wait_for_audio(2.0, since=mark, timeout=30)
@@ -223,11 +229,7 @@ async def test_stop_leaves_no_ffmpeg_and_play_offers_to_resume(
     voice,
     tones,
 ) -> None:
-    url = audio.add("long.mp3", tones["long"])
-    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
-    await slash(emu, world, "play", episode="latest")
-    receiver = voice.receiver(world.guild_id)
-    await receiver.wait_for_audio(1.0, timeout=20)
+    bot, _receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
     assert bot.proc is not None and ffmpeg_children(bot.proc.pid), "ffmpeg runs while playing"
     first = ffmpeg_children(bot.proc.pid)
     await slash(emu, world, "seek", time="20")
@@ -294,10 +296,7 @@ async def test_being_kicked_ends_the_session_with_a_message(
     voice,
     tones,
 ) -> None:
-    url = audio.add("long.mp3", tones["long"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
-    await slash(emu, world, "play", episode="latest")
-    await voice.receiver(world.guild_id).wait_for_audio(1.0, timeout=20)
+    _bot, _receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
     await voice.close(world.guild_id, 4014)
     await emu.wait_until(
         lambda: any(

@@ -6,7 +6,7 @@ import asyncio
 
 from tests.audioserver import AudioServer
 from tests.conftest import World
-from tests.e2e.test_voice import episode, slash, start_with
+from tests.e2e.test_voice import episode, play_long_tone, slash, start_with
 from tests.feedserver import FeedServer
 
 
@@ -48,11 +48,7 @@ async def test_now_playing_buttons_pause_and_resume(
     voice,
     tones,
 ) -> None:
-    url = audio.add("long.mp3", tones["long"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
-    await slash(emu, world, "play", episode="latest")
-    receiver = voice.receiver(world.guild_id)
-    await receiver.wait_for_audio(1.0, timeout=20)
+    _bot, receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
 
     shown = await emu.slash(world.guild_id, world.text_id, world.member_id, "nowplaying")
     data = (await shown.wait_response())["data"]
@@ -103,11 +99,7 @@ async def test_a_voice_server_move_mid_play_keeps_playing(
     voice,
     tones,
 ) -> None:
-    url = audio.add("long.mp3", tones["long"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
-    await slash(emu, world, "play", episode="latest")
-    receiver = voice.receiver(world.guild_id)
-    await receiver.wait_for_audio(1.0, timeout=20)
+    _bot, receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
     await voice.move_server(world.guild_id)
     mark = len(receiver.packets)
     await receiver.wait_for_audio(2.0, since=mark, timeout=20)
@@ -142,10 +134,7 @@ async def test_after_a_restart_the_player_continues_where_it_was(
 async def test_dave_required_mid_play_ends_the_session_with_a_message(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
 ) -> None:
-    url = audio.add("long.mp3", tones["long"])
-    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
-    await slash(emu, world, "play", episode="latest")
-    await voice.receiver(world.guild_id).wait_for_audio(1.0, timeout=20)
+    bot, _receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
     voice.refuse_identify = 4017  # every reconnect is refused: Discord now requires DAVE
     await voice.close(world.guild_id, 4017)
     # The player's grace period ends it, or discord.py gives up after its own retries.
@@ -169,10 +158,7 @@ async def test_members_elsewhere_cannot_hijack_a_session_and_closed_channels_are
 
     from emulator import ChannelType
 
-    url = audio.add("long.mp3", tones["long"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
-    await slash(emu, world, "play", episode="latest")
-    await voice.receiver(world.guild_id).wait_for_audio(0.5, timeout=20)
+    _bot, _receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
 
     other_room = emu.add_channel(world.guild_id, "Other room", ChannelType.VOICE)
     emu.set_voice_state(world.guild_id, world.admin_id, other_room.id)
