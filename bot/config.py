@@ -158,6 +158,8 @@ class VoiceSettings:
     idle_seconds: int = _checked(300, check=_at_least(1))
     # Leave after this many seconds with no listener left in the channel.
     alone_seconds: int = _checked(30, check=_at_least(1))
+    # Give up on one attempt to join a voice channel after this many seconds (one retry follows).
+    connect_timeout: int = _checked(15, check=_between(2, 60))
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class Voice(commands.Cog):
             ffmpeg=find_ffmpeg(settings.ffmpeg_path or None),
             bitrate=settings.bitrate,
             idle_seconds=settings.idle_seconds,
+            connect_timeout=settings.connect_timeout,
         )
         self.players: dict[int, GuildPlayer] = {}
         self._alone_since: dict[int, float] = {}

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SAVE_EVERY = 10.0  # seconds between position saves while playing
+# discord.py waits forever for the UDP IP-discovery reply, so one lost datagram hangs a connection
+# attempt until its timeout ([voice] connect_timeout): then one fresh attempt is made.
+CONNECT_ATTEMPTS = 2
 
 Notify = Callable[[str], Awaitable[None]]
 
@@ -78,6 +81,7 @@ class PlayerOptions:
     ffmpeg: str
     bitrate: int
     idle_seconds: float
+    connect_timeout: float = 15.0
     allow_files: bool = False  # tests play local files; members' episodes are always http(s)
 
 
@@ -141,7 +145,20 @@ class GuildPlayer:
             if voice.channel.id != channel.id:
                 await voice.move_to(channel)
             return
-        await channel.connect(timeout=20.0, reconnect=True, self_deaf=True)
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                await channel.connect(
+                    timeout=self.options.connect_timeout, reconnect=True, self_deaf=True
+                )
+                return
+            except TimeoutError:
+                if attempt == CONNECT_ATTEMPTS:
+                    raise
+                log.warning(
+                    "Connecting to voice channel %s timed out (attempt %d); trying again",
+                    channel.id,
+                    attempt,
+                )
 
     # -- playing ---------------------------------------------------------------------------------
 

@@ -151,6 +151,13 @@ class _UdpNode:
         if p.is_discovery_request(data):
             ssrc = int.from_bytes(data[4:8], "big")
             session = self.server._by_ssrc.get(ssrc)
+            if self.server.lose_discovery_replies > 0:
+                self.server.lose_discovery_replies -= 1
+                if session is not None:
+                    self.server.receiver(session.guild_id).record_event(
+                        "ip_discovery_lost", node=self.index, ssrc=ssrc
+                    )
+                return
             self.sock.sendto(p.discovery_reply(data, addr), addr)
             if session is not None:
                 session.udp_peer = addr
@@ -201,6 +208,7 @@ class VoiceServer:
         self.ack_heartbeats = True
         self.pokes = True  # the UDP poke that keeps discord.py's reconnects fast (reference §2.9)
         self.refuse_identify: int | None = None  # e.g. 4017: close every IDENTIFY with this code
+        self.lose_discovery_replies = 0  # that many IP-discovery replies are "lost on the way"
         self.dave_protocol_version = 0  # >0: the client sends binary op 26; audio stays plain Opus
         self.modes = list(p.MODES)
         # --

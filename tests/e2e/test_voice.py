@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.audioserver import AudioServer
 from tests.conftest import World
 from tests.e2e.test_announce import wait_titles
@@ -37,6 +39,7 @@ async def start_with(
     items: list[dict[str, Any]],
     idle: int = 60,
     alone: int = 60,
+    connect_timeout: int = 15,
 ):
     feeds.set_feed("/tones.rss", rss("Tones", items))
     bot = await start_bot(
@@ -47,6 +50,7 @@ async def start_with(
         [voice]
         idle_seconds = {idle}
         alone_seconds = {alone}
+        connect_timeout = {connect_timeout}
         [[feeds]]
         url = "{feeds.url("/tones.rss")}"
         channel_ids = [{world.text_id}]
@@ -76,9 +80,14 @@ async def slash(emu, world: World, name: str, **options: Any) -> str:
         world.guild_id, world.text_id, world.member_id, name, options=options or None
     )
     first = await ix.wait_response(timeout=20)
-    if first["type"] == 5:
-        return (await ix.wait_followup(timeout=20)).get("content") or ""
-    return (first.get("data") or {}).get("content") or ""
+    if first["type"] != 5:
+        return (first.get("data") or {}).get("content") or ""
+    try:  # joining may take two connection attempts (voice.connect_timeout each)
+        return (await ix.wait_followup(timeout=40)).get("content") or ""
+    except TimeoutError:
+        voice = emu.voice.receiver(world.guild_id) if emu.voice is not None else None
+        events = [(e.kind, e.data) for e in voice.events] if voice is not None else []
+        raise AssertionError(f"/{name} never answered; voice events: {events}") from None
 
 
 async def test_play_streams_the_episode_and_the_tone_is_heard(
@@ -101,6 +110,22 @@ async def test_play_streams_the_episode_and_the_tone_is_heard(
     assert abs(receiver.dominant_frequency(1, 7) - 440) < 5
     stats = receiver.interarrival_stats()
     assert abs(stats["p50"] - 20) < 3, stats
+
+
+async def test_a_lost_discovery_reply_costs_a_retry_not_the_play(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    """discord.py awaits the UDP discovery reply forever; the bot gives up on that attempt and retries."""
+    url = audio.add("a880.mp3", tones["a880"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 6)], connect_timeout=2)
+    voice.lose_discovery_replies = 1
+    assert "Playing **Tone 1**" in await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    assert len(receiver.events_of("ip_discovery_lost")) == 1
+    assert len(receiver.events_of("ip_discovery")) == 1  # the second attempt's, answered
+    await receiver.wait_for_audio(1.0, timeout=15)
+    await receiver.decode()
+    assert receiver.dominant_frequency(0.2, 0.8) == pytest.approx(880, abs=15)
 
 
 async def test_pause_resume_and_seek_land_where_asked(
