@@ -1,6 +1,7 @@
 """Soak test: the real bot process against the Discord emulator and 200 changing feeds, with
-faults everywhere, SIGKILLs and restarts, and members requesting, voting and reviewing. At the
-end: every owed episode exactly once in every channel, every request and vote kept.
+faults everywhere, SIGKILLs and restarts, and members requesting, voting, reviewing and playing
+episodes in voice (with voice socket drops). At the end: every owed episode exactly once in every
+channel, every request and vote kept, playback back after every drop and restart, no ffmpeg left.
 
 Run from the project root:
     .venv/bin/python bench/soak.py --minutes 10 --feeds 200 [--seed N]
@@ -42,6 +43,18 @@ from bench.soak_check import (  # noqa: E402
     read_db,
 )
 from bench.soak_feeds import SoakFeed, SoakFeedServer, build_feeds  # noqa: E402
+from bench.soak_voice import (  # noqa: E402
+    VoiceWorld,
+    after_exit,
+    after_start,
+    before_signal,
+    ffmpeg_processes,
+    first_plays,
+    judge,
+    member_voice,
+    setup_voice,
+    voice_drops,
+)
 from bot.post_urls import canonical_key  # noqa: E402
 from tests.harness import BotProcess  # noqa: E402
 
@@ -62,15 +75,21 @@ class SoakOptions:
     kills: int = 5  # SIGKILLs (one of them the moment Discord has a post); plus one SIGTERM
     sigterm: bool = True
     members_per_guild: int = 4
-    quiesce_timeout: float = 120.0
+    # > 300 s: a channel whose posts kept failing waits up to 300 s before its next attempt
+    # (cogs/announce.py), and once the feeds hold still no new episode cuts that short
+    quiesce_timeout: float = 330.0
     # Faults after a forum post was created: known to duplicate forum posts (see bench/README.md,
     # "Soak test"); the short test in the suite turns them off until the bot is fixed.
     forum_after_commit: bool = True
     # Feed bodies cut in half: the bot's recovering XML parser accepts them and announces
     # half-parsed episodes (known bot bug, see bench/README.md); off in the short test.
     truncated_feeds: bool = True
+    # Members /play, /skip and /stop in a voice channel of every guild; voice socket drops.
+    voice: bool = True
+    tone_seconds: int = 90  # every episode's audio: long enough to span kills and drops
     workdir: Path | None = None
     quiet: bool = False
+    log_level: str = "INFO"  # the bot's; DEBUG shows discord.py's voice and player steps
 
 
 @dataclass
@@ -87,6 +106,7 @@ class Guild:
     members: list[int]
     admin: int
     urls: list[str]
+    keep_open: set[str] = field(default_factory=set)  # post keys reviewers leave alone
 
 
 @dataclass
@@ -128,6 +148,10 @@ class Run:
     migration_version: int | None = None
     blocked: tuple[int, float, float] | None = None
     started: float = 0.0
+    token: str = ""
+    voice: VoiceWorld | None = None
+    stuck: list[str] = field(default_factory=list)  # signals the bot did not act on
+    quiet_after: float | None = None  # seconds from "faults off" until all was delivered
 
     @property
     def bot(self) -> BotProcess:
@@ -172,7 +196,9 @@ def build_world(run: Run) -> None:
         urls += [
             f"https://www.lesswrong.com/posts/{_post_id(rng)}/soak-post-{g}-{n}" for n in range(10)
         ]
-        run.guilds.append(Guild(guild.id, lobby.id, members, admin.id, urls))
+        # reviewers never decide the last 5 links, so /requests top has something to show
+        keep_open = {canonical_key(url).key for url in urls[-5:]}
+        run.guilds.append(Guild(guild.id, lobby.id, members, admin.id, urls, keep_open))
         if g == 0:
             run.admin_channel = emu.add_channel(guild.id, "bot-admin", ChannelType.TEXT).id
             run.review_channel = emu.add_channel(guild.id, "review", ChannelType.TEXT).id
@@ -222,7 +248,7 @@ def write_config(run: Run) -> Path:
         [database]
         path = "{run.workdir / "narrator.sqlite3"}"
         [logging]
-        level = "INFO"
+        level = "{run.opts.log_level}"
         [announce]
         allow_private_addresses = true
         admin_channel_id = {run.admin_channel}
@@ -296,25 +322,58 @@ async def killer(run: Run, deadline: float) -> None:
             run.kill_on_post = True
             run.log("armed: SIGKILL the moment Discord stores the next announcement")
             try:
-                await asyncio.wait_for(bot.proc.wait(), 30)
+                await asyncio.wait_for(asyncio.shield(bot.proc.wait()), 30)
             except TimeoutError:
                 run.kill_on_post = False
-                bot.proc.kill()
+                signal_bot(run, signal.SIGKILL)
                 run.log("no announcement within 30 s; plain SIGKILL instead")
         elif kind == "kill":
-            bot.proc.kill()
+            signal_bot(run, signal.SIGKILL)
             run.log("SIGKILL")
         else:
-            bot.proc.send_signal(signal.SIGTERM)
+            signal_bot(run, signal.SIGTERM)
             run.log("SIGTERM")
-        code = await bot.wait_exit(timeout=30)
+        try:
+            code = await asyncio.wait_for(asyncio.shield(bot.proc.wait()), 30)
+        except TimeoutError:
+            run.stuck.append(f"bot process {len(run.bots)} ignored {kind} for 30 s")
+            run.log("the bot did not exit within 30 s; SIGKILL")
+            bot.proc.kill()
+            code = await bot.proc.wait()
         run.log(f"bot exited with {code}")
+        resume = []
+        if run.voice is not None:
+            resume = await after_exit(run, run.voice, run.token, killed=kind != "term")
+        # the log pipe closes once every process holding it (ffmpeg children too) has gone
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(bot.wait_exit()), 15)
         await asyncio.sleep(run.rng.uniform(0.5, 3.0))
         if run.late_subs:
             run.subs += run.late_subs
             run.log(f"config gains {len(run.late_subs)} subscriptions")
             run.late_subs = []
         await start_bot(run)
+        if run.voice is not None:
+            after_start(run.voice, resume)
+
+
+def voice_notice(run: Run, guild_id: int, since: float) -> bool:
+    """Whether the bot told a guild's lobby since `since` that voice playback stopped."""
+    lobby = next(g.lobby for g in run.guilds if g.id == guild_id)
+    return any(
+        run.message_times.get(int(m["id"]), 0.0) >= since
+        and "voice" in (m.get("content") or "")
+        and int(m["author"]["id"]) == run.emu.bot.id
+        for m in run.emu.messages(lobby)
+    )
+
+
+def signal_bot(run: Run, sig: signal.Signals) -> None:
+    """The one place the driver signals the bot: the voice checks learn of it first."""
+    if run.voice is not None:
+        before_signal(run.voice, run.token)
+    assert run.bot.proc is not None
+    run.bot.proc.send_signal(sig)
 
 
 def on_emulator_event(run: Run, kind: str, payload: dict[str, Any]) -> None:
@@ -328,7 +387,7 @@ def on_emulator_event(run: Run, kind: str, payload: dict[str, Any]) -> None:
         and run.alive()
     ):
         run.kill_on_post = False
-        run.bot.proc.kill()  # type: ignore[union-attr]  # before the emulator answers
+        signal_bot(run, signal.SIGKILL)  # before the emulator answers
         run.log(f"SIGKILL right after Discord stored message {payload['id']}")
 
 
@@ -498,10 +557,18 @@ async def member_vote(run: Run, guild: Guild) -> None:
         first = await ix.wait_response(timeout=12)
     except TimeoutError:
         first = None
+    detail = ""
+    if first is not None and first["type"] == 6:  # acknowledged; the card is edited, or a note
+        try:
+            how, message = await ix.wait_answer(timeout=12)
+        except TimeoutError:
+            first = None
+        else:
+            first = {"type": 7} if how == "edit" else {"type": 4, "data": message}
     if first is None:
-        outcome, detail = "none", ""
+        outcome = "none"
     elif first["type"] == 7:
-        outcome, detail = "voted", ""
+        outcome = "voted"
     else:
         detail = _text(first)
         outcome = "already" if "already voted" in detail else "refused"
@@ -522,6 +589,8 @@ async def member_review(run: Run) -> None:
     if int(request_id) not in run.request_guild:
         return
     guild_id, key = run.request_guild[int(request_id)]
+    if any(g.id == guild_id and key in g.keep_open for g in run.guilds):
+        return
     reviewer = run.guilds[0].admin
     at = time.monotonic()
     try:
@@ -545,7 +614,9 @@ async def members(run: Run, deadline: float) -> None:
         guild = run.rng.choice(run.guilds)
         roll = run.rng.random()
         work = (
-            member_request(run, guild)
+            member_voice(run, run.voice, guild, _answer, _text)
+            if run.voice is not None and roll < 0.07
+            else member_request(run, guild)
             if roll < 0.5
             else member_vote(run, guild)
             if roll < 0.85
@@ -554,7 +625,10 @@ async def members(run: Run, deadline: float) -> None:
         task = asyncio.create_task(work)
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-    if tasks:
+    if tasks:  # answers still coming; one sent while the bot was down would wait its full timeout
+        _done, late = await asyncio.wait(tasks, timeout=15)
+        for task in late:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
@@ -581,6 +655,7 @@ async def quiesce(run: Run) -> bool:
     """Faults off, feeds still: wait until the bot saw every feed's last version and posted all."""
     run.server.faults_on = False
     run.emu.faults.clear()
+    run.log("faults off; waiting for the bot to catch up")
     if not run.alive():
         await start_bot(run)
     final_at = time.monotonic()
@@ -600,7 +675,8 @@ async def quiesce(run: Run) -> bool:
         if count != last_count:
             last_count, last_change = count, time.monotonic()
         if not unseen and waiting == 0 and time.monotonic() - last_change > 3.0:
-            run.log(f"quiet after {time.monotonic() - final_at:.1f} s")
+            run.quiet_after = time.monotonic() - final_at
+            run.log(f"quiet after {run.quiet_after:.1f} s")
             return True
     run.log(
         f"still not quiet after {run.opts.quiesce_timeout:.0f} s: {len(unseen)} feeds unseen, "
@@ -609,31 +685,24 @@ async def quiesce(run: Run) -> bool:
     return False
 
 
-async def requests_top(run: Run) -> dict[int, list[tuple[int, str]]]:
-    tops: dict[int, list[tuple[int, str]]] = {}
+async def requests_top(run: Run) -> dict[int, list[tuple[int, str]] | None]:
+    """Each guild's /requests top as (votes, link) lines; None where the bot did not answer, and
+    an unparsable line as (-1, the line), so that it fails the comparison."""
+    tops: dict[int, list[tuple[int, str]] | None] = {}
     for guild in run.guilds:
         ix = await run.emu.slash(guild.id, guild.lobby, guild.members[0], "requests top")
         answer = await _answer(ix, timeout=20)
+        if answer is None:
+            tops[guild.id] = None
+            continue
         lines = []
-        for line in _text(answer or {}).splitlines():
+        for line in _text(answer).splitlines():
             if m := TOP_LINE.match(line):
                 lines.append((int(m[1]), m[2]))
+            elif not line.startswith("No open requests yet"):
+                lines.append((-1, line))
         tops[guild.id] = lines
     return tops
-
-
-def ffmpeg_processes(token: str) -> set[int]:
-    """ffmpeg processes started by our bot processes (they inherit its DISCORD_TOKEN)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")[0]
-            is_ffmpeg = b"ffmpeg" in Path(cmd.decode(errors="replace")).name.encode()
-            if is_ffmpeg and f"DISCORD_TOKEN={token}".encode() in (entry / "environ").read_bytes():
-                found.add(int(entry.name))
-    return found
 
 
 def memory_figures(run: Run, duration: float) -> dict[str, Any]:
@@ -674,14 +743,20 @@ async def run_soak(opts: SoakOptions) -> SoakReport:
     token = f"soak-token-{opts.seed}-{os.getpid()}-{time.time_ns()}"
     emu = DiscordEmulator(token=token)
     await emu.start(host="127.0.0.1", port=0)
-    feeds = build_feeds(opts.feeds, rng)
-    server = SoakFeedServer(feeds, rng, fetch_timeout=FETCH_TIMEOUT, max_feed_bytes=MAX_FEED_BYTES)
+    server = SoakFeedServer([], rng, fetch_timeout=FETCH_TIMEOUT, max_feed_bytes=MAX_FEED_BYTES)
     if not opts.truncated_feeds:
         server.faults.kinds = tuple(k for k in server.faults.kinds if k != "truncated")
     await server.start()
-    run = Run(opts, rng, emu, server, feeds, workdir, started=time.monotonic())
+    audio = dict(audio_base=server.url(""), audio_seconds=opts.tone_seconds) if opts.voice else {}
+    feeds = build_feeds(opts.feeds, rng, **audio)  # type: ignore[arg-type]
+    server.feeds = {f.path: f for f in feeds}
+    run = Run(opts, rng, emu, server, feeds, workdir, started=time.monotonic(), token=token)
     emu.on_event(lambda kind, payload: on_emulator_event(run, kind, payload))
     build_world(run)
+    if opts.voice:
+        run.voice = await setup_voice(emu, workdir, run.guilds, opts.tone_seconds)
+        run.voice.told = lambda guild_id, since: voice_notice(run, guild_id, since)
+        server.audio_file = run.voice.tone
     moved = next(f for f in feeds if f.kind == "quiet")
     run.log(
         f"{len(feeds)} feeds, {len(run.subs) + len(run.late_subs)} subscriptions in "
@@ -699,6 +774,11 @@ async def run_soak(opts: SoakOptions) -> SoakReport:
             asyncio.create_task(killer(run, deadline)),
             asyncio.create_task(members(run, deadline)),
         ]
+        if run.voice is not None:
+            tasks += [
+                asyncio.create_task(first_plays(run, run.voice, _answer, _text, deadline)),
+                asyncio.create_task(voice_drops(run, run.voice, deadline)),
+            ]
         await asyncio.sleep(opts.minutes * 30)
         server.move_permanently(moved)
         run.log(f"feed {moved.index:03d} moved permanently (301)")
@@ -711,11 +791,19 @@ async def run_soak(opts: SoakOptions) -> SoakReport:
         active_seconds = time.monotonic() - run.started
         converged = await quiesce(run)
         tops = await requests_top(run)
-        code = await run.bot.stop(signal.SIGTERM, timeout=30)
+        if run.voice is not None and run.voice.watchers:  # the last checks settle (≤ 40 s)
+            await asyncio.wait(list(run.voice.watchers), timeout=60)
+            run.log("the last voice checks settled")
+        signal_bot(run, signal.SIGTERM)
+        try:
+            code = await run.bot.wait_exit(timeout=30)
+        except AssertionError:
+            run.stuck.append("the bot ignored the final SIGTERM for 30 s")
+            code = await run.bot.kill()
         run.log(f"final SIGTERM: exit code {code}")
     finally:
         sampler.cancel()
-        for task in tasks:
+        for task in [*tasks, *(run.voice.watchers if run.voice is not None else ())]:
             task.cancel()
         for bot in run.bots:
             if bot.proc is not None and bot.proc.returncode is None:
@@ -728,6 +816,7 @@ async def run_soak(opts: SoakOptions) -> SoakReport:
         verdict.inconsistencies.append("the bot never caught up after the faults stopped")
     if code != 0:
         verdict.inconsistencies.append(f"the final SIGTERM ended the bot with exit code {code}")
+    verdict.inconsistencies += run.stuck
     db = read_db(workdir / "narrator.sqlite3")
     subs = [
         Subscription(feed, ch, run.channels[ch].kind, run.sub_since[(feed.index, ch)])
@@ -742,6 +831,7 @@ async def run_soak(opts: SoakOptions) -> SoakReport:
     left = ffmpeg_processes(token)
     if left:
         verdict.inconsistencies.append(f"ffmpeg processes left behind: {sorted(left)}")
+    voice_lines = judge(run.voice, emu, run.guilds, verdict) if run.voice is not None else []
     logs = group_logs([bot.lines for bot in run.bots])
     for n, bot in enumerate(run.bots, 1):
         (workdir / f"bot-{n}.log").write_text(bot.log)
@@ -752,11 +842,18 @@ async def run_soak(opts: SoakOptions) -> SoakReport:
     (workdir / "posts.json").write_text(json.dumps(dump))
     (workdir / "actions.json").write_text(json.dumps([a.__dict__ for a in run.actions]))
     verdict.figures.update(memory_figures(run, active_seconds))
-    text = report(run, verdict, logs, active_seconds, left)
+    text = report(run, verdict, logs, active_seconds, left, voice_lines)
     return SoakReport(verdict, text)
 
 
-def report(run: Run, verdict: Verdict, logs: Any, seconds: float, ffmpeg_left: set[int]) -> str:
+def report(
+    run: Run,
+    verdict: Verdict,
+    logs: Any,
+    seconds: float,
+    ffmpeg_left: set[int],
+    voice_lines: list[str],
+) -> str:
     f = verdict.figures
     kinds: dict[str, int] = {}
     for feed in run.feeds:
@@ -780,7 +877,8 @@ def report(run: Run, verdict: Verdict, logs: Any, seconds: float, ffmpeg_left: s
         f"{sum(len(feed.versions) for feed in run.feeds)}",
         f"Discord faults: {dict(sorted(run.discord_faults.items()))}",
         f"bot processes: {len(run.bots)} (restarts {len(run.bots) - 1}); "
-        f"REST requests seen by the emulator: {len(run.emu.requests)}",
+        f"REST requests seen by the emulator: {len(run.emu.requests)}; caught up "
+        + (f"{run.quiet_after:.0f} s after the faults stopped" if run.quiet_after else "never"),
         f"subscriptions: {f.get('subscriptions')} in {len(run.channels)} channels; "
         f"owed deliveries: {f.get('owed_deliveries')}; delivered: {f.get('delivered')}; "
         f"digest posts: {f.get('digest_posts')}",
@@ -789,11 +887,12 @@ def report(run: Run, verdict: Verdict, logs: Any, seconds: float, ffmpeg_left: s
         f"members: {f.get('member_actions')} actions {f.get('member_outcomes')}; DB: "
         f"{f.get('requests_in_db')} requests, {f.get('votes_in_db')} votes "
         f"({f.get('confirmed_votes')} confirmed to members); /requests top lines checked: "
-        f"{f.get('requests_top_lines_checked')}",
+        f"{f.get('requests_top_lines_checked')} in {f.get('requests_top_guilds')} guilds",
         f"memory (RSS): first quarter median {f.get('rss_median_first_quarter_mb')} MB, last "
         f"quarter {f.get('rss_median_last_quarter_mb')} MB, growth {f.get('rss_growth_mb')} MB; "
         f"longest-lived process ({f.get('longest_process_life_s')} s) "
         f"{f.get('longest_process_rss_mb')} MB; peak {f.get('rss_peak_mb')} MB",
+        *voice_lines,
         f"ffmpeg processes left: {len(ffmpeg_left)}",
         *verdict.lines,
         "",
@@ -817,7 +916,7 @@ def report(run: Run, verdict: Verdict, logs: Any, seconds: float, ffmpeg_left: s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100000)
@@ -835,6 +934,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no feed bodies cut in half (known bug: half-parsed episodes are announced)",
     )
+    parser.add_argument("--no-voice", action="store_true", help="no /play, no voice drops")
+    parser.add_argument("--log-level", default="INFO", help="the bot's log level (DEBUG, INFO)")
+    parser.add_argument(
+        "--tone-seconds", type=int, default=90, help="length of every episode's audio"
+    )
     args = parser.parse_args(argv)
     opts = SoakOptions(
         minutes=args.minutes,
@@ -846,6 +950,9 @@ def main(argv: list[str] | None = None) -> int:
         quiet=args.quiet,
         forum_after_commit=not args.no_forum_after_commit,
         truncated_feeds=not args.no_truncated_feeds,
+        voice=not args.no_voice,
+        tone_seconds=args.tone_seconds,
+        log_level=args.log_level,
     )
     result = asyncio.run(run_soak(opts))
     print(result.text)

@@ -15,7 +15,8 @@ from typing import Any
 
 from bench.soak_feeds import SoakFeed
 
-PLAY = re.compile(r"^narrator:play:(\d+)$")
+# narrator:play:<id>, or with the episode's key (and :a on an announcement): bot/announce/markers.py
+PLAY = re.compile(r"^narrator:play:(\d+)(?::[0-9a-f]{16}(?::a)?)?$")
 DIGEST = re.compile(r"^narrator:digest:([0-9a-f]+)$")
 DIGEST_TITLE = re.compile(r"^(\d+) new episodes")
 
@@ -87,7 +88,9 @@ def collect_posts(emu: Any, channel_id: int, is_forum: bool, times: dict[int, fl
                 break
             if m := DIGEST.match(custom_id):
                 options = tuple(
-                    int(o["value"]) for o in comp.get("options") or [] if o["value"] != "0"
+                    int(o["value"].split(":", 1)[0])  # <id> or <id>:<key>
+                    for o in comp.get("options") or []
+                    if o["value"] != "0"
                 )
                 count = DIGEST_TITLE.match(title)
                 posts.append(
@@ -339,7 +342,7 @@ class MemberAction:
 def check_requests(
     actions: list[MemberAction],
     db: DbView,
-    tops: dict[int, list[tuple[int, str]]],
+    tops: dict[int, list[tuple[int, str]] | None],
     canonical: Any,
     verdict: Verdict,
 ) -> None:
@@ -397,23 +400,16 @@ def check_requests(
                 f"decision on {key} in guild {guild_id}: reviewers were told {sorted(statuses)}, "
                 f"the database says {row['status'] if row else 'no request'}"
             )
-    checked = 0
+    checked = answered = 0
     for guild_id, lines in tops.items():
-        wanted = sorted(
-            (
-                (len(db.votes.get(r["id"], ())), r["created_at"], r["post_key"])
-                for (g, _k), r in db.requests.items()
-                if g == guild_id and r["status"] in ("open", "approved")
-            ),
-            key=lambda t: (-t[0], t[1]),
-        )[:10]
-        shown = [(votes, canonical(url)) for votes, url in lines]
-        expected = [(votes, key) for votes, _c, key in wanted]
-        checked += len(shown)
-        if sorted(shown) != sorted(expected):
-            verdict.inconsistencies.append(
-                f"/requests top in guild {guild_id} shows {shown}, the database holds {expected}"
-            )
+        if lines is None:
+            verdict.inconsistencies.append(f"/requests top in guild {guild_id}: no answer")
+            continue
+        answered += 1
+        problem = compare_top(guild_id, lines, db, canonical)
+        checked += len(lines)
+        if problem:
+            verdict.inconsistencies.append(problem)
     refusals = Counter(
         f"{a.kind}: {template_of(a.detail)[:90]}" for a in actions if a.outcome == "refused"
     )
@@ -427,6 +423,41 @@ def check_requests(
         votes_in_db=sum(len(v) for v in db.votes.values()),
         confirmed_votes=len(confirmed_votes),
         requests_top_lines_checked=checked,
+        requests_top_guilds=answered,
+    )
+
+
+TOP_SIZE = 10
+
+
+def compare_top(
+    guild_id: int, lines: list[tuple[int, str]], db: DbView, canonical: Any
+) -> str | None:
+    """/requests top must list the open and approved requests with the most votes, with their
+    vote counts (earliest first on a tie); None if it does, else what differs."""
+    ranked = sorted(
+        (
+            (len(db.votes.get(r["id"], ())), r["created_at"], r["post_key"])
+            for (g, _k), r in db.requests.items()
+            if g == guild_id and r["status"] in ("open", "approved")
+        ),
+        key=lambda t: (-t[0], t[1]),
+    )
+    shown = [(votes, canonical(url) if votes >= 0 else url) for votes, url in lines]
+    expected = [(votes, key) for votes, _c, key in ranked[:TOP_SIZE]]
+    if sorted(shown) == sorted(expected):
+        return None
+    # requests created in the same instant with as many votes as the last one shown may swap
+    if len(ranked) > TOP_SIZE and len(shown) == TOP_SIZE:
+        cut = ranked[TOP_SIZE - 1]
+        tied = {key for votes, c, key in ranked if votes == cut[0] and c == cut[1]}
+        same = sorted((v, k) for v, k in shown if k not in tied) == sorted(
+            (v, k) for v, k in expected if k not in tied
+        )
+        if same and all((v, k) in {(a, b) for a, _c, b in ranked} for v, k in shown):
+            return None
+    return f"/requests top in guild {guild_id} shows {shown}, the database holds {expected}" + (
+        f" (of {len(ranked)} open)" if len(ranked) > TOP_SIZE else ""
     )
 
 

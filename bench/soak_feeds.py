@@ -14,6 +14,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 
@@ -100,6 +101,10 @@ class SoakFeed:
     next_number: int = 0
     guid_prefix: str = "ep"
     description_words: int = 30
+    # where the enclosures point: "" = an unreachable CDN; else the soak server's /audio/ path,
+    # whose every file is the same tone of `audio_seconds` (so /play works on any episode)
+    audio_base: str = ""
+    audio_seconds: int = 0
     faults_served: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -145,17 +150,23 @@ class SoakFeed:
         entries = []
         for item in reversed(self.items):  # newest first, as feeds list them
             words = " ".join(rng.choice(_WORDS) for _ in range(self.description_words))
+            if self.audio_base:
+                audio = f"{self.audio_base}/audio/{self.index}/{item.number}.mp3"
+                duration = f"{self.audio_seconds // 60}:{self.audio_seconds % 60:02d}"
+            else:
+                audio = f"https://cdn.example.org/{self.index}/{item.number}.mp3"
+                duration = f"{10 + item.number % 50}:00"
             entries.append(
                 {
                     "guid": item.guid,
                     "title": item.title,
                     "pubDate": item.published,
                     "enclosure": {
-                        "url": f"https://cdn.example.org/{self.index}/{item.number}.mp3",
+                        "url": audio,
                         "length": "1000",
                         "type": "audio/mpeg",
                     },
-                    "duration": f"{10 + item.number % 50}:00",
+                    "duration": duration,
                     "link": f"https://example.org/{self.index}/{item.number}",
                     "description": f"<p>{words}</p>",
                 }
@@ -207,6 +218,8 @@ class SoakFeedServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.moved: dict[str, str] = {}  # old path -> new path (a permanent 301)
+        self.audio_file: Path | None = None  # served for every /audio/... path (Range honoured)
+        self.audio_requests = 0
 
     async def start(self) -> None:
         app = web.Application()
@@ -238,8 +251,11 @@ class SoakFeedServer:
         return self.feeds.get(path), True
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests += 1
         path = request.path
+        if path.startswith("/audio/") and self.audio_file is not None:
+            self.audio_requests += 1
+            return web.FileResponse(self.audio_file, headers={"Content-Type": "audio/mpeg"})
+        self.requests += 1
         if path in self.moved:
             return web.Response(status=301, headers={"Location": self.moved[path]})
         feed, may_fault = self._feed_for(path)
@@ -304,25 +320,41 @@ class SoakFeedServer:
         raise ValueError(kind)
 
 
-def build_feeds(count: int, rng: random.Random) -> list[SoakFeed]:
+def build_feeds(
+    count: int, rng: random.Random, *, audio_base: str = "", audio_seconds: int = 0
+) -> list[SoakFeed]:
     """About 5% large (~1 MB), 10% active (an episode every poll or two), one migrating, the
-    rest quiet (an episode now and then)."""
+    rest quiet (an episode now and then). With `audio_base`, every enclosure is playable."""
     feeds: list[SoakFeed] = []
     n_large = max(1, count // 20)
     n_active = max(2, count // 10)
     for index in range(count):
         if index < n_large:
-            feed = SoakFeed(index, "large", poll_seconds=rng.choice((2, 3)))
+            feed = SoakFeed(
+                index,
+                "large",
+                rng.choice((2, 3)),
+                audio_base=audio_base,
+                audio_seconds=audio_seconds,
+            )
             feed.description_words = 1000  # ~6.5 KB per item: 150 items ≈ 1 MB
             feed.add_items(150)
         elif index < n_large + n_active:
-            feed = SoakFeed(index, "active", poll_seconds=1)
+            feed = SoakFeed(index, "active", 1, audio_base=audio_base, audio_seconds=audio_seconds)
             feed.add_items(rng.randint(3, 10))
         elif index == n_large + n_active:
-            feed = SoakFeed(index, "migrating", poll_seconds=1)
+            feed = SoakFeed(
+                index, "migrating", 1, audio_base=audio_base, audio_seconds=audio_seconds
+            )
             feed.add_items(8)
         else:
-            feed = SoakFeed(index, "quiet", poll_seconds=rng.choice((1, 2, 3, 4)))
+            feed = SoakFeed(
+                index,
+                "quiet",
+                rng.choice((1, 2, 3, 4)),
+                audio_base=audio_base,
+                audio_seconds=audio_seconds,
+            )
             feed.add_items(rng.randint(1, 30))
         feeds.append(feed)
     return feeds

@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot [--config PATH] [run|sync|check-config|backup|feed-preview|post-key]`."""
+"""Entry point: `python -m bot [--config PATH] [run|sync|check-config|backup|copy-db|feed-preview|post-key]`."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ import discord
 from bot.backup import backup_database, check_database_file
 from bot.bot import Narrator
 from bot.config import ConfigError, Environment, Settings, load_settings, read_environment
-from bot.db import Database, DatabaseError
+from bot.db import Database, DatabaseError, database_target, describe, is_postgres_url, mask_url
 from bot.endpoints import use_endpoints
 from bot.health import HealthServer, HealthServerError
 from bot.invite import NO_TOKEN_MESSAGE, invite_url
 from bot.logs import setup_logging
 from bot.safe_fetch import public_connector
+from bot.storage.base import url_secrets
 
 log = logging.getLogger("bot")
 
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the database to FILE, safely while the bot runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    copy = sub.add_parser(
+        "copy-db", help="copy every row from one database to an empty one (bot stopped)"
+    )
+    copy.add_argument("source", metavar="FROM", help="a SQLite file or a postgresql:// URL")
+    copy.add_argument("target", metavar="TO", help="a SQLite file or a postgresql:// URL")
     preview = sub.add_parser("feed-preview", help="parse a feed and print its episodes")
     preview.add_argument("args", nargs=argparse.REMAINDER)
     post_key = sub.add_parser("post-key", help="print the canonical key of a post URL")
@@ -60,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.post_urls import main as post_key
 
         return post_key(args.args)
+    if command == "copy-db":
+        return copy_db(args.source, args.target)
 
     try:
         settings = load_settings(args.config)
@@ -71,6 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         print(describe_settings(settings, env))
         return 0
     if command == "backup":
+        if is_postgres_url(database_target(settings, env)):
+            print(
+                "error: the bot uses PostgreSQL; back it up with pg_dump (or copy it into a "
+                "SQLite file with copy-db while the bot is stopped).",
+                file=sys.stderr,
+            )
+            return 2
         try:
             print(backup_database(settings.database_path, args.file, force=args.force))
         except DatabaseError as exc:
@@ -79,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     level = "DEBUG" if args.verbose else settings.logging.level
-    setup_logging(level, settings.logging.format, secrets=[env.token or ""])
+    hidden = [
+        s for url in (env.database_url, settings.database.url) if url for s in url_secrets(url)
+    ]
+    setup_logging(level, settings.logging.format, secrets=[env.token or "", *hidden])
     if env.token is None:
         if command == "sync":
             print(
@@ -99,16 +117,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def copy_db(source: str, target: str) -> int:
+    from bot.copy_db import copy_database
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        print(asyncio.run(copy_database(_db_arg(source), _db_arg(target))))
+    except DatabaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _db_arg(value: str) -> str | Path:
+    return value if is_postgres_url(value) else Path(value)
+
+
 async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sync: bool) -> int:
     assert env.token is not None
     try:
-        await asyncio.to_thread(check_database_file, settings.database_path)
+        target = database_target(settings, env)
+        if not is_postgres_url(target):
+            await asyncio.to_thread(check_database_file, settings.database_path)
         feeds_connector = public_connector(allow_private=settings.announce.allow_private_addresses)
         async with (
             aiohttp.ClientSession() as session,
             aiohttp.ClientSession(connector=feeds_connector) as feed_session,
-            Database(settings.database_path) as db,
+            Database(target) as db,
         ):
+            log.info("Using the %s database at %s", db.kind, db.label)
             bot = Narrator(
                 settings=settings,
                 db=db,
@@ -159,6 +196,8 @@ def _close_on_signals(bot: Narrator) -> None:
 
 # Settings whose values are secrets (a webhook URL carries its token): never printed.
 SECRET_SETTINGS = frozenset({"requests.webhook_url"})
+# Settings shown with only their password masked: where the data is matters when checking.
+MASKED_URLS = frozenset({"database.url"})
 
 
 def describe_settings(settings: Settings, env: Environment) -> str:
@@ -177,7 +216,8 @@ def describe_settings(settings: Settings, env: Environment) -> str:
         f"DISCORD_TOKEN = {'set' if env.token else 'unset'}",
         f"DISCORD_API_BASE = {_toml_value(env.api_base)}",
         f"DISCORD_GATEWAY_URL = {_toml_value(env.gateway_url)}",
-        f"# database file: {settings.database_path}",
+        f"DATABASE_URL = {_toml_value(mask_url(env.database_url) if env.database_url else '')}",
+        f"# database: {describe(database_target(settings, env))}",
     ]
     return "\n".join(lines)
 
@@ -186,7 +226,9 @@ def _toml_lines(section: str, table: Any) -> list[str]:
     lines = []
     for f in fields(table):
         value = getattr(table, f.name)
-        if f"{section}.{f.name}" in SECRET_SETTINGS:
+        if f"{section}.{f.name}" in MASKED_URLS and value:
+            lines.append(f"{f.name} = {_toml_value(mask_url(value))}")
+        elif f"{section}.{f.name}" in SECRET_SETTINGS:
             lines.append(f"{f.name} = {_toml_value('(set, hidden)' if value else '')}")
         else:
             lines.append(f"{f.name} = {_toml_value(value)}")

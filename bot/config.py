@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 
 Check = Callable[[Any], str | None]
 
+# Settings whose values carry a secret (a webhook's token, a database password): never echoed.
+SECRET_KEYS = frozenset({"requests.webhook_url", "database.url"})
+
 
 class ConfigError(Exception):
     """A configuration problem, phrased as one line that names the key."""
@@ -55,6 +58,12 @@ def _optional_http_url(v: str) -> str | None:
     return None if v == "" else _http_url(v)
 
 
+def _database_url(v: str) -> str | None:
+    if v == "" or urlsplit(v).scheme in ("postgresql", "postgres"):
+        return None
+    return "must be a postgresql:// URL, or empty for the SQLite file at path"
+
+
 def _checked(default: Any = MISSING, *, check: Check | None = None) -> Any:
     meta = {"check": check} if check else {}
     if isinstance(default, (list, dict, set)):
@@ -74,6 +83,8 @@ class DiscordSettings:
 class DatabaseSettings:
     # Path of the SQLite file; relative paths are relative to the config file.
     path: str = "data/narrator.sqlite3"
+    # A PostgreSQL URL to use instead of the file; DATABASE_URL in the environment wins.
+    url: str = _checked("", check=_database_url)
 
 
 @dataclass(frozen=True)
@@ -196,11 +207,14 @@ class Environment:
     token: str | None
     api_base: str
     gateway_url: str
+    database_url: str | None = None  # DATABASE_URL: a PostgreSQL URL, password and all
 
-    def __repr__(self) -> str:  # the token must never reach a log line
+    def __repr__(self) -> str:  # the token and the database password must never reach a log
         token = "set" if self.token else "unset"
+        database = "set" if self.database_url else "unset"
         return (
-            f"Environment(token={token}, api_base={self.api_base!r}, gateway={self.gateway_url!r})"
+            f"Environment(token={token}, api_base={self.api_base!r}, gateway={self.gateway_url!r},"
+            f" database_url={database})"
         )
 
 
@@ -217,7 +231,17 @@ def read_environment(env: Mapping[str, str] | None = None) -> Environment:
     if urlsplit(gateway).scheme not in ("ws", "wss"):
         raise ConfigError(f"DISCORD_GATEWAY_URL must be a ws(s) URL, got {gateway!r}")
     token = (env.get("DISCORD_TOKEN") or "").strip() or None
-    return Environment(token=token, api_base=api_base.rstrip("/"), gateway_url=gateway)
+    database_url = (env.get("DATABASE_URL") or "").strip() or None
+    if database_url is not None and _database_url(database_url):
+        raise ConfigError(
+            "DATABASE_URL must be a postgresql:// (or postgres://) URL; unset it to use SQLite"
+        )
+    return Environment(
+        token=token,
+        api_base=api_base.rstrip("/"),
+        gateway_url=gateway,
+        database_url=database_url,
+    )
 
 
 def load_settings(path: Path) -> Settings:
@@ -251,7 +275,8 @@ def _build(cls: type, table: Mapping[str, Any], where: str) -> Any:
         value = _convert(hints[name], table[name], key)
         check: Check | None = f.metadata.get("check")
         if check is not None and (problem := check(value)):
-            raise ConfigError(f"{key}: {problem}, got {_short(table[name])}")
+            shown = "a hidden value" if key in SECRET_KEYS else _short(table[name])
+            raise ConfigError(f"{key}: {problem}, got {shown}")
         values[name] = value
     return cls(**values)
 

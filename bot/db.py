@@ -1,45 +1,76 @@
-"""The bot's SQLite database: one aiosqlite connection, plain SQL migrations, named queries.
+"""The bot's database, on SQLite (embedded, the default) or PostgreSQL (a server), behind one API.
 
-Migrations live in `bot/migrations/NNN-name.sql` and are applied in order, all pending ones in one
-transaction, with the schema version kept in `PRAGMA user_version`.
+    rows = await db.fetch("SELECT * FROM feeds WHERE id = ?", feed_id)
+    async with db.transaction() as tx:
+        new_id = await tx.fetchval("INSERT INTO ... VALUES (?, ?) RETURNING id", a, b)
+
+`fetch`, `fetchrow`, `fetchval`, `execute` (returns rows changed) and `executemany` exist on the
+database and on a transaction; SQL uses `?` and the subset both backends share (see
+bot/storage/base.py). Migrations live in `bot/migrations/{sqlite,postgres}/NNN-name.sql`, the
+same numbers in both, applied in order, all pending ones in one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
-import aiosqlite
+from bot.storage.base import (
+    Backend,
+    DatabaseError,
+    IntegrityError,
+    Migration,
+    Queries,
+    Row,
+    describe,
+    is_postgres_url,
+    mask_url,
+)
+
+if TYPE_CHECKING:
+    from bot.config import Environment, Settings
+
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "IntegrityError",
+    "Migration",
+    "Queries",
+    "Row",
+    "database_target",
+    "describe",
+    "is_postgres_url",
+    "load_migrations",
+    "mask_url",
+    "open_database",
+]
 
 log = logging.getLogger(__name__)
 
+REPORT_EVERY = 600.0  # seconds between two log lines about the same database problem
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+BACKENDS = ("sqlite", "postgres")
 _MIGRATION_NAME = re.compile(r"^(\d{3})-[\w-]+\.sql$")
 
 
-class DatabaseError(Exception):
-    """The database cannot be used; the message says why in one sentence."""
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
-
-def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def load_migrations(kind: str = "sqlite", directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """The migrations of one backend, checked to be numbered 1, 2, 3... without gaps."""
+    stray = sorted(p.name for p in directory.glob("*.sql"))
+    if stray:  # a migration written for one backend only would silently never run
+        raise DatabaseError(
+            f"Migration files {stray} sit in {directory}; each belongs in both sqlite/ and "
+            "postgres/ beneath it, under the same number."
+        )
     migrations: list[Migration] = []
-    for path in sorted(directory.glob("*.sql")):
+    for path in sorted((directory / kind).glob("*.sql")):
         match = _MIGRATION_NAME.match(path.name)
         if not match:
             raise DatabaseError(f"Migration file {path.name} is not named NNN-name.sql.")
@@ -52,36 +83,59 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return migrations
 
 
-class Database:
-    """Owns the connection; every query the bot makes is a named method here or in a subclass."""
+def database_target(settings: Settings, env: Environment | None = None) -> str | Path:
+    """Where the bot keeps its data: DATABASE_URL, else `[database] url`, else the SQLite file."""
+    url = (env.database_url if env is not None else None) or settings.database.url
+    return url if url else settings.database_path
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+
+class Database(Queries):
+    """The bot's database; `target` is a PostgreSQL URL or the path of a SQLite file.
+
+    Cogs and stores use only the methods here, never the backend, so either works.
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.backend: Backend
+        if is_postgres_url(target):
+            from bot.storage.postgres import PostgresBackend  # asyncpg only when it is used
+
+            self.backend = PostgresBackend(str(target))
+        else:
+            from bot.storage.sqlite import SqliteBackend
+
+            self.backend = SqliteBackend(Path(target))
+        self.target = target
+        self._in_transaction: set[asyncio.Task[object]] = set()
+        self._reported: dict[str, float] = {}  # problem -> when it was last logged
+
+    def report_failure(self, doing: str, exc: DatabaseError) -> None:
+        """One ERROR line per distinct problem (a full disk, a lost server) every REPORT_EVERY
+        seconds, not a traceback per poll; the repeats go to DEBUG."""
+        now = time.monotonic()
+        last = self._reported.get(str(exc))
+        if last is not None and now - last < REPORT_EVERY:
+            log.debug("%s failed again: %s", doing, exc)
+            return
+        self._reported[str(exc)] = now
+        log.error("%s failed: %s", doing, exc)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, env: Environment | None = None) -> Self:
+        return cls(database_target(settings, env))
 
     @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise DatabaseError("The database is not open.")
-        return self._conn
+    def kind(self) -> str:
+        """'sqlite' or 'postgres'."""
+        return self.backend.kind
+
+    @property
+    def label(self) -> str:
+        """Where the data is, safe to log (a URL's password is masked)."""
+        return self.backend.label
 
     async def open(self) -> None:
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn: aiosqlite.Connection | None = None
-        try:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            await conn.execute("PRAGMA busy_timeout = 5000")  # first: the others may wait on a lock
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            if conn is not None:  # its worker thread would keep the process alive
-                await conn.close()
-            raise DatabaseError(f"The database at {self.path} cannot be opened: {exc}.") from exc
-        self._conn = conn
+        await self.backend.open()
         try:
             await self.migrate()
         except BaseException:
@@ -89,9 +143,7 @@ class Database:
             raise
 
     async def close(self) -> None:
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await conn.close()
+        await self.backend.close()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -102,15 +154,63 @@ class Database:
     ) -> None:
         await self.close()
 
+    # -- queries ---------------------------------------------------------------------------------
+
+    def _not_inside_a_transaction(self) -> None:
+        # Inside a transaction every statement must go through its `tx`: SQLite would wait for
+        # its own lock forever, and PostgreSQL would run it on another connection that does not
+        # see the transaction's writes. Either way the backends would differ; refuse instead.
+        task = asyncio.current_task()
+        if task is not None and task in self._in_transaction:
+            raise DatabaseError(
+                "A statement ran on the database inside one of its own transactions; "
+                "run it on the transaction (`tx`) instead."
+            )
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        self._not_inside_a_transaction()
+        return await self.backend.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        self._not_inside_a_transaction()
+        return await self.backend.fetchrow(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        """One statement in a transaction of its own; returns rows changed."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, *args)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement per tuple, all in one transaction."""
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Queries]:
+        """`async with db.transaction() as tx:` commits at the end, rolls back on an exception.
+
+        On SQLite one write transaction runs at a time; on PostgreSQL starting one is retried
+        while the connection is lost, and a connection lost inside one raises DatabaseError.
+        """
+        self._not_inside_a_transaction()
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_transaction.add(task)
+        try:
+            async with self.backend.transaction() as tx:
+                yield tx
+        finally:
+            if task is not None:
+                self._in_transaction.discard(task)
+
+    # -- schema ----------------------------------------------------------------------------------
+
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        return int(row[0])
+        return await self.backend.schema_version()
 
     async def migrate(self, migrations: list[Migration] | None = None) -> int:
         """Apply every pending migration in one transaction; returns the new schema version."""
-        migrations = load_migrations() if migrations is None else migrations
+        migrations = load_migrations(self.kind) if migrations is None else migrations
         current = await self.schema_version()
         if current > len(migrations):
             raise DatabaseError(
@@ -120,54 +220,36 @@ class Database:
         pending = [m for m in migrations if m.version > current]
         if not pending:
             return current
-        script = "\n".join(m.sql for m in pending)
+        await self.backend.apply_migrations(pending)
         target = pending[-1].version
-        try:
-            await self.conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\nCOMMIT;"
-            )
-        except sqlite3.Error as exc:
-            await self._rollback_quietly()
-            names = ", ".join(m.name for m in pending)
-            raise DatabaseError(f"Migration failed ({names}): {exc}.") from exc
         log.info("Database migrated from version %d to %d", current, target)
         return target
 
-    async def _rollback_quietly(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
-            await self.conn.execute("ROLLBACK")
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction at a time on the shared connection."""
-        async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                await self._rollback_quietly()
-                raise
-            await self.conn.execute("COMMIT")
+    async def tables(self) -> list[str]:
+        return await self.backend.tables()
 
     async def is_writable(self) -> bool:
         try:
-            async with self.transaction() as conn:
-                await conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('probe', '1')")
-        except (sqlite3.Error, DatabaseError):
+            await self.set_meta("probe", "1")
+        except DatabaseError:
             return False
         return True
 
     # -- meta -------------------------------------------------------------------------------
 
     async def get_meta(self, key: str) -> str | None:
-        async with self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return None if row is None else str(row["value"])
+        value = await self.fetchval("SELECT value FROM meta WHERE key = ?", key)
+        return None if value is None else str(value)
 
     async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO meta(key, value) VALUES (?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        await self.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            key,
+            value,
+        )
+
+
+def open_database(target: str | Path) -> Database:
+    """`async with open_database(url_or_path) as db:`; the URL's scheme picks the backend."""
+    return Database(target)

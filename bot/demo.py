@@ -131,7 +131,8 @@ async def _demo() -> int:
         )
     )
     env = {
-        **os.environ,
+        # The demo keeps its own throw-away SQLite file, never the real database.
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "DISCORD_TOKEN": emu.token,
         "DISCORD_API_BASE": emu.api_base,
         "DISCORD_GATEWAY_URL": emu.gateway_url,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sqlite3
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -69,12 +68,15 @@ async def check_database(db: Database) -> Check:
 
 async def overdue_feeds(db: Database, now: float) -> list[str]:
     """Feeds with subscribers whose next poll is far past due: the poller has stalled."""
-    rows = await db.conn.execute_fetchall(
+    rows = await db.fetch(
         "SELECT url FROM feeds"
-        " WHERE ? - next_poll_at > MAX(? * poll_seconds, ?)"
+        " WHERE ? - next_poll_at > ? * poll_seconds AND ? - next_poll_at > ?"
         " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = feeds.id)"
         " ORDER BY url",
-        (now, OVERDUE_INTERVALS, OVERDUE_FLOOR_SECONDS),
+        now,
+        OVERDUE_INTERVALS,
+        now,
+        OVERDUE_FLOOR_SECONDS,
     )
     return [str(row[0]) for row in rows]
 
@@ -82,7 +84,7 @@ async def overdue_feeds(db: Database, now: float) -> list[str]:
 async def check_feeds(db: Database) -> Check:
     try:
         late = await overdue_feeds(db, time.time())
-    except (sqlite3.Error, DatabaseError) as exc:
+    except DatabaseError as exc:
         return Check("feeds", False, f"cannot read the feeds: {exc}")
     if late:
         return Check("feeds", False, f"{len(late)} overdue: {', '.join(late[:5])}")

@@ -13,13 +13,18 @@ from discord.ext import commands, tasks
 
 from bot.announce.deliver import Deliverer
 from bot.announce.poller import PollOutcome, poll_feed
+from bot.announce.readback import HistoryUnreadable, ReadBack
+from bot.announce.recovery import RecoveryStore
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.bot import Narrator
+from bot.db import DatabaseError
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_POLLS = 10
 SHUTDOWN_GRACE = 5.0  # seconds in-flight posts get to finish when the bot stops
+DATABASE_RETRY = 10.0  # seconds before a feed whose poll the database refused is polled again
+RECOVERY_RETRY = 30.0  # seconds before a channel that could not be read back is tried again
 
 
 class Announcer(commands.Cog):
@@ -27,11 +32,13 @@ class Announcer(commands.Cog):
         self.bot = bot
         self.store = AnnounceStore(bot.db)
         self.deliverer = Deliverer(bot, self.store)
+        self.readback = ReadBack(bot, RecoveryStore(bot.db), self.deliverer)
         self._polling: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
         self._retry_at: dict[int, float] = {}
         self._retry_failures: dict[int, int] = {}
+        self._poll_after: dict[int, float] = {}  # feeds whose channels could not be read back
 
     async def cog_load(self) -> None:
         await self.store.sync_config(self.bot.settings.feeds)
@@ -51,7 +58,7 @@ class Announcer(commands.Cog):
     async def tick(self) -> None:
         now = time.time()
         for feed in await self.store.due_feeds(now):
-            if feed.id not in self._polling:
+            if feed.id not in self._polling and self._poll_after.get(feed.id, 0) <= now:
                 self._polling.add(feed.id)
                 self._spawn(self._poll(feed))
         for channel_id in await self.store.channels_with_waiting():
@@ -86,15 +93,24 @@ class Announcer(commands.Cog):
 
     async def _poll(self, feed: FeedRow) -> None:
         try:
-            async with self._poll_slots:
-                outcome = await poll_feed(
-                    self.bot.feed_session, self.store, feed, self.bot.settings.announce
-                )
+            settings = self.bot.settings.announce
+            async with (
+                self._poll_slots,
+                self.readback.around_poll(feed, digest_threshold=settings.digest_threshold),
+            ):
+                outcome = await poll_feed(self.bot.feed_session, self.store, feed, settings)
+            self._poll_after.pop(feed.id, None)
             await self._report(outcome)
             for channel_id in outcome.result.channels if outcome.result else ():
                 self._retry_at.pop(channel_id, None)
                 if not self.deliverer.busy(channel_id):
                     await self._deliver(channel_id)
+        except HistoryUnreadable as exc:
+            log.warning("Not polling %s yet: %s", feed.url, exc)
+            self._poll_after[feed.id] = time.time() + RECOVERY_RETRY
+        except DatabaseError as exc:  # e.g. a full disk: nothing was recorded, so nothing is lost
+            self.bot.db.report_failure(f"Polling {feed.url}", exc)
+            self._poll_after[feed.id] = time.time() + DATABASE_RETRY
         except Exception:
             log.exception("Polling %s failed unexpectedly", feed.url)
         finally:
@@ -103,6 +119,9 @@ class Announcer(commands.Cog):
     async def _deliver(self, channel_id: int) -> None:
         try:
             report = await self.deliverer.deliver(channel_id)
+        except DatabaseError as exc:
+            self.bot.db.report_failure(f"Delivering to channel {channel_id}", exc)
+            report = None
         except Exception:
             log.exception("Delivering to channel %s failed unexpectedly", channel_id)
             report = None

@@ -20,6 +20,7 @@ from bot.forum_lookup import resolve
 from bot.post_urls import PostKey, canonical_key
 from bot.requesting import policy
 from bot.requesting.buttons import RejectModal
+from bot.requesting.recovery import RequestRecoveryStore, read_review_channel
 from bot.requesting.render import notice_text, request_embed, request_view, review_view
 from bot.requesting.store import Notice, RequestRow, RequestStore
 from bot.safe_fetch import fetch_title, safe_session
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 Interaction = discord.Interaction[Narrator]
 LOOKUP_TIMEOUT = 3.0  # TYPE III and forum lookups never hold a request up for longer
 TITLE_TIMEOUT = 5.0
+RECOVERY_TIMEOUT = 30.0  # reading the review channel back never holds start-up up for longer
 DISCORD_WEBHOOK = re.compile(r"discord(?:app)?\.com/api/webhooks/\d{17,20}/[\w.-]{60,}")
 
 
@@ -37,12 +39,15 @@ class Requests(commands.Cog):
     def __init__(self, bot: Narrator) -> None:
         self.bot = bot
         self.store = RequestStore(bot.db)
+        self.recovery = RequestRecoveryStore(bot.db)
         self.episodes = AnnounceStore(bot.db)
         self.settings = bot.settings.requests
         self._titles: aiohttp.ClientSession | None = None
 
     async def cog_load(self) -> None:
         self._titles = safe_session(allow_private=self.settings.allow_private_addresses)
+        # Before the gateway connects, so no new request can take a number a card still holds.
+        await self._recover()
         self.close_the_loop.start()
 
     async def cog_unload(self) -> None:
@@ -112,12 +117,13 @@ class Requests(commands.Cog):
         hint = f"\n-# {key.note}" if key.note else ""
         message = await interaction.followup.send(
             f"Requested! Others can add their vote with the button.{hint}",
-            embed=request_embed(created),
+            embed=await self._embed(created),
             view=request_view(created),
             wait=True,
         )
         metrics.REQUESTS_CREATED.inc()
         await self.store.set_messages(created.id, public=message.id)
+        created = await self.store.get(created.id) or created
         await self._send_for_review(created)
         await self._forward(created)
 
@@ -195,7 +201,7 @@ class Requests(commands.Cog):
         metrics.REQUEST_VOTES.inc()
         request = await self.store.get(request.id) or request
         await interaction.edit_original_response(
-            embed=request_embed(request), view=request_view(request)
+            embed=await self._embed(request), view=request_view(request)
         )
         await self._refresh(request, skip_public=True)
 
@@ -245,6 +251,37 @@ class Requests(commands.Cog):
 
     # -- keeping messages and people up to date ------------------------------------------------
 
+    async def _embed(self, request: RequestRow) -> discord.Embed:
+        """The card, naming the voters: what lets requests be rebuilt from the review channel."""
+        return request_embed(request, await self.recovery.voters(request.id))
+
+    async def _recover(self) -> None:
+        """With no requests stored (a lost database), rebuild them from the review channel."""
+        review_id = self.settings.review_channel_id
+        me = self.bot.user
+        if not review_id or me is None or not await self.recovery.is_empty():
+            return
+        try:
+            async with asyncio.timeout(RECOVERY_TIMEOUT):
+                channel = self.bot.get_channel(review_id) or await self.bot.fetch_channel(review_id)
+                if not isinstance(channel, discord.TextChannel | discord.Thread):
+                    return
+                cards = await read_review_channel(channel, me.id)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Could not read back the review channel %s: %s", review_id, exc)
+            return
+        if not cards:
+            return
+        rebuilt = await self.recovery.rebuild(cards)
+        log.info(
+            "Recovered %d requests (%d open) with %d votes from Discord history"
+            " (review channel %s)",
+            rebuilt.requests,
+            rebuilt.open,
+            rebuilt.votes,
+            review_id,
+        )
+
     async def _refresh(self, request: RequestRow, *, skip_public: bool = False) -> None:
         """Bring the public card and the review card in line with the stored request."""
         targets = []
@@ -254,14 +291,13 @@ class Requests(commands.Cog):
             targets.append(
                 (self.settings.review_channel_id, request.review_message_id, review_view(request))
             )
+        embed = await self._embed(request)
         for channel_id, message_id, view in targets:
             channel = self.bot.get_channel(channel_id)
             if not isinstance(channel, discord.TextChannel | discord.Thread):
                 continue
             try:
-                await channel.get_partial_message(message_id).edit(
-                    embed=request_embed(request), view=view
-                )
+                await channel.get_partial_message(message_id).edit(embed=embed, view=view)
             except discord.HTTPException as exc:
                 log.warning(
                     "Could not update request #%s's message %s: %s", request.id, message_id, exc
@@ -277,7 +313,7 @@ class Requests(commands.Cog):
             return
         try:
             message = await channel.send(
-                embed=request_embed(request),
+                embed=await self._embed(request),
                 view=review_view(request),
                 nonce=nonce_for(channel.id, f"review:{request.id}"),
             )
@@ -285,6 +321,12 @@ class Requests(commands.Cog):
             log.warning("Could not post request #%s for review: %s", request.id, exc)
             return
         await self.store.set_messages(request.id, review=message.id)
+        current = await self.store.get(request.id)
+        if current is not None and (current.votes, current.status) != (
+            request.votes,
+            request.status,
+        ):  # a vote or a decision came in while the card was on its way: the card must say it
+            await self._refresh(current, skip_public=True)
 
     async def _forward(self, request: RequestRow) -> None:
         url = self.settings.webhook_url
@@ -340,6 +382,10 @@ class Requests(commands.Cog):
     async def _deliver_notice(self, notice: Notice) -> bool:
         """A DM first; when DMs are closed, a mention in the channel the request came from."""
         request = notice.request
+        if notice.user_id <= 0:
+            return (
+                True  # a vote rebuilt without a name (bot/requesting/recovery.py): no one to tell
+            )
         text = notice_text(request, notice.kind)
         embed: discord.Embed | None = None
         view: discord.ui.View | None = None

@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
@@ -94,7 +95,8 @@ class Voice(commands.Cog):
         if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
             try:
                 await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
-            except discord.HTTPException as exc:
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                # a dropped connection must not end the caller (e.g. restoring the next guild)
                 log.warning("Could not post a player message in %s: %s", channel_id, exc)
 
     def _listening_player(self, interaction: Interaction) -> GuildPlayer:

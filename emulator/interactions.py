@@ -35,6 +35,7 @@ class Interaction:
     rejected: list[tuple[int, JSON]] = field(default_factory=list)  # (error code, body)
     followups: list[JSON] = field(default_factory=list)
     original: JSON | None = None
+    edits: list[JSON] = field(default_factory=list)  # webhook edits of the original, in order
     modal: JSON | None = None
     choices: list[JSON] | None = None
     deferred_loading: bool = False
@@ -64,6 +65,22 @@ class Interaction:
             return self.followups[count - 1]
 
         return await asyncio.wait_for(_wait(), timeout)
+
+    async def wait_answer(self, timeout: float = 10) -> tuple[str, JSON]:
+        """After a deferred response: ("edit", message) or ("followup", message), whichever the
+        bot sends first."""
+
+        async def _wait() -> tuple[str, JSON]:
+            while not self.edits and not self.followups:
+                self._followup_event.clear()
+                await self._followup_event.wait()
+            return ("edit", self.edits[0]) if self.edits else ("followup", self.followups[0])
+
+        return await asyncio.wait_for(_wait(), timeout)
+
+    def record_edit(self, message: JSON) -> None:
+        self.edits.append(message)
+        self._followup_event.set()
 
     def record_response(self, body: JSON) -> None:
         self.responses.append(body)

@@ -147,6 +147,7 @@ class Channel:
     last_message_id: int | None = None
     message_count: int = 0
     archived: bool = False
+    archive_timestamp: str | None = None  # when it was last archived (or created)
     auto_archive_duration: int = 1440
 
     @property
@@ -182,7 +183,7 @@ class Channel:
                     "thread_metadata": {
                         "archived": self.archived,
                         "auto_archive_duration": self.auto_archive_duration,
-                        "archive_timestamp": snowflake_iso(self.id),
+                        "archive_timestamp": self.archive_timestamp or snowflake_iso(self.id),
                         "locked": False,
                         "create_timestamp": snowflake_iso(self.id),
                     },

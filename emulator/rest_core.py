@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from aiohttp import web
 
 from .errors import ApiError, missing_permissions, unknown_member, unknown_user
-from .models import JSON
+from .models import JSON, ChannelType
 from .permissions import Permissions
 from .rest_common import body_dict, emulator, no_content, ok, snowflake
 
@@ -107,6 +108,38 @@ async def get_active_threads(request: web.Request) -> web.Response:
         if c.is_thread and c.guild_id == guild_id and not c.archived
     ]
     return ok({"threads": threads, "members": []})
+
+
+async def get_public_archived_threads(request: web.Request) -> web.Response:
+    """GET /channels/{id}/threads/archived/public: newest archived first, `before` a timestamp."""
+    emu = emulator(request)
+    parent = emu.channel(snowflake(request, "channel_id"))
+    if parent.guild_id:
+        emu.require(parent.id, Permissions.READ_MESSAGE_HISTORY)
+    try:
+        limit = int(request.query.get("limit", 50))
+        before = (
+            datetime.fromisoformat(request.query["before"]) if "before" in request.query else None
+        )
+    except ValueError:
+        raise ApiError(400, 50035, "Invalid Form Body") from None
+    if not 2 <= limit <= 100:
+        raise ApiError(400, 50035, "Invalid Form Body")
+    archived = [
+        c.to_dict()
+        for c in emu.channels.values()
+        if c.parent_id == parent.id
+        and c.archived
+        and c.type in (ChannelType.PUBLIC_THREAD, ChannelType.NEWS_THREAD)
+    ]
+    archived.sort(key=lambda t: t["thread_metadata"]["archive_timestamp"], reverse=True)
+    if before is not None:
+        archived = [
+            t
+            for t in archived
+            if datetime.fromisoformat(t["thread_metadata"]["archive_timestamp"]) < before
+        ]
+    return ok({"threads": archived[:limit], "members": [], "has_more": len(archived) > limit})
 
 
 async def get_roles(request: web.Request) -> web.Response:
@@ -219,6 +252,9 @@ def register(router: web.UrlDispatcher, prefix: str) -> None:
     router.add_get(f"{prefix}/guilds/{{guild_id}}/channels", get_guild_channels)
     router.add_get(f"{prefix}/guilds/{{guild_id}}/roles", get_roles)
     router.add_get(f"{prefix}/guilds/{{guild_id}}/threads/active", get_active_threads)
+    router.add_get(
+        f"{prefix}/channels/{{channel_id}}/threads/archived/public", get_public_archived_threads
+    )
     router.add_get(f"{prefix}/guilds/{{guild_id}}/members/{{user_id}}", get_member)
     m = f"{prefix}/guilds/{{guild_id}}/members/{{user_id}}/roles/{{role_id}}"
     router.add_put(m, add_member_role)

@@ -251,7 +251,10 @@ async def edit_webhook_message(request: web.Request) -> web.Response:
         payload["attachments"] = make_attachments(emu, ix.channel_id, payload, uploaded(request))
     if message is ix.original:
         ix.deferred_loading = False
-    return ok(emu.update_message(message, payload))
+    updated = emu.update_message(message, payload)
+    if message is ix.original:
+        ix.record_edit(updated)
+    return ok(updated)
 
 
 async def delete_webhook_message(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import (
@@ -578,6 +579,14 @@ class State:
         data["newly_created"] = True
         self.dispatch("THREAD_CREATE", data, parent.guild_id)
         return thread
+
+    def archive_thread(self, thread_id: int, archived: bool = True) -> None:
+        """What Discord does after `auto_archive_duration` without activity (or a moderator)."""
+        thread = self.channel(thread_id)
+        thread.archived = archived
+        if archived:
+            thread.archive_timestamp = datetime.now(UTC).isoformat()
+        self.dispatch("THREAD_UPDATE", thread.to_dict(), thread.guild_id)
 
 
 def _guild_of(message: JSON) -> int | None:

@@ -6,4 +6,17 @@ source scripts/ensure_venv.sh dev
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/pyright
+# The storage tests also run on PostgreSQL: tests/pg.py starts a throw-away cluster from the
+# server binaries, which Debian's postgresql package provides. Missing ones are installed when
+# possible; with NARRATOR_REQUIRE_POSTGRES=1 a server that still cannot start fails the run.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing PostgreSQL for the storage tests (apt-get install postgresql)..."
+    (DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1; }) ||
+      echo "Could not install PostgreSQL; its tests will fail (or skip without NARRATOR_REQUIRE_POSTGRES=1)."
+  fi
+fi
+export NARRATOR_REQUIRE_POSTGRES="${NARRATOR_REQUIRE_POSTGRES:-1}"
 exec .venv/bin/python -m pytest "$@"

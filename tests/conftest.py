@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot.db import Database
 from tests.feedserver import FeedServer
 from tests.harness import BotProcess, write_config
+from tests.pg import REQUIRE_ENV, PostgresServer, PostgresUnavailable, start_server
 
 
 @dataclass
@@ -71,7 +74,17 @@ BotFactory = Callable[..., Awaitable[BotProcess]]
 
 
 @pytest.fixture
-async def start_bot(emu, tmp_path: Path) -> AsyncIterator[BotFactory]:
+def bot_database(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The bot's environment for its database: none (the SQLite file in the config) unless a
+    test asks for PostgreSQL with `@pytest.mark.parametrize("bot_database", ["postgres"],
+    indirect=True)`."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        return {"DATABASE_URL": request.getfixturevalue("postgres_url")}
+    return {}
+
+
+@pytest.fixture
+async def start_bot(emu, tmp_path: Path, bot_database: dict[str, str]) -> AsyncIterator[BotFactory]:
     """Starts `python -m bot` against the emulator; every process is stopped at the end."""
     started: list[BotProcess] = []
 
@@ -79,7 +92,7 @@ async def start_bot(emu, tmp_path: Path) -> AsyncIterator[BotFactory]:
         extra_config: str = "", *, wait_ready: bool = True, args: tuple[str, ...] = ()
     ) -> BotProcess:
         config = write_config(tmp_path, extra_config)
-        bot = BotProcess(emu, config, args=args)
+        bot = BotProcess(emu, config, args=args, env=bot_database)
         started.append(bot)
         return await bot.start(wait_ready=wait_ready)
 
@@ -88,3 +101,42 @@ async def start_bot(emu, tmp_path: Path) -> AsyncIterator[BotFactory]:
         if bot.proc is not None and bot.proc.returncode is None:
             await bot.kill()
         print(f"----- log of bot process {n + 1} -----\n{bot.log}")  # shown when a test fails
+
+
+# -- databases: every storage test runs on SQLite and on a throw-away PostgreSQL ----------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL cluster for the whole run; skipped if it cannot start, unless required."""
+    try:
+        server = start_server()
+    except PostgresUnavailable as exc:
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{REQUIRE_ENV}=1 but no PostgreSQL test server could start: {exc}")
+        pytest.skip(f"no PostgreSQL test server: {exc}")
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """The URL of a new, empty database on the test cluster."""
+    return postgres.new_url()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a storage test keeps its data: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "narrator.sqlite3"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def db(db_target: str | Path) -> AsyncIterator[Database]:
+    """A migrated Database on each backend in turn."""
+    async with Database(db_target) as database:
+        yield database

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from emulator import DiscordEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
+LOG_LINE_LIMIT = 16 * 1024 * 1024
 
 
 def write_config(directory: Path, extra: str = "", *, db_name: str = "narrator.sqlite3") -> Path:
@@ -59,7 +60,12 @@ class BotProcess:
         return "\n".join(self.lines)
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+        # The runner's own DATABASE_URL must not move a test's bot off its SQLite file.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("DISCORD_") and k != "DATABASE_URL"
+        }
         env.update(
             DISCORD_TOKEN=self.emu.token,
             DISCORD_API_BASE=self.emu.api_base,
@@ -85,6 +91,9 @@ class BotProcess:
             env=self.environment(),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            # DEBUG lines carry whole REST bodies; past the default 64 KiB a line would end the
+            # reader, and the bot would then block writing its log
+            limit=LOG_LINE_LIMIT,
         )
         self._reader = asyncio.create_task(self._read())
         if wait_ready:

@@ -1,6 +1,7 @@
 """Components on announcements that keep working after a restart (DynamicItem, state in the DB).
 
-The custom_id carries the episode id, so a click months later still finds its episode.
+The custom_id carries the episode id and its key (bot/announce/markers.py), so a click months
+later still finds its episode, even in a database rebuilt since.
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.announce.markers import (
+    DIGEST_PREFIX,
+    PLAY_TEMPLATE,
+    EpisodeRef,
+    episode_key,
+    option_value,
+    parse_option,
+    play_custom_id,
+)
 from bot.tree import RoutedErrors
 
 if TYPE_CHECKING:
@@ -26,9 +36,7 @@ async def show_episode(interaction: discord.Interaction[Narrator], episode_id: i
     store = AnnounceStore(interaction.client.db)
     stored = await store.episode(episode_id)
     if stored is None:
-        await interaction.response.send_message(
-            "That episode is no longer in my library.", ephemeral=True
-        )
+        await _gone(interaction)
         return
     feed = await store.feed(stored.feed_id)
     embed = episode_embed(stored, feed.name if feed else "", feed.image if feed else None)
@@ -40,21 +48,41 @@ async def show_episode(interaction: discord.Interaction[Narrator], episode_id: i
     )
 
 
+async def _gone(interaction: discord.Interaction[Narrator]) -> None:
+    await interaction.response.send_message(
+        "That episode is no longer in my library.", ephemeral=True
+    )
+
+
+async def _open(interaction: discord.Interaction[Narrator], ref: EpisodeRef) -> None:
+    """Play (or show) the episode a button or menu option names, found by id or else by key."""
+    from bot.announce.recovery import RecoveryStore
+
+    episode_id = await RecoveryStore(interaction.client.db).resolve(ref)
+    if episode_id is None:
+        await _gone(interaction)
+        return
+    voice = interaction.client.get_cog("Voice")
+    play = getattr(voice, "play_from_button", None)
+    if play is None or not await play(interaction, episode_id):
+        await show_episode(interaction, episode_id)
+
+
 class PlayButton(
     RoutedErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"narrator:play:(?P<id>\d+)",
+    template=PLAY_TEMPLATE,
 ):
-    def __init__(self, episode_id: int) -> None:
+    def __init__(self, episode_id: int, key: str | None = None, *, announced: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
                 label="Play in voice",
                 style=discord.ButtonStyle.primary,
                 emoji="\N{BLACK RIGHT-POINTING TRIANGLE}",
-                custom_id=f"narrator:play:{episode_id}",
+                custom_id=play_custom_id(episode_id, key, announced=announced),
             )
         )
-        self.episode_id = episode_id
+        self.ref = EpisodeRef(episode_id, key)
 
     @classmethod
     async def from_custom_id(
@@ -64,30 +92,30 @@ class PlayButton(
         match: re.Match[str],
         /,
     ) -> PlayButton:
-        return cls(int(match["id"]))
+        return cls(int(match["id"]), match["key"], announced=bool(match["announced"]))
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
-        voice = interaction.client.get_cog("Voice")
-        play = getattr(voice, "play_from_button", None)
-        if play is None or not await play(interaction, self.episode_id):
-            await show_episode(interaction, self.episode_id)
+        await _open(interaction, self.ref)
 
 
 class DigestSelect(
     RoutedErrors,
     discord.ui.DynamicItem[discord.ui.Select[Any]],
-    template=r"narrator:digest:(?P<key>[0-9a-f]+)",
+    template=DIGEST_PREFIX + r"(?P<key>[0-9a-f]+)",
 ):
     def __init__(self, key: str, episodes: Sequence[StoredEpisode] = ()) -> None:
         from bot.announce.render import clip
 
         options = [
-            discord.SelectOption(label=clip(e.episode.title or "Untitled", 100), value=str(e.id))
+            discord.SelectOption(
+                label=clip(e.episode.title or "Untitled", 100),
+                value=option_value(e.id, episode_key(e.episode.id)),
+            )
             for e in episodes
         ]
         super().__init__(
             discord.ui.Select(
-                custom_id=f"narrator:digest:{key}",
+                custom_id=DIGEST_PREFIX + key,
                 placeholder="Open an episode",
                 options=options or [discord.SelectOption(label="-", value="0")],
             )
@@ -105,4 +133,8 @@ class DigestSelect(
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
         values = (interaction.data or {}).get("values") or []
-        await show_episode(interaction, int(values[0]))
+        ref = parse_option(str(values[0])) if values else None
+        if ref is None:
+            await _gone(interaction)
+            return
+        await _open(interaction, ref)

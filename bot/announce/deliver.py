@@ -9,9 +9,11 @@ point therefore leads to neither a duplicate nor a loss.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,13 @@ import discord.http
 
 from bot import metrics
 from bot.announce import render
+from bot.announce.markers import (
+    DIGEST_PREFIX,
+    announced_keys,
+    custom_ids,
+    episode_key,
+    play_custom_id,
+)
 from bot.announce.store import AnnounceStore, Waiting
 
 if TYPE_CHECKING:
@@ -51,17 +60,6 @@ def digest_thread_name(embed: discord.Embed) -> str:
     return render.clip(embed.title or "New episodes", 100)
 
 
-def marker_of(message: discord.Message) -> set[str]:
-    """The custom ids on a message: they say which episode or digest it carries."""
-    ids: set[str] = set()
-    for row in message.components:
-        for child in getattr(row, "children", [row]):
-            custom_id = getattr(child, "custom_id", None)
-            if custom_id:
-                ids.add(custom_id)
-    return ids
-
-
 class Deliverer:
     def __init__(self, bot: Narrator, store: AnnounceStore) -> None:
         self.bot = bot
@@ -71,6 +69,14 @@ class Deliverer:
     def busy(self, channel_id: int) -> bool:
         lock = self._locks.get(channel_id)
         return lock is not None and lock.locked()
+
+    @asynccontextmanager
+    async def holding(self, channel_ids: Iterable[int]) -> AsyncIterator[None]:
+        """Nothing is posted in these channels until the block ends (locks taken in id order)."""
+        async with contextlib.AsyncExitStack() as stack:
+            for channel_id in sorted(set(channel_ids)):
+                await stack.enter_async_context(self._locks.setdefault(channel_id, asyncio.Lock()))
+            yield
 
     async def deliver(self, channel_id: int) -> Report:
         lock = self._locks.setdefault(channel_id, asyncio.Lock())
@@ -120,10 +126,15 @@ class Deliverer:
 
     async def _post_episode(self, channel: Postable, item: Waiting) -> None:
         stored = item.episode
-        marker = f"narrator:play:{stored.id}"
+        key = episode_key(stored.episode.id)
+        legacy = play_custom_id(stored.id, None)  # posted by a version before episode keys
+
+        def is_it(message: discord.Message) -> bool:
+            return key in announced_keys(message) or legacy in custom_ids(message)
+
         await self.store.begin_attempt([stored.id], channel.id)
         if item.attempts > 0:
-            found = await self._find_earlier(channel, marker, render.thread_name(stored))
+            found = await self._find_earlier(channel, is_it, render.thread_name(stored))
             if found is not None:
                 log.info(
                     "Episode %s was already posted in %s (message %s)", stored.id, channel.id, found
@@ -132,8 +143,8 @@ class Deliverer:
                 return
         kind = "sent"
         content, mentions = render.mention_content(item.mention_role_id)
-        embed = render.episode_embed(stored, item.feed_name, item.feed_image)
-        view = render.episode_view(stored)
+        embed = render.episode_embed(stored, item.feed_name, item.feed_image, announcement=True)
+        view = render.episode_view(stored, announcement=True)
         nonce = render.nonce_for(channel.id, f"episode:{stored.id}:{item.round}")
         try:
             message_id = await self._send(channel, content, embed, view, mentions, nonce)
@@ -149,7 +160,12 @@ class Deliverer:
             plain = render.plain_post(stored, item.feed_name, item.mention_role_id)
             try:
                 message_id = await self._send(
-                    channel, plain, None, render.episode_view(stored), mentions, nonce
+                    channel,
+                    plain,
+                    None,
+                    render.episode_view(stored, announcement=True),
+                    mentions,
+                    nonce,
                 )
             except discord.HTTPException as again:
                 raise self._classify(again) from again
@@ -204,11 +220,13 @@ class Deliverer:
         episodes = [w.episode for w in items]
         ids = [e.id for e in episodes]
         key = render.digest_key(episodes)
-        marker = f"narrator:digest:{key}"
+        marker = DIGEST_PREFIX + key
         embed = render.digest_embed([w.feed_name for w in items], episodes)
         await self.store.begin_attempt(ids, channel.id)
         if any(w.attempts > 0 for w in items):
-            found = await self._find_earlier(channel, marker, digest_thread_name(embed))
+            found = await self._find_earlier(
+                channel, lambda m: marker in custom_ids(m), digest_thread_name(embed)
+            )
             if found is not None:
                 log.info("The digest of %d episodes was already posted in %s", len(ids), channel.id)
                 await self.store.mark_sent(ids, channel.id, found)
@@ -292,7 +310,9 @@ class Deliverer:
             return ChannelBlocked("the channel no longer exists")
         return TryLater(f"Discord answered {exc.status}: {exc.text or exc}")
 
-    async def _find_earlier(self, channel: Postable, marker: str, name: str | None) -> int | None:
+    async def _find_earlier(
+        self, channel: Postable, is_it: Callable[[discord.Message], bool], name: str | None
+    ) -> int | None:
         """The id of a post from an earlier attempt, if it did reach Discord."""
         me = self.bot.user
         try:
@@ -303,12 +323,12 @@ class Deliverer:
                 for thread in [t for t in active if t.parent_id == channel.id]:
                     if me and thread.owner_id == me.id and name is not None and thread.name == name:
                         starter = await thread.fetch_message(thread.id)  # the post's first message
-                        if marker in marker_of(starter):
+                        if is_it(starter):
                             return starter.id
                 return None
             assert isinstance(channel, discord.TextChannel | discord.Thread)
             async for message in channel.history(limit=HISTORY_CHECK):
-                if me and message.author.id == me.id and marker in marker_of(message):
+                if me and message.author.id == me.id and is_it(message):
                     return message.id
         except discord.Forbidden:
             log.info("Cannot read history in %s; relying on the nonce alone", channel.id)

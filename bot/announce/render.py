@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import discord
 
 from bot.announce.buttons import DigestSelect, PlayButton
+from bot.announce.markers import episode_key, text_mark
 from bot.announce.store import StoredEpisode
 from bot.feeds.markdown import summarize
 
@@ -61,7 +62,10 @@ def episode_embed(
     feed_image: str | None = None,
     *,
     summary_target: int = SUMMARY_TARGET,
+    announcement: bool = False,
 ) -> discord.Embed:
+    """The episode's card. An announcement without audio (so without a Play button) carries its
+    episode's mark in the footer, so the bot can recognise it without a database."""
     episode = stored.episode
     link = usable_url(episode.link, 2048) or usable_url(episode.source_url, 2048)
     embed = discord.Embed(
@@ -88,8 +92,13 @@ def episode_embed(
         embed.add_field(name="Audio", value=f"[Listen]({audio})", inline=True)
     if episode.chapters:
         embed.add_field(name="Chapters", value=str(len(episode.chapters)), inline=True)
-    if episode.first_published:
-        embed.set_footer(text=f"First published {episode.first_published:%d %B %Y}")
+    footer = (
+        [f"First published {episode.first_published:%d %B %Y}"] if episode.first_published else []
+    )
+    if announcement and not episode.audio_url:
+        footer.append(text_mark(episode_key(episode.id)))
+    if footer:
+        embed.set_footer(text=" · ".join(footer))
     image = usable_url(episode.image, 2048) or usable_url(feed_image, 2048)
     if image:
         embed.set_thumbnail(url=image)
@@ -99,11 +108,12 @@ def episode_embed(
     return embed
 
 
-def episode_view(stored: StoredEpisode) -> discord.ui.View:
+def episode_view(stored: StoredEpisode, *, announcement: bool = False) -> discord.ui.View:
+    """Play, Original post and Audio; on an announcement, Play marks the post as one."""
     episode = stored.episode
     view = discord.ui.View(timeout=None)
     if episode.audio_url:
-        view.add_item(PlayButton(stored.id))
+        view.add_item(PlayButton(stored.id, episode_key(episode.id), announced=announcement))
     source = usable_url(episode.source_url) or usable_url(episode.link)
     if source:
         view.add_item(discord.ui.Button(label="Original post", url=source))
@@ -133,7 +143,10 @@ def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
     ):
         if url := usable_url(url, 600):
             lines.append(f"{label}: <{url}>")
-    return "\n".join(lines)[:2000]
+    text = "\n".join(lines)
+    if episode.audio_url:
+        return text[:2000]
+    return f"{text[:1970]}\n-# {text_mark(episode_key(episode.id))}"  # no Play button to mark it
 
 
 def thread_name(stored: StoredEpisode) -> str:

@@ -7,12 +7,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.announce.codec import episode_from_json, episode_to_json
 from bot.announce.plan import EpisodeOrder, plan_channel
 from bot.config import FeedSettings
-from bot.db import Database
+from bot.db import Database, Queries, Row
 from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
 
@@ -80,7 +78,7 @@ class IngestResult:
     digests: tuple[tuple[int, int], ...]  # (channel_id, episodes in the digest)
 
 
-def _feed(row: aiosqlite.Row) -> FeedRow:
+def _feed(row: Row) -> FeedRow:
     return FeedRow(
         id=row["id"],
         url=row["url"],
@@ -101,7 +99,7 @@ def _feed(row: aiosqlite.Row) -> FeedRow:
     )
 
 
-def _subscription(row: aiosqlite.Row) -> SubscriptionRow:
+def _subscription(row: Row) -> SubscriptionRow:
     return SubscriptionRow(
         id=row["id"],
         feed_id=row["feed_id"],
@@ -113,7 +111,7 @@ def _subscription(row: aiosqlite.Row) -> SubscriptionRow:
     )
 
 
-def _stored(row: aiosqlite.Row) -> StoredEpisode:
+def _stored(row: Row) -> StoredEpisode:
     return StoredEpisode(row["id"], row["feed_id"], episode_from_json(row["data"]))
 
 
@@ -147,20 +145,23 @@ class AnnounceStore:
                         " created_at) VALUES (?, ?, ?, 1, ?)"
                         " ON CONFLICT(feed_id, channel_id) DO UPDATE SET"
                         " mention_role_id = excluded.mention_role_id, from_config = 1",
-                        (feed_id, channel_id, feed.mention_role_id, now),
+                        feed_id,
+                        channel_id,
+                        feed.mention_role_id,
+                        now,
                     )
-            rows = await conn.execute_fetchall(
+            rows = await conn.fetch(
                 "SELECT id, feed_id, channel_id FROM subscriptions WHERE from_config = 1"
             )
             for row in rows:
                 if (row["feed_id"], row["channel_id"]) not in wanted:
-                    await conn.execute("DELETE FROM subscriptions WHERE id = ?", (row["id"],))
+                    await conn.execute("DELETE FROM subscriptions WHERE id = ?", row["id"])
             config_urls = [feed.url for feed in feeds]
             marks = ",".join("?" * len(config_urls))
             await conn.execute(
                 "UPDATE feeds SET from_config = 0 WHERE from_config = 1"
                 + (f" AND url NOT IN ({marks})" if config_urls else ""),
-                config_urls,
+                *config_urls,
             )
             await conn.execute(
                 "DELETE FROM feeds WHERE from_config = 0"
@@ -168,17 +169,21 @@ class AnnounceStore:
             )
 
     async def _upsert_feed(
-        self, conn: aiosqlite.Connection, url: str, poll_seconds: int, from_config: bool, now: float
+        self, conn: Queries, url: str, poll_seconds: int, from_config: bool, now: float
     ) -> int:
         await conn.execute(
             "INSERT INTO feeds(url, fetch_url, poll_seconds, from_config, added_at)"
             " VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT(url) DO UPDATE SET poll_seconds = excluded.poll_seconds,"
-            " from_config = MAX(from_config, excluded.from_config)",
-            (url, url, poll_seconds, int(from_config), now),
+            " from_config = CASE WHEN excluded.from_config > feeds.from_config"
+            " THEN excluded.from_config ELSE feeds.from_config END",
+            url,
+            url,
+            poll_seconds,
+            int(from_config),
+            now,
         )
-        rows = await conn.execute_fetchall("SELECT id FROM feeds WHERE url = ?", (url,))
-        return int(next(iter(rows))["id"])
+        return int(await conn.fetchval("SELECT id FROM feeds WHERE url = ?", url))
 
     async def subscribe(
         self,
@@ -193,39 +198,46 @@ class AnnounceStore:
         now = time.time()
         async with self.db.transaction() as conn:
             feed_id = await self._upsert_feed(conn, url, poll_seconds, False, now)
-            cursor = await conn.execute(
-                "INSERT INTO subscriptions(feed_id, guild_id, channel_id, mention_role_id,"
-                " created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(feed_id, channel_id) DO NOTHING",
-                (feed_id, guild_id, channel_id, mention_role_id, now),
+            created = (
+                await conn.execute(
+                    "INSERT INTO subscriptions(feed_id, guild_id, channel_id, mention_role_id,"
+                    " created_at) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT(feed_id, channel_id) DO NOTHING",
+                    feed_id,
+                    guild_id,
+                    channel_id,
+                    mention_role_id,
+                    now,
+                )
+                == 1
             )
-            created = cursor.rowcount == 1
-            await conn.execute("UPDATE feeds SET next_poll_at = 0 WHERE id = ?", (feed_id,))
+            await conn.execute("UPDATE feeds SET next_poll_at = 0 WHERE id = ?", feed_id)
         feed = await self.feed(feed_id)
         assert feed is not None
         return feed, created
 
     async def unsubscribe(self, subscription_id: int) -> None:
         async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+            await conn.execute("DELETE FROM subscriptions WHERE id = ?", subscription_id)
             await conn.execute(
                 "DELETE FROM feeds WHERE from_config = 0"
                 " AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = feeds.id)"
             )
 
     async def feed(self, feed_id: int) -> FeedRow | None:
-        rows = await self.db.conn.execute_fetchall("SELECT * FROM feeds WHERE id = ?", (feed_id,))
-        return next((_feed(r) for r in rows), None)
+        row = await self.db.fetchrow("SELECT * FROM feeds WHERE id = ?", feed_id)
+        return None if row is None else _feed(row)
 
     async def feeds(self) -> list[FeedRow]:
-        rows = await self.db.conn.execute_fetchall("SELECT * FROM feeds ORDER BY id")
+        rows = await self.db.fetch("SELECT * FROM feeds ORDER BY id")
         return [_feed(r) for r in rows]
 
     async def due_feeds(self, now: float) -> list[FeedRow]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             "SELECT * FROM feeds WHERE next_poll_at <= ?"
             " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = feeds.id)"
             " ORDER BY next_poll_at",
-            (now,),
+            now,
         )
         return [_feed(r) for r in rows]
 
@@ -236,11 +248,11 @@ class AnnounceStore:
         if feed_id is not None:
             where.append("feed_id = ?")
             args.append(feed_id)
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             "SELECT * FROM subscriptions"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY id",
-            args,
+            *args,
         )
         subs = [_subscription(r) for r in rows]
         if guild_id is not None:
@@ -250,18 +262,26 @@ class AnnounceStore:
     async def set_subscription_guild(self, subscription_id: int, guild_id: int) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE subscriptions SET guild_id = ? WHERE id = ?", (guild_id, subscription_id)
+                "UPDATE subscriptions SET guild_id = ? WHERE id = ?", guild_id, subscription_id
             )
 
     async def set_blocked(self, channel_id: int, error: str | None) -> bool:
         """Record why a channel cannot be posted in; True when this is news (admins not told yet)."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE subscriptions SET blocked_error = ? WHERE channel_id = ?"
-                " AND blocked_error IS NOT ?",
-                (error, channel_id, error),
+        if error is None:
+            changed = await self.db.execute(
+                "UPDATE subscriptions SET blocked_error = NULL WHERE channel_id = ?"
+                " AND blocked_error IS NOT NULL",
+                channel_id,
             )
-            return cursor.rowcount > 0
+        else:
+            changed = await self.db.execute(
+                "UPDATE subscriptions SET blocked_error = ? WHERE channel_id = ?"
+                " AND (blocked_error IS NULL OR blocked_error <> ?)",
+                error,
+                channel_id,
+                error,
+            )
+        return changed > 0
 
     # -- polling ---------------------------------------------------------------------------------
 
@@ -279,7 +299,7 @@ class AnnounceStore:
 
     async def _plan(
         self,
-        conn: aiosqlite.Connection,
+        conn: Queries,
         feed_id: int,
         new_ids: set[int],
         now: float,
@@ -289,14 +309,15 @@ class AnnounceStore:
     ) -> tuple[list[int], list[tuple[int, int]]]:
         ordered = [
             r["id"]
-            for r in await conn.execute_fetchall(
+            for r in await conn.fetch(
                 f"SELECT e.id FROM episodes e WHERE e.feed_id = ? ORDER BY {_OLDEST_FIRST}",
-                (feed_id,),
+                feed_id,
             )
         ]
         order = EpisodeOrder(known=tuple(ordered), new=tuple(i for i in ordered if i in new_ids))
-        subs = await conn.execute_fetchall(
-            "SELECT id, channel_id, seeded FROM subscriptions WHERE feed_id = ?", (feed_id,)
+        subs = await conn.fetch(
+            "SELECT id, channel_id, seeded FROM subscriptions WHERE feed_id = ? ORDER BY id",
+            feed_id,
         )
         channels: list[int] = []
         digests: list[tuple[int, int]] = []
@@ -312,7 +333,7 @@ class AnnounceStore:
             await _owe(conn, plan.digest, channel_id, "digest", now)
             await _owe(conn, plan.skipped, channel_id, "skipped", now)
             if plan.seeded_now:
-                await conn.execute("UPDATE subscriptions SET seeded = 1 WHERE id = ?", (sub["id"],))
+                await conn.execute("UPDATE subscriptions SET seeded = 1 WHERE id = ?", sub["id"])
             if plan.pending or plan.digest:
                 channels.append(channel_id)
             if plan.digest:
@@ -324,17 +345,19 @@ class AnnounceStore:
         feed_id: int,
         now: float,
         next_poll_at: float,
-        conn: aiosqlite.Connection | None = None,
+        conn: Queries | None = None,
     ) -> bool:
-        async def run(c: aiosqlite.Connection) -> bool:
-            rows = await c.execute_fetchall(
-                "SELECT failure_notified FROM feeds WHERE id = ?", (feed_id,)
+        async def run(c: Queries) -> bool:
+            recovered = bool(
+                await c.fetchval("SELECT failure_notified FROM feeds WHERE id = ?", feed_id)
             )
-            recovered = any(r["failure_notified"] for r in rows)
             await c.execute(
                 "UPDATE feeds SET last_polled_at = ?, last_success_at = ?, last_error = NULL,"
                 " consecutive_failures = 0, failure_notified = 0, next_poll_at = ? WHERE id = ?",
-                (now, now, next_poll_at, feed_id),
+                now,
+                now,
+                next_poll_at,
+                feed_id,
             )
             return recovered
 
@@ -351,18 +374,22 @@ class AnnounceStore:
             await conn.execute(
                 "UPDATE feeds SET last_polled_at = ?, last_error = ?, next_poll_at = ?,"
                 " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
-                (now, error, next_poll_at, feed_id),
+                now,
+                error,
+                next_poll_at,
+                feed_id,
             )
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE feeds SET failure_notified = 1 WHERE id = ? AND failure_notified = 0"
                 " AND consecutive_failures >= ?",
-                (feed_id, notify_after),
+                feed_id,
+                notify_after,
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     async def moved(self, feed_id: int, new_url: str) -> None:
         async with self.db.transaction() as conn:
-            await conn.execute("UPDATE feeds SET fetch_url = ? WHERE id = ?", (new_url, feed_id))
+            await conn.execute("UPDATE feeds SET fetch_url = ? WHERE id = ?", new_url, feed_id)
 
     async def ingest(
         self,
@@ -383,46 +410,39 @@ class AnnounceStore:
         async with self.db.transaction() as conn:
             known = {
                 r["guid"]
-                for r in await conn.execute_fetchall(
-                    "SELECT guid FROM episodes WHERE feed_id = ?", (feed_id,)
-                )
+                for r in await conn.fetch("SELECT guid FROM episodes WHERE feed_id = ?", feed_id)
             }
             fresh = _dedupe(e for e in parsed.episodes if e.id not in known)
             new_ids: list[int] = []
             # Feeds list newest first; inserting oldest first makes ties sort oldest first.
             for episode in reversed(fresh):
-                cursor = await conn.execute(
+                episode_id = await conn.fetchval(
                     "INSERT INTO episodes(feed_id, guid, title, published_at, audio_url,"
                     " duration_seconds, source_key, data, first_seen_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        feed_id,
-                        episode.id,
-                        episode.title,
-                        episode.published.timestamp() if episode.published else None,
-                        episode.audio_url,
-                        episode.duration_seconds,
-                        episode.source_key,
-                        episode_to_json(episode),
-                        now,
-                    ),
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    feed_id,
+                    episode.id,
+                    episode.title,
+                    episode.published.timestamp() if episode.published else None,
+                    episode.audio_url,
+                    episode.duration_seconds,
+                    episode.source_key,
+                    episode_to_json(episode),
+                    now,
                 )
-                assert cursor.lastrowid is not None
-                new_ids.append(cursor.lastrowid)
+                new_ids.append(int(episode_id))
             channels, digests = await self._plan(
                 conn, feed_id, set(new_ids), now, backlog=backlog, digest_threshold=digest_threshold
             )
             await conn.execute(
                 "UPDATE feeds SET title = ?, image = ?, etag = ?, last_modified = ?, body_hash = ?,"
                 " polled_once = 1 WHERE id = ?",
-                (
-                    parsed.title or None,
-                    parsed.image,
-                    validators.etag,
-                    validators.last_modified,
-                    body_hash,
-                    feed_id,
-                ),
+                parsed.title or None,
+                parsed.image,
+                validators.etag,
+                validators.last_modified,
+                body_hash,
+                feed_id,
             )
             recovered = await self._record_success(feed_id, now, next_poll_at, conn)
         return IngestResult(len(new_ids), tuple(channels), tuple(digests)), recovered
@@ -430,7 +450,7 @@ class AnnounceStore:
     # -- delivery --------------------------------------------------------------------------------
 
     async def channels_with_waiting(self) -> list[int]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             "SELECT DISTINCT d.channel_id FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
             " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
             " WHERE d.state IN ('pending', 'digest')"
@@ -438,14 +458,14 @@ class AnnounceStore:
         return [r["channel_id"] for r in rows]
 
     async def waiting(self, channel_id: int) -> list[Waiting]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             "SELECT e.id, e.feed_id, e.data, d.state, d.attempts, d.round, s.mention_role_id,"
             " COALESCE(f.title, f.url) AS feed_name, f.image AS feed_image FROM deliveries d"
             " JOIN episodes e ON e.id = d.episode_id"
             " JOIN feeds f ON f.id = e.feed_id"
             " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
             f" WHERE d.channel_id = ? AND d.state IN ('pending', 'digest') ORDER BY {_OLDEST_FIRST}",
-            (channel_id,),
+            channel_id,
         )
         return [
             Waiting(
@@ -496,50 +516,55 @@ class AnnounceStore:
                 await conn.execute(
                     "INSERT INTO deliveries(episode_id, channel_id, state, updated_at)"
                     " VALUES (?, ?, 'pending', ?) ON CONFLICT(episode_id, channel_id) DO UPDATE"
-                    " SET state = 'pending', attempts = 0, message_id = NULL, round = round + 1",
-                    (latest[0].id, channel_id, time.time()),
+                    " SET state = 'pending', attempts = 0, message_id = NULL,"
+                    " round = deliveries.round + 1",
+                    latest[0].id,
+                    channel_id,
+                    time.time(),
                 )
         return latest[0]
 
     # -- episodes ----------------------------------------------------------------------------------
 
     async def episode(self, episode_id: int) -> StoredEpisode | None:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT id, feed_id, data FROM episodes WHERE id = ?", (episode_id,)
+        row = await self.db.fetchrow(
+            "SELECT id, feed_id, data FROM episodes WHERE id = ?", episode_id
         )
-        return next((_stored(r) for r in rows), None)
+        return None if row is None else _stored(row)
 
     async def latest(self, *, feed_id: int | None = None, limit: int = 1) -> list[StoredEpisode]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             "SELECT e.id, e.feed_id, e.data FROM episodes e"
             + (" WHERE e.feed_id = ?" if feed_id is not None else "")
             + f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
-            ((feed_id, limit) if feed_id is not None else (limit,)),
+            *((feed_id, limit) if feed_id is not None else (limit,)),
         )
         return [_stored(r) for r in rows]
 
     async def search(self, text: str, limit: int = 25) -> list[StoredEpisode]:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT e.id, e.feed_id, e.data FROM episodes e WHERE e.title LIKE ? ESCAPE '\\'"
+        # LOWER on both sides: SQLite's LIKE ignores case, PostgreSQL's does not.
+        rows = await self.db.fetch(
+            "SELECT e.id, e.feed_id, e.data FROM episodes e"
+            " WHERE LOWER(e.title) LIKE LOWER(?) ESCAPE '\\'"
             f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
-            (pattern, limit),
+            pattern,
+            limit,
         )
         return [_stored(r) for r in rows]
 
     async def by_source_key(self, key: str) -> list[StoredEpisode]:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT id, feed_id, data FROM episodes WHERE source_key = ? ORDER BY id", (key,)
+        rows = await self.db.fetch(
+            "SELECT id, feed_id, data FROM episodes WHERE source_key = ? ORDER BY id", key
         )
         return [_stored(r) for r in rows]
 
     async def episode_count(self) -> int:
-        rows = await self.db.conn.execute_fetchall("SELECT COUNT(*) AS n FROM episodes")
-        return int(next(iter(rows))["n"])
+        return int(await self.db.fetchval("SELECT COUNT(*) FROM episodes"))
 
 
 async def _owe(
-    conn: aiosqlite.Connection, episode_ids: Sequence[int], channel_id: int, state: str, now: float
+    conn: Queries, episode_ids: Sequence[int], channel_id: int, state: str, now: float
 ) -> None:
     await conn.executemany(
         "INSERT INTO deliveries(episode_id, channel_id, state, updated_at) VALUES (?, ?, ?, ?)"

@@ -38,6 +38,8 @@ SAVE_EVERY = 10.0  # seconds between position saves while playing
 # discord.py waits forever for the UDP IP-discovery reply, so one lost datagram hangs a connection
 # attempt until its timeout ([voice] connect_timeout): then one fresh attempt is made.
 CONNECT_ATTEMPTS = 2
+# How long a player whose audio ended mid-reconnect waits for discord.py to finish reconnecting.
+RECONNECT_WAIT = 20.0
 
 Notify = Callable[[str], Awaitable[None]]
 
@@ -214,6 +216,7 @@ class GuildPlayer:
         )
 
     async def _ended(self, generation: int, error: Exception | None) -> None:
+        await self._reconnected(generation)
         async with self._lock:
             playing = self.playing
             if playing is None or playing.generation != generation:
@@ -263,6 +266,24 @@ class GuildPlayer:
             self.playing = None
             await self._advance()
         await self.save_session()
+
+    async def _reconnected(self, generation: int) -> None:
+        """Wait while discord.py is still reconnecting the voice client.
+
+        Its player stops waiting for the connection after the connect timeout, or as soon as a
+        failed reconnect attempt wakes it, and ends the source, although the client goes on to
+        reconnect. Ending there would leave the channel silent: once the client is back, the
+        audio "stopped early" and is resumed where it stopped. A client that is gone (kicked,
+        left) or does not come back within `RECONNECT_WAIT` ends the episode as before.
+        """
+        deadline = time.monotonic() + RECONNECT_WAIT
+        while time.monotonic() < deadline and not self.leaving:
+            voice, playing = self.voice, self.playing
+            if voice is None or voice.is_connected():
+                return
+            if playing is None or playing.generation != generation:
+                return
+            await asyncio.sleep(0.25)
 
     async def _advance(self) -> None:
         """Start the next queued episode, or go idle."""

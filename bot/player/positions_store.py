@@ -1,6 +1,6 @@
 """Named queries for playback state: members' positions and speeds, and guild sessions (no Discord).
 
-The tables are in `bot/migrations/004-playback.sql`.
+The tables are in `bot/migrations/*/004-playback.sql`.
 """
 
 from __future__ import annotations
@@ -9,9 +9,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.db import Database
+from bot.db import Database, Row
 from bot.player.queue import QueueItem, dump_items, load_items
 
 
@@ -38,7 +36,7 @@ class GuildSession:
     updated_at: float = 0.0
 
 
-def _session(row: aiosqlite.Row) -> GuildSession:
+def _session(row: Row) -> GuildSession:
     now_playing = None
     if row["episode_id"] is not None:
         now_playing = QueueItem(
@@ -80,32 +78,33 @@ class PlaybackStore:
         rows = [(u, episode_id, max(0.0, position), int(finished), stamp) for u in set(user_ids)]
         if not rows:
             return
-        async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO playback_positions"
-                " (user_id, episode_id, position_seconds, finished, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (user_id, episode_id) DO UPDATE SET"
-                " position_seconds = excluded.position_seconds,"
-                " finished = excluded.finished, updated_at = excluded.updated_at",
-                rows,
-            )
+        await self.db.executemany(
+            "INSERT INTO playback_positions"
+            " (user_id, episode_id, position_seconds, finished, updated_at)"
+            " VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id, episode_id) DO UPDATE SET"
+            " position_seconds = excluded.position_seconds,"
+            " finished = excluded.finished, updated_at = excluded.updated_at",
+            rows,
+        )
 
     async def position(self, user_id: int, episode_id: int) -> float | None:
         """Where `user_id` left `episode_id`; None if never started or already finished."""
-        rows = await self.db.conn.execute_fetchall(
+        value = await self.db.fetchval(
             "SELECT position_seconds FROM playback_positions"
             " WHERE user_id = ? AND episode_id = ? AND finished = 0",
-            (user_id, episode_id),
+            user_id,
+            episode_id,
         )
-        return next((float(r["position_seconds"]) for r in rows), None)
+        return None if value is None else float(value)
 
     async def in_progress(self, user_id: int, limit: int = 10) -> list[SavedPosition]:
         """Unfinished episodes of `user_id`, most recently played first (for "continue")."""
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             "SELECT episode_id, position_seconds, updated_at FROM playback_positions"
             " WHERE user_id = ? AND finished = 0 ORDER BY updated_at DESC LIMIT ?",
-            (user_id, limit),
+            user_id,
+            limit,
         )
         return [
             SavedPosition(r["episode_id"], float(r["position_seconds"]), r["updated_at"])
@@ -113,91 +112,93 @@ class PlaybackStore:
         ]
 
     async def forget_position(self, user_id: int, episode_id: int) -> bool:
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "DELETE FROM playback_positions WHERE user_id = ? AND episode_id = ?",
-                (user_id, episode_id),
-            )
-        return cur.rowcount > 0
+        deleted = await self.db.execute(
+            "DELETE FROM playback_positions WHERE user_id = ? AND episode_id = ?",
+            user_id,
+            episode_id,
+        )
+        return deleted > 0
 
     # -- speed -------------------------------------------------------------------------------
 
     async def speed(self, user_id: int) -> float | None:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT speed FROM playback_speeds WHERE user_id = ?", (user_id,)
+        value = await self.db.fetchval(
+            "SELECT speed FROM playback_speeds WHERE user_id = ?", user_id
         )
-        return next((float(r["speed"]) for r in rows), None)
+        return None if value is None else float(value)
 
     async def set_speed(
         self, user_id: int, speed: float | None, *, now: float | None = None
     ) -> None:
         """Remember `speed` for `user_id`; None forgets it (back to the default)."""
-        async with self.db.transaction() as conn:
-            if speed is None:
-                await conn.execute("DELETE FROM playback_speeds WHERE user_id = ?", (user_id,))
-                return
-            await conn.execute(
-                "INSERT INTO playback_speeds (user_id, speed, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET"
-                " speed = excluded.speed, updated_at = excluded.updated_at",
-                (user_id, speed, time.time() if now is None else now),
-            )
+        if speed is None:
+            await self.db.execute("DELETE FROM playback_speeds WHERE user_id = ?", user_id)
+            return
+        await self.db.execute(
+            "INSERT INTO playback_speeds (user_id, speed, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET"
+            " speed = excluded.speed, updated_at = excluded.updated_at",
+            user_id,
+            speed,
+            time.time() if now is None else now,
+        )
 
     # -- guild sessions ----------------------------------------------------------------------
 
     async def save_session(self, session: GuildSession, *, now: float | None = None) -> None:
         """Insert or replace the guild's session (call on every change and periodically)."""
         item = session.now_playing
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT OR REPLACE INTO playback_sessions"
-                " (guild_id, voice_channel_id, text_channel_id, episode_id, title,"
-                "  duration_seconds, requested_by, position_seconds, speed, paused, queue,"
-                "  updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    session.guild_id,
-                    session.voice_channel_id,
-                    session.text_channel_id,
-                    None if item is None else item.episode_id,
-                    None if item is None else item.title,
-                    None if item is None else item.duration,
-                    None if item is None else item.requested_by,
-                    max(0.0, session.position),
-                    session.speed,
-                    int(session.paused),
-                    dump_items(session.queue),
-                    time.time() if now is None else now,
-                ),
-            )
+        await self.db.execute(
+            "INSERT INTO playback_sessions"
+            " (guild_id, voice_channel_id, text_channel_id, episode_id, title,"
+            "  duration_seconds, requested_by, position_seconds, speed, paused, queue,"
+            "  updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET"
+            " voice_channel_id = excluded.voice_channel_id,"
+            " text_channel_id = excluded.text_channel_id, episode_id = excluded.episode_id,"
+            " title = excluded.title, duration_seconds = excluded.duration_seconds,"
+            " requested_by = excluded.requested_by,"
+            " position_seconds = excluded.position_seconds, speed = excluded.speed,"
+            " paused = excluded.paused, queue = excluded.queue, updated_at = excluded.updated_at",
+            session.guild_id,
+            session.voice_channel_id,
+            session.text_channel_id,
+            None if item is None else item.episode_id,
+            None if item is None else item.title,
+            None if item is None else item.duration,
+            None if item is None else item.requested_by,
+            max(0.0, session.position),
+            session.speed,
+            int(session.paused),
+            dump_items(session.queue),
+            time.time() if now is None else now,
+        )
 
     async def update_session_position(
         self, guild_id: int, position: float, *, paused: bool, now: float | None = None
     ) -> None:
         """The cheap periodic write while playing; does nothing if the guild has no session."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE playback_sessions SET position_seconds = ?, paused = ?, updated_at = ?"
-                " WHERE guild_id = ?",
-                (max(0.0, position), int(paused), time.time() if now is None else now, guild_id),
-            )
+        await self.db.execute(
+            "UPDATE playback_sessions SET position_seconds = ?, paused = ?, updated_at = ?"
+            " WHERE guild_id = ?",
+            max(0.0, position),
+            int(paused),
+            time.time() if now is None else now,
+            guild_id,
+        )
 
     async def session(self, guild_id: int) -> GuildSession | None:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT * FROM playback_sessions WHERE guild_id = ?", (guild_id,)
-        )
-        return next((_session(r) for r in rows), None)
+        row = await self.db.fetchrow("SELECT * FROM playback_sessions WHERE guild_id = ?", guild_id)
+        return None if row is None else _session(row)
 
     async def sessions(self) -> list[GuildSession]:
         """Every guild's session, for restoring players at startup."""
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT * FROM playback_sessions ORDER BY guild_id"
-        )
+        rows = await self.db.fetch("SELECT * FROM playback_sessions ORDER BY guild_id")
         return [_session(r) for r in rows]
 
     async def delete_session(self, guild_id: int) -> bool:
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "DELETE FROM playback_sessions WHERE guild_id = ?", (guild_id,)
-            )
-        return cur.rowcount > 0
+        deleted = await self.db.execute(
+            "DELETE FROM playback_sessions WHERE guild_id = ?", guild_id
+        )
+        return deleted > 0

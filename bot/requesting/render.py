@@ -1,6 +1,11 @@
-"""How a request looks: the public card with its vote button, and the reviewers' card."""
+"""How a request looks: the public card with its vote button, and the reviewers' card.
+
+The reviewers' card carries everything needed to rebuild the request (bot/requesting/recovery.py).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import discord
 
@@ -15,7 +20,36 @@ STATUS_TEXT = {
 }
 
 
-def request_embed(request: RequestRow) -> discord.Embed:
+FIELD_MAX = 1024
+
+
+def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def voters_text(request: RequestRow, voters: Sequence[int]) -> str | None:
+    """Everyone who voted besides the requester, as mentions, with "+N more" beyond what fits.
+
+    Together with the Votes field this lets the votes be rebuilt from the card alone; votes
+    rebuilt without a name (the "+N more") have user ids below 1 and are never listed.
+    """
+    others = [v for v in dict.fromkeys(voters) if v > 0 and v != request.requester_id]
+    unnamed = max(0, request.votes - 1 - len(others))
+    shown: list[str] = []
+    for user_id in others:
+        rest = len(others) - len(shown) - 1 + unnamed
+        mention = f"<@{user_id}>"
+        if len(" ".join([*shown, mention]) + f" +{rest} more") > FIELD_MAX:
+            break
+        shown.append(mention)
+    rest = len(others) - len(shown) + unnamed
+    if not rest:
+        return " ".join(shown) or None
+    return " ".join([*shown, f"+{rest} more"])
+
+
+def request_embed(request: RequestRow, voters: Sequence[int] | None = None) -> discord.Embed:
+    """The request's card; with `voters`, it also names who voted (see `voters_text`)."""
     embed = discord.Embed(
         title=clip(f"Narration request: {request.label}", 256),
         url=request.url,
@@ -24,6 +58,8 @@ def request_embed(request: RequestRow) -> discord.Embed:
     embed.add_field(name="Requested by", value=f"<@{request.requester_id}>")
     embed.add_field(name="Votes", value=str(request.votes))
     embed.add_field(name="Status", value=STATUS_TEXT[request.status])
+    if voters is not None and (text := voters_text(request, voters)):
+        embed.add_field(name="Upvoted by", value=text, inline=False)
     if request.note:
         embed.add_field(name="Note", value=clip(request.note, 1024), inline=False)
     if request.status == "rejected" and request.reason:
@@ -51,6 +87,11 @@ def review_view(request: RequestRow) -> discord.ui.View:
             view.add_item(ReviewButton(request.id, "approve"))
         view.add_item(ReviewButton(request.id, "reject"))
         view.add_item(ReviewButton(request.id, "narrated"))
+    if request.public_message_id and request.channel_id:
+        # For reviewers a shortcut; for the bot, where the request came from, should its
+        # database be lost (bot/requesting/recovery.py).
+        url = jump_url(request.guild_id, request.channel_id, request.public_message_id)
+        view.add_item(discord.ui.Button(label="Go to the request", url=url))
     return view
 
 

@@ -6,9 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-import aiosqlite
-
-from bot.db import Database
+from bot.db import Database, Queries, Row
 
 Status = Literal["open", "approved", "rejected", "narrated"]
 NoticeKind = Literal["approved", "rejected", "narrated"]
@@ -50,7 +48,7 @@ _SELECT = (
 )
 
 
-def _row(row: aiosqlite.Row) -> RequestRow:
+def _row(row: Row) -> RequestRow:
     return RequestRow(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -75,35 +73,39 @@ class RequestStore:
         self.db = db
 
     async def get(self, request_id: int) -> RequestRow | None:
-        rows = await self.db.conn.execute_fetchall(f"{_SELECT} WHERE r.id = ?", (request_id,))
-        return next((_row(r) for r in rows), None)
+        row = await self.db.fetchrow(f"{_SELECT} WHERE r.id = ?", request_id)
+        return None if row is None else _row(row)
 
     async def by_key(self, guild_id: int, post_key: str) -> RequestRow | None:
-        rows = await self.db.conn.execute_fetchall(
-            f"{_SELECT} WHERE r.guild_id = ? AND r.post_key = ?", (guild_id, post_key)
+        row = await self.db.fetchrow(
+            f"{_SELECT} WHERE r.guild_id = ? AND r.post_key = ?", guild_id, post_key
         )
-        return next((_row(r) for r in rows), None)
+        return None if row is None else _row(row)
 
     async def has_voted(self, request_id: int, user_id: int) -> bool:
-        rows = await self.db.conn.execute_fetchall(
+        row = await self.db.fetchrow(
             "SELECT 1 FROM request_votes WHERE request_id = ? AND user_id = ?",
-            (request_id, user_id),
+            request_id,
+            user_id,
         )
-        return bool(rows)
+        return row is not None
 
     async def recent_count(self, user_id: int, since: float) -> int:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT COUNT(*) AS n FROM requests WHERE requester_id = ? AND created_at >= ?",
-            (user_id, since),
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM requests WHERE requester_id = ? AND created_at >= ?",
+                user_id,
+                since,
+            )
         )
-        return int(next(iter(rows))["n"])
 
     async def open_count(self, user_id: int) -> int:
-        rows = await self.db.conn.execute_fetchall(
-            "SELECT COUNT(*) AS n FROM requests WHERE requester_id = ? AND status = 'open'",
-            (user_id,),
+        return int(
+            await self.db.fetchval(
+                "SELECT COUNT(*) FROM requests WHERE requester_id = ? AND status = 'open'",
+                user_id,
+            )
         )
-        return int(next(iter(rows))["n"])
 
     async def create(
         self,
@@ -118,30 +120,40 @@ class RequestStore:
     ) -> RequestRow:
         now = time.time()
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO requests(guild_id, channel_id, post_key, url, title, note,"
-                " requester_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, channel_id, post_key, url, title, note, requester_id, now),
+            request_id = int(
+                await conn.fetchval(
+                    "INSERT INTO requests(guild_id, channel_id, post_key, url, title, note,"
+                    " requester_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    guild_id,
+                    channel_id,
+                    post_key,
+                    url,
+                    title,
+                    note,
+                    requester_id,
+                    now,
+                )
             )
-            request_id = cursor.lastrowid
             await conn.execute(
                 "INSERT INTO request_votes(request_id, user_id, created_at) VALUES (?, ?, ?)",
-                (request_id, requester_id, now),
+                request_id,
+                requester_id,
+                now,
             )
-        assert request_id is not None
         row = await self.get(request_id)
         assert row is not None
         return row
 
     async def vote(self, request_id: int, user_id: int) -> bool:
         """Add one member's vote; False when they had already voted."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO request_votes(request_id, user_id, created_at) VALUES (?, ?, ?)"
-                " ON CONFLICT DO NOTHING",
-                (request_id, user_id, time.time()),
-            )
-            return cursor.rowcount == 1
+        added = await self.db.execute(
+            "INSERT INTO request_votes(request_id, user_id, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            request_id,
+            user_id,
+            time.time(),
+        )
+        return added == 1
 
     async def set_messages(
         self, request_id: int, *, public: int | None = None, review: int | None = None
@@ -149,11 +161,11 @@ class RequestStore:
         async with self.db.transaction() as conn:
             if public is not None:
                 await conn.execute(
-                    "UPDATE requests SET public_message_id = ? WHERE id = ?", (public, request_id)
+                    "UPDATE requests SET public_message_id = ? WHERE id = ?", public, request_id
                 )
             if review is not None:
                 await conn.execute(
-                    "UPDATE requests SET review_message_id = ? WHERE id = ?", (review, request_id)
+                    "UPDATE requests SET review_message_id = ? WHERE id = ?", review, request_id
                 )
 
     async def decide(
@@ -171,13 +183,19 @@ class RequestStore:
         or a race does nothing twice.
         """
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE requests SET status = ?, reason = ?, decided_by = ?, decided_at = ?,"
                 " episode_id = COALESCE(?, episode_id)"
-                " WHERE id = ? AND status IN ('open', 'approved') AND status != ?",
-                (status, reason, by, time.time(), episode_id, request_id, status),
+                " WHERE id = ? AND status IN ('open', 'approved') AND status <> ?",
+                status,
+                reason,
+                by,
+                time.time(),
+                episode_id,
+                request_id,
+                status,
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
             await _owe_notices(conn, request_id, status)
         return await self.get(request_id)
@@ -189,28 +207,33 @@ class RequestStore:
         and requests matched by episodes found while catching up.
         """
         async with self.db.transaction() as conn:
-            rows = await conn.execute_fetchall(
+            rows = await conn.fetch(
                 "SELECT r.id, (SELECT e.id FROM episodes e WHERE e.source_key = r.post_key"
                 " ORDER BY e.id LIMIT 1) AS episode_id FROM requests r"
                 " WHERE r.status IN ('open', 'approved')"
                 " AND EXISTS (SELECT 1 FROM episodes e WHERE e.source_key = r.post_key)"
+                " ORDER BY r.id"
             )
             closed: list[int] = []
             for row in rows:
-                await conn.execute(
+                # Status checked again: on PostgreSQL a decision may land between the two.
+                changed = await conn.execute(
                     "UPDATE requests SET status = 'narrated', episode_id = ?, decided_at = ?"
-                    " WHERE id = ?",
-                    (row["episode_id"], time.time(), row["id"]),
+                    " WHERE id = ? AND status IN ('open', 'approved')",
+                    row["episode_id"],
+                    time.time(),
+                    row["id"],
                 )
-                await _owe_notices(conn, row["id"], "narrated")
-                closed.append(row["id"])
+                if changed:
+                    await _owe_notices(conn, row["id"], "narrated")
+                    closed.append(row["id"])
         return closed
 
     async def unsent_notices(self, limit: int = 50) -> list[Notice]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             "SELECT request_id, user_id, kind FROM request_notices WHERE sent_at IS NULL"
             " ORDER BY request_id, user_id LIMIT ?",
-            (limit,),
+            limit,
         )
         notices: list[Notice] = []
         for row in rows:
@@ -220,37 +243,44 @@ class RequestStore:
         return notices
 
     async def notice_sent(self, notice: Notice) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE request_notices SET sent_at = ? WHERE request_id = ? AND user_id = ?"
-                " AND kind = ?",
-                (time.time(), notice.request.id, notice.user_id, notice.kind),
-            )
+        await self.db.execute(
+            "UPDATE request_notices SET sent_at = ? WHERE request_id = ? AND user_id = ?"
+            " AND kind = ?",
+            time.time(),
+            notice.request.id,
+            notice.user_id,
+            notice.kind,
+        )
 
     async def top(self, guild_id: int, limit: int = 10) -> list[RequestRow]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             f"{_SELECT} WHERE r.guild_id = ? AND r.status IN ('open', 'approved')"
-            " ORDER BY votes DESC, r.created_at LIMIT ?",
-            (guild_id, limit),
+            " ORDER BY votes DESC, r.created_at, r.id LIMIT ?",
+            guild_id,
+            limit,
         )
         return [_row(r) for r in rows]
 
     async def mine(self, guild_id: int, user_id: int, limit: int = 15) -> list[RequestRow]:
-        rows = await self.db.conn.execute_fetchall(
+        rows = await self.db.fetch(
             f"{_SELECT} WHERE r.guild_id = ? AND (r.requester_id = ? OR EXISTS (SELECT 1 FROM"
             " request_votes v WHERE v.request_id = r.id AND v.user_id = ?))"
-            " ORDER BY r.created_at DESC LIMIT ?",
-            (guild_id, user_id, user_id, limit),
+            " ORDER BY r.created_at DESC, r.id DESC LIMIT ?",
+            guild_id,
+            user_id,
+            user_id,
+            limit,
         )
         return [_row(r) for r in rows]
 
 
-async def _owe_notices(conn: aiosqlite.Connection, request_id: int, kind: str) -> None:
+async def _owe_notices(conn: Queries, request_id: int, kind: str) -> None:
     """Approval and rejection go to the requester; a narration to everyone who voted."""
     who = "" if kind == "narrated" else " AND v.user_id = r.requester_id"
     await conn.execute(
         "INSERT INTO request_notices(request_id, user_id, kind)"
-        " SELECT v.request_id, v.user_id, ? FROM request_votes v JOIN requests r ON r.id ="
-        f" v.request_id WHERE v.request_id = ?{who} ON CONFLICT DO NOTHING",
-        (kind, request_id),
+        " SELECT v.request_id, v.user_id, CAST(? AS TEXT) FROM request_votes v JOIN requests r"
+        f" ON r.id = v.request_id WHERE v.request_id = ?{who} ON CONFLICT DO NOTHING",
+        kind,
+        request_id,
     )

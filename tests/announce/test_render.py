@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot.announce import render
+from bot.announce.markers import episode_key
 from bot.announce.store import StoredEpisode
 from bot.feeds.model import Episode
 
@@ -58,11 +59,11 @@ def test_embed_shows_source_duration_and_audio() -> None:
     assert embed.footer.text == "First published 18 August 2025"
 
 
-def test_view_has_play_and_link_buttons_with_the_episode_id() -> None:
+def test_view_has_play_and_link_buttons_with_the_episode_id_and_key() -> None:
     view = render.episode_view(stored())
     payload = view.to_components()
     buttons = [c for row in payload for c in row["components"]]
-    assert buttons[0]["custom_id"] == "narrator:play:42"
+    assert buttons[0]["custom_id"] == f"narrator:play:42:{episode_key('g')}"
     assert {b.get("label") for b in buttons} == {"Play in voice", "Original post", "Audio"}
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -30,9 +28,8 @@ def feed(*numbers: int, title: str = "A feed") -> Feed:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[AnnounceStore]:
-    async with Database(tmp_path / "s.sqlite3") as db:
-        yield AnnounceStore(db)
+def store(db: Database) -> AnnounceStore:
+    return AnnounceStore(db)
 
 
 async def ingest(

@@ -94,6 +94,7 @@ async def test_first_poll_posts_only_the_newest_then_every_new_episode_once(
     assert any("If-None-Match" in headers for _method, headers in feeds.requests("/feed.rss"))
 
 
+@pytest.mark.parametrize("bot_database", ["sqlite", "postgres"], indirect=True)
 async def test_restart_posts_what_appeared_while_down_oldest_first_and_nothing_twice(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:

@@ -207,6 +207,30 @@ async def test_forum_post_and_thread_from_message(emu: DiscordEmulator, sample: 
         assert [m["content"] for m in discussion["messages"]] == ["first reply"]
 
 
+async def test_archived_forum_posts_leave_the_active_list_and_page_newest_first(
+    emu: DiscordEmulator, sample: Sample
+) -> None:
+    bot = EmuBot()
+    async with running(emu, bot):
+        forum = bot.get_channel(sample.forum.id)
+        assert isinstance(forum, discord.ForumChannel)
+        posts = [
+            (await forum.create_thread(name=f"Post {n}", content="x")).thread for n in range(3)
+        ]
+        for post in posts:
+            emu.archive_thread(post.id)
+        first = await bot.http.get_public_archived_threads(forum.id, limit=2)
+        assert [t["name"] for t in first["threads"]] == ["Post 2", "Post 1"] and first["has_more"]
+        before = first["threads"][-1]["thread_metadata"]["archive_timestamp"]
+        rest = await bot.http.get_public_archived_threads(forum.id, before=before, limit=2)
+        assert [t["name"] for t in rest["threads"]] == ["Post 0"] and not rest["has_more"]
+
+        emu.archive_thread(posts[2].id, archived=False)
+        active = await forum.guild.active_threads()
+        assert [t.name for t in active if t.parent_id == forum.id] == ["Post 2"]
+        assert [t.name async for t in forum.archived_threads()] == ["Post 1", "Post 0"]
+
+
 async def test_dm_and_closed_dms(emu: DiscordEmulator, sample: Sample) -> None:
     bob = emu.add_user("bob", dms_open=False)
     emu.add_member(sample.guild.id, bob.id)

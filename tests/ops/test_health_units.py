@@ -18,7 +18,7 @@ async def feed_due_at(db: Database, next_poll_at: float, poll_seconds: int = 60)
         (FeedSettings(url=URL, channel_ids=(123,), poll_seconds=poll_seconds),)
     )
     async with db.transaction() as conn:
-        await conn.execute("UPDATE feeds SET next_poll_at = ?", (next_poll_at,))
+        await conn.execute("UPDATE feeds SET next_poll_at = ?", next_poll_at)
 
 
 async def test_a_feed_polled_on_time_is_healthy(tmp_path: Path) -> None:

@@ -1,44 +1,32 @@
-"""Playback storage on a real database with the project's migrations (004-playback.sql)."""
+"""Playback storage on a real database with the project's migrations (004-playback.sql), on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from bot.db import Database
+from bot.db import Database, IntegrityError
 from bot.player.positions_store import GuildSession, PlaybackStore
 from bot.player.queue import QueueItem
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "p.sqlite3") as database:
-        async with database.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO feeds (id, url, fetch_url, added_at) VALUES (1, 'u', 'u', 0)"
+async def store(db: Database) -> PlaybackStore:
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO feeds (id, url, fetch_url, added_at) VALUES (1, 'u', 'u', 0)")
+        for n in (1, 2, 3):
+            await tx.execute(
+                "INSERT INTO episodes (id, feed_id, guid, title, data, first_seen_at)"
+                " VALUES (?, 1, ?, ?, '{}', 0)",
+                n,
+                f"g{n}",
+                f"Episode {n}",
             )
-            for n in (1, 2, 3):
-                await conn.execute(
-                    "INSERT INTO episodes (id, feed_id, guid, title, data, first_seen_at)"
-                    " VALUES (?, 1, ?, ?, '{}', 0)",
-                    (n, f"g{n}", f"Episode {n}"),
-                )
-        yield database
-
-
-@pytest.fixture
-def store(db: Database) -> PlaybackStore:
     return PlaybackStore(db)
 
 
 async def test_the_playback_tables_come_from_the_migrations(db: Database) -> None:
-    tables = await db.conn.execute_fetchall(
-        "SELECT name FROM sqlite_master WHERE name LIKE 'playback_%' AND type = 'table'"
-    )
-    assert {r["name"] for r in tables} == {
+    assert {t for t in await db.tables() if t.startswith("playback_")} == {
         "playback_positions",
         "playback_speeds",
         "playback_sessions",
@@ -82,7 +70,7 @@ async def test_positions_go_with_their_episode(store: PlaybackStore, db: Databas
 
 
 async def test_positions_need_a_known_episode(store: PlaybackStore) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await store.save_position([10], 99, 100)
 
 
@@ -96,7 +84,7 @@ async def test_speed_preference_is_remembered_and_forgotten(store: PlaybackStore
 
 
 async def test_the_database_refuses_speeds_out_of_range(store: PlaybackStore) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await store.set_speed(10, 4.0)
 
 

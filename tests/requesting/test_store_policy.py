@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.announce.store import AnnounceStore
@@ -15,12 +12,6 @@ from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
 from bot.requesting import policy
 from bot.requesting.store import RequestStore
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "r.sqlite3") as database:
-        yield database
 
 
 async def make(store: RequestStore, key: str = "lw:AAAAAAAAAAAAAAAAA", user: int = 1):
