@@ -18,7 +18,6 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -55,6 +54,7 @@ from bench.soak_voice import (  # noqa: E402
     setup_voice,
     voice_drops,
 )
+from bot.db import Database, DatabaseError  # noqa: E402
 from bot.post_urls import canonical_key  # noqa: E402
 from tests.harness import BotProcess  # noqa: E402
 
@@ -88,6 +88,8 @@ class SoakOptions:
     voice: bool = True
     tone_seconds: int = 90  # every episode's audio: long enough to span kills and drops
     workdir: Path | None = None
+    # PostgreSQL instead of a SQLite file in the workdir (an empty database the bot may own).
+    database_url: str = ""
     quiet: bool = False
     log_level: str = "INFO"  # the bot's; DEBUG shows discord.py's voice and player steps
 
@@ -151,6 +153,12 @@ class Run:
     token: str = ""
     voice: VoiceWorld | None = None
     stuck: list[str] = field(default_factory=list)  # signals the bot did not act on
+
+    @property
+    def database(self) -> str | Path:
+        """Where the bot keeps its state: the PostgreSQL URL, or its SQLite file."""
+        return self.opts.database_url or self.workdir / "narrator.sqlite3"
+
     quiet_after: float | None = None  # seconds from "faults off" until all was delivered
 
     @property
@@ -246,7 +254,7 @@ def write_config(run: Run) -> Path:
         [discord]
         guild_ready_timeout = 0.5
         [database]
-        path = "{run.workdir / "narrator.sqlite3"}"
+        {database_line(run)}
         [logging]
         level = "{run.opts.log_level}"
         [announce]
@@ -635,19 +643,27 @@ async def members(run: Run, deadline: float) -> None:
 # -- the end ---------------------------------------------------------------------------------
 
 
-def waiting_deliveries(db_path: Path) -> int | None:
+def database_line(run: Run) -> str:
+    if run.opts.database_url:
+        return f'url = "{run.opts.database_url}"'
+    return f'path = "{run.database}"'
+
+
+async def waiting_deliveries(target: str | Path) -> int | None:
+    """Deliveries the bot still owes, or None while its database cannot be read."""
+    if isinstance(target, Path) and not await asyncio.to_thread(target.exists):
+        return None  # not created by the bot yet: opening it here would create it
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
-        try:
-            row = conn.execute(
-                "SELECT COUNT(*) FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
-                " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
-                " WHERE d.state IN ('pending', 'digest')"
-            ).fetchone()
-            return int(row[0])
-        finally:
-            conn.close()
-    except sqlite3.Error:
+        async with Database(target) as db:
+            return int(
+                await db.fetchval(
+                    "SELECT COUNT(*) FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
+                    " JOIN subscriptions s"
+                    " ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
+                    " WHERE d.state IN ('pending', 'digest')"
+                )
+            )
+    except DatabaseError:
         return None
 
 
@@ -660,7 +676,6 @@ async def quiesce(run: Run) -> bool:
         await start_bot(run)
     final_at = time.monotonic()
     limit = final_at + run.opts.quiesce_timeout
-    db_path = run.workdir / "narrator.sqlite3"
     last_count, last_change = -1, time.monotonic()
     while time.monotonic() < limit:
         await asyncio.sleep(1.0)
@@ -670,7 +685,7 @@ async def quiesce(run: Run) -> bool:
             if any(f.index == s.index for s, _c in run.subs)
             and not any(v == f.version.number and t >= final_at for t, v in f.served)
         ]
-        waiting = waiting_deliveries(db_path)
+        waiting = await waiting_deliveries(run.database)
         count = len(run.message_times)
         if count != last_count:
             last_count, last_change = count, time.monotonic()
@@ -817,7 +832,7 @@ async def run_soak(opts: SoakOptions) -> SoakReport:
     if code != 0:
         verdict.inconsistencies.append(f"the final SIGTERM ended the bot with exit code {code}")
     verdict.inconsistencies += run.stuck
-    db = read_db(workdir / "narrator.sqlite3")
+    db = await read_db(run.database)
     subs = [
         Subscription(feed, ch, run.channels[ch].kind, run.sub_since[(feed.index, ch)])
         for feed, ch in run.subs
@@ -935,6 +950,9 @@ def main(argv: list[str] | None = None) -> int:
         help="no feed bodies cut in half (known bug: half-parsed episodes are announced)",
     )
     parser.add_argument("--no-voice", action="store_true", help="no /play, no voice drops")
+    parser.add_argument(
+        "--database-url", default="", help="run the bot on this (empty) PostgreSQL database"
+    )
     parser.add_argument("--log-level", default="INFO", help="the bot's log level (DEBUG, INFO)")
     parser.add_argument(
         "--tone-seconds", type=int, default=90, help="length of every episode's audio"
@@ -953,6 +971,7 @@ def main(argv: list[str] | None = None) -> int:
         voice=not args.no_voice,
         tone_seconds=args.tone_seconds,
         log_level=args.log_level,
+        database_url=args.database_url,
     )
     result = asyncio.run(run_soak(opts))
     print(result.text)

@@ -6,7 +6,6 @@ bot's SQLite file (after the bot stopped) and the emulator's recorded state.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.soak_feeds import SoakFeed
+from bot.db import Database
 
 # narrator:play:<id>, or with the episode's key (and :a on an announcement): bot/announce/markers.py
 PLAY = re.compile(r"^narrator:play:(\d+)(?::[0-9a-f]{16}(?::a)?)?$")
@@ -123,32 +123,30 @@ class DbView:
     votes: dict[int, set[int]]  # request id -> user ids
 
 
-def read_db(path: Path) -> DbView:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
+async def read_db(target: str | Path) -> DbView:
+    """The bot's database after the run (SQLite file or PostgreSQL URL), read through bot.db."""
+    async with Database(target) as db:
         feed_index = {
             r["id"]: int(re.search(r"/(\d{3})\.rss$", r["url"])[1])  # type: ignore[index]
-            for r in conn.execute("SELECT id, url FROM feeds")
+            for r in await db.fetch("SELECT id, url FROM feeds")
         }
         episodes = {
             r["id"]: (feed_index[r["feed_id"]], r["guid"], r["title"])
-            for r in conn.execute("SELECT id, feed_id, guid, title FROM episodes")
+            for r in await db.fetch("SELECT id, feed_id, guid, title FROM episodes")
         }
         deliveries: dict[tuple[int, int], tuple[str, int | None]] = {}
         by_message: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for r in conn.execute("SELECT episode_id, channel_id, state, message_id FROM deliveries"):
+        for r in await db.fetch("SELECT episode_id, channel_id, state, message_id FROM deliveries"):
             deliveries[(r["episode_id"], r["channel_id"])] = (r["state"], r["message_id"])
             if r["message_id"] is not None:
                 by_message[(r["channel_id"], r["message_id"])].append(r["episode_id"])
         requests = {
-            (r["guild_id"], r["post_key"]): dict(r) for r in conn.execute("SELECT * FROM requests")
+            (r["guild_id"], r["post_key"]): dict(r)
+            for r in await db.fetch("SELECT * FROM requests")
         }
         votes: dict[int, set[int]] = defaultdict(set)
-        for r in conn.execute("SELECT request_id, user_id FROM request_votes"):
+        for r in await db.fetch("SELECT request_id, user_id FROM request_votes"):
             votes[r["request_id"]].add(r["user_id"])
-    finally:
-        conn.close()
     return DbView(episodes, deliveries, dict(by_message), requests, dict(votes))
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import sqlite3
 import statistics
 import time
 from collections import Counter
@@ -31,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from bot.db import Database, DatabaseError
 
 if TYPE_CHECKING:
     from emulator.voice import VoiceServer
@@ -150,22 +151,24 @@ def trim(world: VoiceWorld, keep: float = 120.0) -> None:
             del packets[:n]
 
 
-def session_row(db_path: Path, guild_id: int) -> dict[str, Any] | None:
-    """The bot's saved playback session for a guild (read-only; None if none or unreadable)."""
+async def session_row(target: str | Path, guild_id: int) -> dict[str, Any] | None:
+    """The bot's saved playback session for a guild (None if none or unreadable), on either
+    backend (`target` is the soak's `Run.database`)."""
+    if isinstance(target, Path) and not await asyncio.to_thread(target.exists):
+        return None
     try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
-        conn.row_factory = sqlite3.Row
-        try:
-            row = conn.execute(
+        async with Database(target) as db:
+            row = await db.fetchrow(
                 "SELECT episode_id, position_seconds, duration_seconds, paused"
                 " FROM playback_sessions WHERE guild_id = ?",
-                (guild_id,),
-            ).fetchone()
-            return dict(row) if row is not None else None
-        finally:
-            conn.close()
-    except sqlite3.Error:
+                guild_id,
+            )
+    except DatabaseError:
         return None
+    return None if row is None else {k: row[k] for k in SESSION_COLUMNS}
+
+
+SESSION_COLUMNS = ("episode_id", "position_seconds", "duration_seconds", "paused")
 
 
 def far_from_the_end(row: dict[str, Any] | None, margin: float) -> bool:
@@ -249,7 +252,6 @@ def expect(
 async def voice_drops(run: Any, world: VoiceWorld, deadline: float) -> None:
     """Every 12-25 s, close the voice websocket of a guild whose audio is flowing."""
     rng = run.rng
-    db_path = run.workdir / "narrator.sqlite3"
     while True:
         await asyncio.sleep(rng.uniform(12.0, 25.0))
         if time.monotonic() > deadline - 15:  # so most windows close while the bot catches up
@@ -267,7 +269,7 @@ async def voice_drops(run: Any, world: VoiceWorld, deadline: float) -> None:
             continue
         guild_id = rng.choice(playing)
         code = rng.choice(VOICE_CLOSE_CODES)
-        row = await asyncio.to_thread(session_row, db_path, guild_id)
+        row = await session_row(run.database, guild_id)
         try:
             await world.server.close(guild_id, code)
         except RuntimeError:
@@ -306,7 +308,6 @@ async def after_exit(run: Any, world: VoiceWorld, token: str, killed: bool) -> l
             world.orphans_left.append(
                 f"ffmpeg {pid} outlived its SIGKILLed bot by {ORPHAN_GRACE} s"
             )
-    db_path = run.workdir / "narrator.sqlite3"
     pending = []
     for guild_id in world.rooms:
         was_playing = heard_within(
@@ -314,7 +315,7 @@ async def after_exit(run: Any, world: VoiceWorld, token: str, killed: bool) -> l
         )
         if not was_playing:
             continue
-        row = await asyncio.to_thread(session_row, db_path, guild_id)
+        row = await session_row(run.database, guild_id)
         check = VoiceCheck("restart", guild_id, 0.0, "playing when the bot was stopped")
         if not far_from_the_end(row, 5.0):
             check.outcome = "void"
