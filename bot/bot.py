@@ -15,6 +15,7 @@ from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
 from bot.metrics import discord_http_trace
+from bot.outgoing import mentions
 from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.tree import NarratorTree
 
@@ -66,7 +67,7 @@ class Narrator(commands.AutoShardedBot):
             tree_cls=NarratorTree,
             help_command=None,
             guild_ready_timeout=settings.discord.guild_ready_timeout,
-            allowed_mentions=discord.AllowedMentions.none(),
+            allowed_mentions=mentions(),  # the default for every send: no pings at all
             shard_count=settings.discord.shard_count or None,  # None: ask GET /gateway/bot
             http_trace=discord_http_trace(),
         )

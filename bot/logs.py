@@ -1,30 +1,53 @@
-"""Logging, configured once at start: text or JSON lines, and the token redacted everywhere."""
+"""Logging, configured once at start: text or JSON lines, and secrets redacted everywhere.
+
+Redacted in every line, whatever logged it: the token and the other configured secrets, the
+credentials and query of any URL (a feed's `user:password@` or `?token=`), and the tokens of
+interactions and webhooks (in their URL paths and in JSON payloads logged at DEBUG).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
 import discord
 
+from bot.redact import HIDDEN, redact_urls_in
+
+# /interactions/{id}/{token}/callback and /webhooks/{id}/{token}: the token is a credential.
+_PATH_TOKEN = re.compile(r"(/(?:interactions|webhooks)/\d+/)[^/\s?#\"']+")
+_JSON_TOKEN = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+""")
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    for secret in secrets:
+        text = text.replace(secret, HIDDEN)
+    text = _PATH_TOKEN.sub(rf"\1{HIDDEN}", text)
+    text = _JSON_TOKEN.sub(rf"\1{HIDDEN}", text)
+    return redact_urls_in(text)
+
 
 class RedactFilter(logging.Filter):
-    """Replaces secrets in every record, whatever logged them."""
+    """Replaces secrets in every record (message and traceback), whatever logged them."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
-        if any(s in message for s in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, None
+        cleaned = redact(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text, so the traceback is redacted too (exception texts from
+            # aiohttp name the URL they failed on).
+            record.exc_text = redact(
+                logging.Formatter().formatException(record.exc_info), self.secrets
+            )
         return True
 
 
@@ -37,7 +60,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

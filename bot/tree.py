@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot import outgoing
 from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
             exc_info=(type(original), original, original.__traceback__),
         )
         message = f"Something went wrong on my side (error id `{error_id}`). It has been logged."
-    try:
+    # Error sentences may quote what a feed or a member wrote: the same limits as every message.
+    message = outgoing.content(message)
+    try:  # no allowed_mentions: the client's default (outgoing.mentions(), no pings) applies
         if interaction.response.is_done():
             await interaction.followup.send(message, ephemeral=True)
         else:

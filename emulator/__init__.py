@@ -2,6 +2,7 @@
 
 from .faults import FaultInjector
 from .interactions import Interaction
+from .mentions import Pings
 from .models import ChannelType
 from .permissions import Permissions
 from .server import DiscordEmulator, VoiceJoin
@@ -13,6 +14,7 @@ __all__ = [
     "FaultInjector",
     "Interaction",
     "Permissions",
+    "Pings",
     "RecordedRequest",
     "VoiceJoin",
 ]

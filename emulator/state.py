@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +22,7 @@ from .errors import (
     unknown_role,
     unknown_user,
 )
+from .mentions import Pings, pings
 from .models import (
     JSON,
     MESSAGEABLE_TYPES,
@@ -52,8 +52,6 @@ NONCE_WINDOW_SECONDS = 300.0
 MESSAGE_FLAG_CROSSPOSTED = 1 << 0
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
-_USER_MENTION = re.compile(r"<@!?(\d+)>")
-_ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 EventCallback = Callable[[str, JSON], Any]
 
@@ -97,6 +95,7 @@ class State:
         self._hidden_messages: dict[int, JSON] = {}  # ephemeral: not visible in the channel
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
         self._dm_channels: dict[int, int] = {}  # user id -> DM channel id
+        self.pings: dict[int, Pings] = {}  # message id -> who it notified (see emulator.mentions)
         self._listeners: list[EventCallback] = []
         self._tasks: set[asyncio.Future[Any]] = set()
         self.base_url = ""
@@ -465,12 +464,9 @@ class State:
         own = channel.guild_id and author.id == self.bot.id and webhook_id is None
         if own and not self.bot_permissions(channel.id) & Permissions.EMBED_LINKS:
             embeds = []  # Discord silently drops embeds without EMBED_LINKS
-        mentions = [
-            self.users[int(u)].to_dict()
-            for u in _USER_MENTION.findall(content)
-            if int(u) in self.users
-        ]
         msg_id = message_id or self.ids.next()
+        pinged = self._record_pings(msg_id, content, payload)
+        mentions = [self.users[u].to_dict() for u in sorted(pinged.users) if u in self.users]
         message: JSON = {
             "id": str(msg_id),
             "type": 0,
@@ -480,9 +476,9 @@ class State:
             "timestamp": snowflake_iso(msg_id),
             "edited_timestamp": None,
             "tts": bool(payload.get("tts", False)),
-            "mention_everyone": "@everyone" in content,
+            "mention_everyone": pinged.everyone,
             "mentions": mentions,
-            "mention_roles": _ROLE_MENTION.findall(content),
+            "mention_roles": [str(r) for r in sorted(pinged.roles)],
             "mention_channels": [],
             "attachments": attachments or [],
             "embeds": embeds,
@@ -523,7 +519,28 @@ class State:
         self.emit(kind, message)
         return message
 
+    def _record_pings(self, message_id: int, content: str, payload: JSON) -> Pings:
+        reference = payload.get("message_reference") or {}
+        replied = self.find_message(int(reference["message_id"])) if reference else None
+        replied_user = int(replied["author"]["id"]) if replied else None
+        pinged = pings(content, payload.get("allowed_mentions"), replied_user_id=replied_user)
+        self.pings[message_id] = pinged
+        return pinged
+
+    def pinged(self, message_id: int) -> Pings:
+        """Who the message notified when it was sent (nobody for an unknown id)."""
+        return self.pings.get(message_id, Pings())
+
     def update_message(self, message: JSON, changes: JSON) -> JSON:
+        if int(message.get("flags") or 0) & MESSAGE_FLAG_LOADING and changes.get("content"):
+            # The first answer after "thinking" is the interaction's message: it notifies as a
+            # new message would (an ordinary edit notifies no one).
+            pinged = self._record_pings(int(message["id"]), changes["content"], changes)
+            message["mention_everyone"] = pinged.everyone
+            message["mentions"] = [
+                self.users[u].to_dict() for u in sorted(pinged.users) if u in self.users
+            ]
+            message["mention_roles"] = [str(r) for r in sorted(pinged.roles)]
         for key in ("content", "embeds", "components", "flags", "attachments", "poll"):
             if key in changes and changes[key] is not None:
                 message[key] = changes[key]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import FormErrors, empty_message
 
@@ -12,10 +13,24 @@ IS_COMPONENTS_V2 = 1 << 15
 
 
 def _is_url(value: Any, *, allow_attachment: bool = False) -> bool:
-    if not isinstance(value, str):
+    """Whether Discord can parse `value` as a link: http(s) (or attachment://) with a host.
+
+    Discord answers 50035 for anything else: other schemes (javascript:, data:, ftp:), no host,
+    whitespace or control characters, a broken IPv6 literal ("http://[::1"), a port that is no
+    number, or more than 2,048 characters.
+    """
+    if not isinstance(value, str) or len(value) > 2048:
         return False
-    schemes = ("http://", "https://") + (("attachment://",) if allow_attachment else ())
-    return value.startswith(schemes)
+    if allow_attachment and value.startswith("attachment://"):
+        return len(value) > len("attachment://")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _text_len(value: Any) -> int:
@@ -102,10 +117,13 @@ def _validate_button(button: dict[str, Any], path: list[str | int], errors: Form
     if _text_len(button.get("label")) > 80:
         errors.max_length([*path, "label"], 80)
     if style == 5:
-        if not _is_url(button.get("url")) and not str(button.get("url", "")).startswith(
-            "discord://"
-        ):
+        url = button.get("url")
+        if not url:
             errors.add([*path, "url"], "BUTTON_COMPONENT_URL_REQUIRED", "A url is required")
+        elif _text_len(url) > 512:
+            errors.max_length([*path, "url"], 512)
+        elif not _is_url(url) and not str(url).startswith("discord://"):
+            errors.add([*path, "url"], "URL_TYPE_INVALID_URL", "Not a well formed URL.")
         if "custom_id" in button:
             errors.add(
                 [*path, "custom_id"],
@@ -197,6 +215,24 @@ def validate_components(components: Any, flags: int, errors: FormErrors) -> None
             _validate_interactive(child, [*path, "components", j], errors, seen)
 
 
+def validate_allowed_mentions(allowed: Any, errors: FormErrors) -> None:
+    """Discord refuses `parse: ["users"]` together with a `users` list (and the same for roles)."""
+    if not isinstance(allowed, dict):
+        errors.add(["allowed_mentions"], "MODEL_TYPE_CONVERT", "Only dictionaries may be used")
+        return
+    parse = allowed.get("parse") or []
+    for kind in ("users", "roles"):
+        listed = allowed.get(kind)
+        if isinstance(listed, list) and len(listed) > 100:
+            errors.max_length(["allowed_mentions", kind], 100)
+        if kind in parse and listed:
+            errors.add(
+                ["allowed_mentions", "parse"],
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                f'parse:["{kind}"] and {kind}: [ids] are mutually exclusive.',
+            )
+
+
 def validate_message(
     payload: dict[str, Any], *, has_files: bool = False, require_body: bool = True
 ) -> None:
@@ -209,6 +245,8 @@ def validate_message(
         errors.max_length(["content"], 2000)
     if payload.get("embeds") is not None:
         validate_embeds(payload["embeds"], errors)
+    if payload.get("allowed_mentions") is not None:
+        validate_allowed_mentions(payload["allowed_mentions"], errors)
     flags = int(payload.get("flags") or 0)
     if payload.get("components") is not None:
         validate_components(payload["components"], flags, errors)

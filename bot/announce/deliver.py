@@ -21,7 +21,7 @@ import aiohttp
 import discord
 import discord.http
 
-from bot import metrics
+from bot import metrics, outgoing
 from bot.announce import render
 from bot.announce.markers import (
     DIGEST_PREFIX,
@@ -57,7 +57,7 @@ class Report:
 
 
 def digest_thread_name(embed: discord.Embed) -> str:
-    return render.clip(embed.title or "New episodes", 100)
+    return outgoing.clip(embed.title or "New episodes", outgoing.THREAD_NAME_MAX)
 
 
 class Deliverer:
@@ -191,7 +191,7 @@ class Deliverer:
             name = embed.title if embed and embed.title else (content or "New episode")
             return await self._create_forum_post(
                 channel,
-                render.clip(name, 100),
+                outgoing.clip(name, outgoing.THREAD_NAME_MAX),
                 content=content,
                 embed=embed,
                 view=view,
@@ -240,7 +240,9 @@ class Deliverer:
                 )
             else:
                 assert isinstance(channel, discord.TextChannel | discord.Thread)
-                message = await channel.send(embed=embed, view=view, nonce=nonce)
+                message = await channel.send(
+                    embed=embed, view=view, nonce=nonce, allowed_mentions=outgoing.mentions()
+                )
                 message_id = message.id
         except discord.HTTPException as exc:
             raise self._classify(exc) from exc
@@ -270,7 +272,9 @@ class Deliverer:
             content=content,
             embed=embed if embed is not None else discord.utils.MISSING,
             view=view,
-            allowed_mentions=mentions or discord.AllowedMentions.none(),
+            # Built by outgoing.mentions, never discord.py's defaults: this request bypasses the
+            # client, whose own default (no pings) would otherwise fill in what is left unset.
+            allowed_mentions=mentions or outgoing.mentions(),
             channel_payload={"name": name, "auto_archive_duration": 10080},
         )
         http = self.bot.http

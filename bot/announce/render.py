@@ -1,7 +1,8 @@
 """How an episode looks in Discord: the announcement embed, its buttons, the digest, the fallback.
 
 Every Discord limit is respected here, before sending (embed title 256, description 4,096, field
-value 1,024, 6,000 in all; content 2,000; thread names 100; link buttons 512).
+value 1,024, 6,000 in all; content 2,000; thread names 100; link buttons 512), with the helpers of
+`bot.outgoing` that every other message uses too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from bot.announce.buttons import DigestSelect, PlayButton
 from bot.announce.markers import episode_key, text_mark
 from bot.announce.store import StoredEpisode
 from bot.feeds.markdown import summarize
+from bot.outgoing import (
+    CONTENT_MAX,
+    DESCRIPTION_MAX,
+    EMBED_TOTAL,
+    THREAD_NAME_MAX,
+    clip,
+    fit_embed,
+    mentions,
+    usable_url,
+    visible,
+)
 
-EMBED_TOTAL = 6000
-DESCRIPTION_MAX = 4096
 SUMMARY_TARGET = 1200  # a readable announcement; the full text is one click away
 COLOUR = discord.Colour(0x5B8DEF)
 
@@ -38,21 +48,8 @@ def format_duration(seconds: int | None) -> str | None:
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
-def usable_url(url: str | None, limit: int = 512) -> str | None:
-    """An http(s) URL Discord will accept in a link button or embed, or None."""
-    if not url or len(url) > limit or any(c.isspace() for c in url):
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _site(url: str) -> str:
-    host = urlsplit(url).netloc.lower()
+    host = urlsplit(url).hostname or ""  # only called with a usable_url
     return host.removeprefix("www.")
 
 
@@ -104,8 +101,8 @@ def episode_embed(
         embed.set_thumbnail(url=image)
     room = min(DESCRIPTION_MAX, summary_target, EMBED_TOTAL - len(embed) - 10)
     if episode.summary and room > 0:
-        embed.description = summarize(episode.summary, room)
-    return embed
+        embed.description = summarize(visible(episode.summary), room)
+    return fit_embed(embed)
 
 
 def episode_view(stored: StoredEpisode, *, announcement: bool = False) -> discord.ui.View:
@@ -124,9 +121,8 @@ def episode_view(stored: StoredEpisode, *, announcement: bool = False) -> discor
 
 
 def mention_content(role_id: int) -> tuple[str | None, discord.AllowedMentions]:
-    if role_id:
-        return f"<@&{role_id}>", discord.AllowedMentions(roles=[discord.Object(role_id)])
-    return None, discord.AllowedMentions.none()
+    """The announcement's content and who it may ping: the configured role, or no one."""
+    return (f"<@&{role_id}>" if role_id else None), mentions(role_id=role_id)
 
 
 def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
@@ -145,12 +141,12 @@ def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
             lines.append(f"{label}: <{url}>")
     text = "\n".join(lines)
     if episode.audio_url:
-        return text[:2000]
+        return text[:CONTENT_MAX]
     return f"{text[:1970]}\n-# {text_mark(episode_key(episode.id))}"  # no Play button to mark it
 
 
 def thread_name(stored: StoredEpisode) -> str:
-    return clip(stored.episode.title or "New episode", 100)
+    return clip(stored.episode.title or "New episode", THREAD_NAME_MAX)
 
 
 def digest_key(episodes: Sequence[StoredEpisode]) -> str:
@@ -182,7 +178,7 @@ def digest_embed(feed_names: Sequence[str], episodes: Sequence[StoredEpisode]) -
         used += len(line) + 1
     embed.description = "\n".join(lines)
     embed.set_footer(text="Many episodes appeared at once, so they are listed here in one post.")
-    return embed
+    return fit_embed(embed)
 
 
 def digest_view(episodes: Sequence[StoredEpisode]) -> discord.ui.View:

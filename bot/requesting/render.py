@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.announce.render import clip
+from bot.outgoing import CONTENT_MAX, clip, clip_lines, fit_embed, usable_url
 from bot.requesting.store import RequestRow
 
 STATUS_TEXT = {
@@ -52,7 +52,7 @@ def request_embed(request: RequestRow, voters: Sequence[int] | None = None) -> d
     """The request's card; with `voters`, it also names who voted (see `voters_text`)."""
     embed = discord.Embed(
         title=clip(f"Narration request: {request.label}", 256),
-        url=request.url,
+        url=usable_url(request.url, 2048),
         colour=discord.Colour.gold(),
     )
     embed.add_field(name="Requested by", value=f"<@{request.requester_id}>")
@@ -65,7 +65,7 @@ def request_embed(request: RequestRow, voters: Sequence[int] | None = None) -> d
     if request.status == "rejected" and request.reason:
         embed.add_field(name="Reason", value=clip(request.reason, 1024), inline=False)
     embed.set_footer(text=f"Request #{request.id} · {request.post_key}"[:2048])
-    return embed
+    return fit_embed(embed)
 
 
 def request_view(request: RequestRow) -> discord.ui.View:
@@ -74,7 +74,8 @@ def request_view(request: RequestRow) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if request.status in ("open", "approved"):
         view.add_item(VoteButton(request.id, request.votes))
-    view.add_item(discord.ui.Button(label="Open the post", url=request.url[:512]))
+    if link := usable_url(request.url):
+        view.add_item(discord.ui.Button(label="Open the post", url=link))
     return view
 
 
@@ -101,5 +102,7 @@ def notice_text(request: RequestRow, kind: str) -> str:
         return f"Your narration request for {label} was approved."
     if kind == "rejected":
         reason = f" Reason: {request.reason}" if request.reason else ""
-        return f"Your narration request for {label} was not accepted.{reason}"
-    return f"The post you asked to hear, {label}, has been narrated. Listen below."
+        text = f"Your narration request for {label} was not accepted.{reason}"
+    else:
+        text = f"The post you asked to hear, {label}, has been narrated. Listen below."
+    return clip_lines(text, CONTENT_MAX - 40)  # room for the mention when DMs are closed

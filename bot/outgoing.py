@@ -1,0 +1,126 @@
+"""What every message the bot sends goes through: Discord's limits, links Discord accepts, no
+pings beyond the one intended, and no invisible characters that change how a text reads.
+
+Neutral on purpose (discord and the standard library only): announcements, replies, notices and
+DMs all use these same helpers, so a limit or a rule is enforced in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import discord
+
+CONTENT_MAX = 2000
+EMBED_TOTAL = 6000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+AUTHOR_MAX = 256
+THREAD_NAME_MAX = 100
+CHOICE_NAME_MAX = 100
+BUTTON_URL_MAX = 512
+EMBED_URL_MAX = 2048
+
+# Characters that reorder or hide text without being seen: bidi embeddings, overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069), the directional marks (U+200E, U+200F, U+061C), and
+# invisible spaces (U+200B, U+2060, U+FEFF). "\u202egnp.exe" would otherwise read as "exe.png".
+# Zero-width (non-)joiners stay: emoji sequences and several scripts need them.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """`text` without the characters that could make it read as something else."""
+    return _INVISIBLE.sub("", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """One line of at most `limit` characters: whitespace collapsed, "…" where it was cut."""
+    text = " ".join(visible(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clip_lines(text: str, limit: int = CONTENT_MAX) -> str:
+    """Like `clip`, but line breaks are kept (message content, field values)."""
+    text = visible(text).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def content(text: str) -> str:
+    """Message content Discord accepts: visible characters, at most 2,000 of them."""
+    return clip_lines(text, CONTENT_MAX)
+
+
+def usable_url(url: str | None, limit: int = BUTTON_URL_MAX) -> str | None:
+    """An absolute http(s) URL Discord will accept in a link button or an embed, or None."""
+    if not url or len(url) > limit or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    if _INVISIBLE.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:  # e.g. "http://[::1" or "https://[oops/"
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """The embed cut to Discord's limits and with unusable links dropped (changed in place)."""
+    if embed.title:
+        embed.title = clip(embed.title, TITLE_MAX)
+    if embed.url:
+        embed.url = usable_url(embed.url, EMBED_URL_MAX)
+    if embed.author.name:
+        embed.set_author(
+            name=clip(embed.author.name, AUTHOR_MAX),
+            url=usable_url(embed.author.url, EMBED_URL_MAX),
+            icon_url=usable_url(embed.author.icon_url, EMBED_URL_MAX),
+        )
+    for attribute in ("thumbnail", "image"):
+        current = getattr(embed, attribute).url
+        if current and not usable_url(current, EMBED_URL_MAX):
+            getattr(embed, f"set_{attribute}")(url=None)
+    fields = [(f.name or "", f.value or "", bool(f.inline)) for f in embed.fields[:FIELDS_MAX]]
+    embed.clear_fields()
+    for name, value, inline in fields:
+        embed.add_field(
+            name=clip(name, FIELD_NAME_MAX) or "\u2014",
+            value=clip_lines(value, FIELD_VALUE_MAX) or "\u2014",
+            inline=inline,
+        )
+    if embed.footer.text:
+        embed.set_footer(
+            text=clip_lines(embed.footer.text, FOOTER_MAX),
+            icon_url=usable_url(embed.footer.icon_url, EMBED_URL_MAX),
+        )
+    if embed.description:
+        embed.description = clip_lines(embed.description, DESCRIPTION_MAX)
+    excess = len(embed) - EMBED_TOTAL
+    if excess > 0 and embed.description:  # the description gives way first, then fields
+        room = max(0, len(embed.description) - excess)
+        embed.description = clip_lines(embed.description, room) if room > 1 else None
+    while len(embed) > EMBED_TOTAL and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+    return embed
+
+
+def mentions(*, role_id: int = 0, user_id: int = 0) -> discord.AllowedMentions:
+    """Who a message may ping: nobody, unless a configured role or the one addressed member.
+
+    Built from nothing (never discord.py's defaults, which allow everyone, users and roles) and
+    used for every message the bot sends, so text quoted from a feed or a member ("@everyone",
+    "<@id>", "<@&id>") can never ping anyone.
+    """
+    return discord.AllowedMentions(
+        everyone=False,
+        users=[discord.Object(user_id)] if user_id else False,
+        roles=[discord.Object(role_id)] if role_id else False,
+        replied_user=False,
+    )
