@@ -112,7 +112,10 @@ class PostKey:
 def canonical_key(url: str) -> PostKey:
     """The identity of the post (or page) at `url`; raises `PostUrlError` for unusable links."""
     text = _clean_input(url)
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # an unclosed IPv6 bracket, "http://[::1" or "https://[oops/..."
+        raise PostUrlError("That does not look like a single web link.") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise PostUrlError("Only http and https links can be used.")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import outgoing
 from bot.announce.poller import fetch_and_parse
 from bot.announce.render import episode_embed, episode_view
 from bot.announce.store import AnnounceStore, StoredEpisode, SubscriptionRow
@@ -16,6 +16,7 @@ from bot.bot import Narrator
 from bot.errors import UserFacingError
 from bot.feeds.fetch import FeedFetchError
 from bot.feeds.model import Feed, FeedParseError
+from bot.redact import redact_url
 
 Interaction = discord.Interaction[Narrator]
 PostableChannel = discord.TextChannel | discord.ForumChannel
@@ -23,8 +24,7 @@ PostableChannel = discord.TextChannel | discord.ForumChannel
 
 def check_feed_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+    if outgoing.usable_url(url, 2048) is None:  # also "http://[::1" and other malformed ones
         raise UserFacingError("That isn't a feed address: give the full http(s) URL of the feed.")
     return url
 
@@ -44,6 +44,11 @@ def check_can_post(channel: PostableChannel) -> None:
         raise UserFacingError(
             f"I can't post in {channel.mention}: I need the {', '.join(missing)} permission there."
         )
+
+
+def shown_name(name: str) -> str:
+    """A feed's name as a reply shows it: visible characters, bold-safe, a sensible length."""
+    return discord.utils.escape_markdown(outgoing.clip(name, 200))
 
 
 def relative(timestamp: float | None) -> str:
@@ -91,7 +96,11 @@ class Feeds(
             channel = self.bot.get_channel(sub.channel_id)
             label = f"{feed.name} → #{getattr(channel, 'name', sub.channel_id)}"
             if current.lower() in label.lower():
-                choices.append(app_commands.Choice(name=label[:100], value=str(sub.id)))
+                choices.append(
+                    app_commands.Choice(
+                        name=outgoing.clip(label, outgoing.CHOICE_NAME_MAX), value=str(sub.id)
+                    )
+                )
         return choices[:25]
 
     async def _subscription(self, interaction: Interaction, value: str) -> SubscriptionRow:
@@ -127,13 +136,15 @@ class Feeds(
             mention_role_id=role.id if role else 0,
         )
         if not created:
-            raise UserFacingError(f"{channel.mention} already gets **{feed.name}**.")
+            raise UserFacingError(f"{channel.mention} already gets **{shown_name(feed.name)}**.")
         backlog = self.bot.settings.announce.first_poll_backlog
         newest = "nothing old" if backlog == 0 else f"the newest {backlog} episode(s)"
         await interaction.followup.send(
-            f"Now announcing **{discord.utils.escape_markdown(parsed.title or url)}** "
-            f"({len(parsed.episodes)} episodes so far) in {channel.mention}. "
-            f"I'll post {newest} now and every new one from here on.",
+            outgoing.content(
+                f"Now announcing **{shown_name(parsed.title or redact_url(url))}** "
+                f"({len(parsed.episodes)} episodes so far) in {channel.mention}. "
+                f"I'll post {newest} now and every new one from here on."
+            ),
             ephemeral=True,
         )
 
@@ -149,7 +160,7 @@ class Feeds(
             )
         await self.store.unsubscribe(sub.id)
         await interaction.response.send_message(
-            f"Stopped announcing **{row.name if row else 'that feed'}** in <#{sub.channel_id}>.",
+            f"Stopped announcing **{shown_name(row.name) if row else 'that feed'}** in <#{sub.channel_id}>.",
             ephemeral=True,
         )
 
@@ -163,10 +174,10 @@ class Feeds(
             extra = f", mentions <@&{sub.mention_role_id}>" if sub.mention_role_id else ""
             origin = " (config.toml)" if sub.from_config else ""
             lines.append(
-                f"• **{discord.utils.escape_markdown(feed.name)}** → <#{sub.channel_id}>{extra}{origin}\n  <{feed.url}>"
+                f"• **{shown_name(feed.name)}** → <#{sub.channel_id}>{extra}{origin}\n  <{redact_url(feed.url)}>"
             )
         text = "\n".join(lines) or "No feeds are announced here yet. Add one with `/feed add`."
-        await interaction.response.send_message(text[:2000], ephemeral=True)
+        await interaction.response.send_message(outgoing.content(text), ephemeral=True)
 
     @app_commands.command(
         name="status", description="How each feed here is doing: last check, errors."
@@ -191,11 +202,11 @@ class Feeds(
             if feed.last_error:
                 value += f"\nLast error: {feed.last_error}"
             if feed.fetch_url != feed.url:
-                value += f"\nMoved to <{feed.fetch_url}>"
-            embed.add_field(name=feed.name[:256], value=value[:1024], inline=False)
+                value += f"\nMoved to <{redact_url(feed.fetch_url)}>"
+            embed.add_field(name=feed.name, value=value, inline=False)
         if not embed.fields:
             embed.description = "No feeds are announced here yet."
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.response.send_message(embed=outgoing.fit_embed(embed), ephemeral=True)
 
     @app_commands.command(
         name="preview", description="See how a feed's next post would look (only you)."
@@ -209,10 +220,11 @@ class Feeds(
             raise UserFacingError("That feed has no episodes yet, so there is nothing to preview.")
         newest = max(parsed.episodes, key=lambda e: e.published.timestamp() if e.published else 0)
         stored = StoredEpisode(id=0, feed_id=0, episode=newest)
+        name = parsed.title or redact_url(url)
         await interaction.followup.send(
-            f"**{discord.utils.escape_markdown(parsed.title or url)}**: {len(parsed.episodes)} episodes. "
+            f"**{shown_name(name)}**: {len(parsed.episodes)} episodes. "
             "The newest would be posted like this:",
-            embed=episode_embed(stored, parsed.title or url, parsed.image),
+            embed=episode_embed(stored, name, parsed.image),
             view=episode_view(stored),
             ephemeral=True,
         )
@@ -230,7 +242,7 @@ class Feeds(
                 "I haven't read any episode of that feed yet; try again in a moment."
             )
         await interaction.response.send_message(
-            f"Posting **{discord.utils.escape_markdown(stored.episode.title)}** in <#{sub.channel_id}>.",
+            f"Posting **{shown_name(stored.episode.title)}** in <#{sub.channel_id}>.",
             ephemeral=True,
         )
 

@@ -19,6 +19,7 @@ from bot.feeds.backoff import next_poll_delay
 from bot.feeds.fetch import FeedFetchError, fetch_feed
 from bot.feeds.model import Feed, FeedParseError
 from bot.feeds.parse import parse_feed
+from bot.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ async def poll_feed(
         message = str(exc)
         log.warning("Feed %s failed (%d in a row): %s", feed.url, failures, message)
         metrics.POLLS.labels(result="error").inc()
-        metrics.FEED_FAILURES.labels(feed=feed.url).inc()
+        metrics.FEED_FAILURES.labels(feed=redact_url(feed.url)).inc()  # labels are shown
         now_failing = await store.record_failure(
             feed.id, message, now, now + delay, notify_after=settings.notify_after_failures
         )

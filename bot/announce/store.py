@@ -13,6 +13,7 @@ from bot.config import FeedSettings
 from bot.db import Database, Queries, Row
 from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
+from bot.redact import redact_url
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class FeedRow:
 
     @property
     def name(self) -> str:
-        return self.title or self.url
+        return self.title or redact_url(self.url)  # shown: no credentials, no query
 
 
 @dataclass(frozen=True)
@@ -460,7 +461,7 @@ class AnnounceStore:
     async def waiting(self, channel_id: int) -> list[Waiting]:
         rows = await self.db.fetch(
             "SELECT e.id, e.feed_id, e.data, d.state, d.attempts, d.round, s.mention_role_id,"
-            " COALESCE(f.title, f.url) AS feed_name, f.image AS feed_image FROM deliveries d"
+            " f.title AS feed_title, f.url AS feed_url, f.image AS feed_image FROM deliveries d"
             " JOIN episodes e ON e.id = d.episode_id"
             " JOIN feeds f ON f.id = e.feed_id"
             " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
@@ -474,7 +475,7 @@ class AnnounceStore:
                 r["state"],
                 r["attempts"],
                 r["round"],
-                r["feed_name"],
+                r["feed_title"] or redact_url(r["feed_url"]),
                 r["feed_image"],
                 r["mention_role_id"],
             )

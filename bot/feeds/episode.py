@@ -108,8 +108,12 @@ def absolute_url(url: str | None, base: str | None) -> str | None:
     url = (url or "").strip()
     if not url:
         return None
-    if base and not urlsplit(url).scheme:
-        return urljoin(base, url)
+    try:
+        if base and not urlsplit(url).scheme:
+            return urljoin(base, url)
+        urlsplit(url)
+    except ValueError:  # "http://[::1" and the like: a link nothing can use, not a broken feed
+        return None
     return url
 
 
@@ -143,7 +147,10 @@ def _audio(fields: Fields) -> tuple[str | None, str | None, int | None]:
 def _is_audio(url: str, kind: str | None) -> bool:
     if kind:
         return kind.startswith(("audio/", "video/"))
-    return urlsplit(url.strip()).path.lower().endswith(_AUDIO_EXTENSIONS)
+    try:
+        return urlsplit(url.strip()).path.lower().endswith(_AUDIO_EXTENSIONS)
+    except ValueError:  # a malformed URL is no audio
+        return False
 
 
 def _length(value: str | None) -> int | None:

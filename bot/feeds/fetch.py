@@ -18,6 +18,7 @@ from yarl import URL
 
 from bot import PROJECT_URL, __version__
 from bot.errors import UserFacingError
+from bot.redact import redact_url
 from bot.safe_fetch import UnsafeUrlError, check_address
 
 __all__ = [
@@ -78,7 +79,9 @@ class FeedFetchError(UserFacingError):
         status: int | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message)
+        # The message is shown (to admins, in the feed's channel, in logs): the address in it
+        # loses its credentials and query; `url` keeps them for whoever retries.
+        super().__init__(message.replace(url, redact_url(url)) if url else message)
         self.url = url
         self.retryable = retryable
         """True when the same request may well succeed later (timeouts, 5xx, 429)."""
