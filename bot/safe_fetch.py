@@ -45,6 +45,10 @@ class UnsafeUrlError(UserFacingError, ValueError):
     """A URL refused for safety; `str()` is one sentence to show the member."""
 
 
+class PrivateAddressError(UnsafeUrlError):
+    """Refused because the host is (or resolves to) a non-public address."""
+
+
 # ---- the address check -----------------------------------------------------------------------
 
 
@@ -92,7 +96,7 @@ class _Policy:
     def check(self, host: str, ip: IPAddress) -> None:
         if not self.allow_private and not self.address_ok(ip):
             log.info("Refused to fetch from %s: it is at the non-public address %s", host, ip)
-            raise UnsafeUrlError("That link points at a private or local network address.")
+            raise PrivateAddressError("That link points at a private or local network address.")
 
 
 class SafeResolver(AbstractResolver):
@@ -166,19 +170,35 @@ def safe_session(
     return session
 
 
-def public_connector(*, allow_private: bool = False, limit: int = 20) -> aiohttp.TCPConnector:
-    """A connector for long-lived sessions (feed polling) that only reaches public addresses.
+def public_connector(
+    *,
+    allow_private: bool = False,
+    limit: int = 20,
+    resolve: ResolveFn | None = None,
+    address_ok: AddressPolicy = is_public_address,
+) -> aiohttp.TCPConnector:
+    """A connector for long-lived sessions (feed polling, audio) that only reaches public addresses.
 
     Unlike `safe_session` it keeps connections alive; every new connection is resolved and
-    checked, and aiohttp connects to exactly the checked addresses.
+    checked, and aiohttp connects to exactly the checked addresses. `resolve` and `address_ok`
+    exist for tests only.
     """
-    policy = _Policy(allow_private, is_public_address)
-    return aiohttp.TCPConnector(resolver=SafeResolver(policy), use_dns_cache=False, limit=limit)
+    policy = _Policy(allow_private, address_ok)
+    return aiohttp.TCPConnector(
+        resolver=SafeResolver(policy, resolve), use_dns_cache=False, limit=limit
+    )
 
 
 def check_address(url: str, *, allow_private: bool = False) -> None:
     """Refuse a URL whose host is a non-public IP literal (names are checked when connecting)."""
     _checked_url(url, _Policy(allow_private, is_public_address))
+
+
+def checked_url(
+    url: str, *, allow_private: bool = False, address_ok: AddressPolicy = is_public_address
+) -> URL:
+    """`url` parsed, or `UnsafeUrlError`: not http(s), credentials, a non-public IP literal."""
+    return _checked_url(url, _Policy(allow_private, address_ok))
 
 
 # ---- fetching --------------------------------------------------------------------------------

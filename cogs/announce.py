@@ -11,6 +11,7 @@ from typing import Any
 import discord
 from discord.ext import commands, tasks
 
+from bot import outgoing
 from bot.announce.deliver import Deliverer
 from bot.announce.poller import PollOutcome, poll_feed
 from bot.announce.readback import HistoryUnreadable, ReadBack
@@ -141,26 +142,26 @@ class Announcer(commands.Cog):
             )
 
     async def _report(self, outcome: PollOutcome) -> None:
-        name = outcome.feed.name
+        name = discord.utils.escape_markdown(outgoing.clip(outcome.feed.name, 200))
         channels = [s.channel_id for s in await self.store.subscriptions(feed_id=outcome.feed.id)]
         if outcome.now_failing:
             for channel_id in channels:
                 await self._tell_admins(
                     channel_id,
-                    f"\N{WARNING SIGN} The feed **{discord.utils.escape_markdown(name)}** is failing: "
+                    f"\N{WARNING SIGN} The feed **{name}** is failing: "
                     f"{outcome.error} I'll keep trying and say so when it works again.",
                 )
         if outcome.recovered:
             for channel_id in channels:
                 await self._tell_admins(
                     channel_id,
-                    f"\N{WHITE HEAVY CHECK MARK} The feed **{discord.utils.escape_markdown(name)}** "
+                    f"\N{WHITE HEAVY CHECK MARK} The feed **{name}** "
                     "works again.",
                 )
         for channel_id, count in outcome.result.digests if outcome.result else ():
             await self._tell_admins(
                 channel_id,
-                f"{count} new episodes appeared at once in **{discord.utils.escape_markdown(name)}**"
+                f"{count} new episodes appeared at once in **{name}**"
                 f" (a feed migration?), so <#{channel_id}> gets one digest post instead of a flood.",
                 fallback_to_channel=False,
             )
@@ -181,7 +182,7 @@ class Announcer(commands.Cog):
             log.warning("Cannot deliver an admin notice to channel %s: %s", target_id, text)
             return
         try:
-            await target.send(text, allowed_mentions=discord.AllowedMentions.none())
+            await target.send(outgoing.content(text), allowed_mentions=outgoing.mentions())
         except discord.HTTPException as exc:
             log.warning("Admin notice to %s failed (%s): %s", target_id, exc, text)
 

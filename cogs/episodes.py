@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import outgoing
 from bot.announce.render import episode_embed, episode_view
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
@@ -51,14 +52,18 @@ class Episodes(
                 return
         found = await self.store.search(text.strip(), limit=10)
         if not found:
-            raise UserFacingError(f"No episode title contains “{text.strip()[:100]}”.")
+            raise UserFacingError(f"No episode title contains “{outgoing.clip(text, 100)}”.")
         if len(found) == 1:
             await self._show(interaction, found[0])
             return
-        lines = [f"• {discord.utils.escape_markdown(e.episode.title)}" for e in found]
+        lines = [
+            f"• {discord.utils.escape_markdown(outgoing.clip(e.episode.title, 180))}" for e in found
+        ]
         await interaction.response.send_message(
-            f"{len(found)} episodes match; pick one from the suggestions to open it:\n"
-            + "\n".join(lines),
+            outgoing.content(
+                f"{len(found)} episodes match; pick one from the suggestions to open it:\n"
+                + "\n".join(lines)
+            ),
             ephemeral=True,
         )
 
@@ -72,7 +77,10 @@ class Episodes(
             else await self.store.latest(limit=25)
         )
         return [
-            app_commands.Choice(name=e.episode.title[:100] or "Untitled", value=f"id:{e.id}")
+            app_commands.Choice(
+                name=outgoing.clip(e.episode.title, outgoing.CHOICE_NAME_MAX) or "Untitled",
+                value=f"id:{e.id}",
+            )
             for e in found
         ]
 
@@ -110,7 +118,7 @@ class Notify(commands.Cog):
             raise UserFacingError(
                 "I can't hand out that role: I need Manage Roles, and the role must be below my highest role."
             ) from None
-        names = ", ".join(f"@{r.name}" for r in roles)
+        names = outgoing.clip(", ".join(f"@{r.name}" for r in roles), 300)
         text = (
             f"Done: you'll be mentioned ({names}) when a new episode is posted."
             if setting == "on"

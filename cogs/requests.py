@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import metrics
+from bot import metrics, outgoing
 from bot.announce.render import episode_embed, episode_view, nonce_for
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
@@ -100,9 +100,14 @@ class Requests(commands.Cog):
         )
         narration, title = await asyncio.gather(self._type3(key), self._title(key))
         if narration is not None:
+            title = discord.utils.escape_markdown(
+                outgoing.clip(narration.title or key.canonical_url, 200)
+            )
+            audio = outgoing.usable_url(narration.mp3_url, 1000)
             await interaction.followup.send(
-                f"TYPE III AUDIO has already narrated this: [{discord.utils.escape_markdown(narration.title or key.canonical_url)}]"
-                f"(<{narration.mp3_url}>). It will be announced here when its feed carries it.",
+                "TYPE III AUDIO has already narrated this: "
+                + (f"[{title}](<{audio}>)" if audio else f"**{title}**")
+                + ". It will be announced here when its feed carries it.",
             )
             return
         created = await self.store.create(
@@ -166,7 +171,7 @@ class Requests(commands.Cog):
 
     async def _repeat(self, interaction: Interaction, existing: RequestRow) -> None:
         if existing.status == "rejected":
-            reason = f" ({existing.reason})" if existing.reason else ""
+            reason = f" ({outgoing.clip(existing.reason, 500)})" if existing.reason else ""
             raise UserFacingError(f"That post was requested before and not accepted{reason}.")
         if existing.status == "narrated":
             raise UserFacingError("That post was requested before and has been marked as narrated.")
@@ -176,12 +181,14 @@ class Requests(commands.Cog):
             metrics.REQUEST_VOTES.inc()
             existing = await self.store.get(existing.id) or existing
             await self._refresh(existing)
-            text = f"Added your vote: **{existing.label}** now has {existing.votes} votes."
+            label = discord.utils.escape_markdown(outgoing.clip(existing.label, 200))
+            text = f"Added your vote: **{label}** now has {existing.votes} votes."
         else:
             text = "Your vote was already counted."
         await self._reply(interaction, text)
 
     async def _reply(self, interaction: Interaction, text: str) -> None:
+        text = outgoing.content(text)
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)
         else:
@@ -336,7 +343,11 @@ class Requests(commands.Cog):
             if DISCORD_WEBHOOK.search(url):
                 webhook = discord.Webhook.from_url(url, session=self.bot.session)
                 await webhook.send(
-                    embed=request_embed(request), username="Narrator requests", wait=True
+                    embed=request_embed(request),
+                    username="Narrator requests",
+                    wait=True,
+                    # a webhook made from a URL has no client default: say it here
+                    allowed_mentions=outgoing.mentions(),
                 )
             else:
                 payload = {
@@ -352,7 +363,13 @@ class Requests(commands.Cog):
                 ) as response:
                     response.raise_for_status()
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("Forwarding request #%s to the webhook failed: %s", request.id, exc)
+            # The webhook's URL is a secret (its token), and aiohttp's errors quote it in full.
+            status = getattr(exc, "status", None)
+            log.warning(
+                "Forwarding request #%s to the webhook failed: %s",
+                request.id,
+                f"HTTP {status}" if status else type(exc).__name__,
+            )
 
     @tasks.loop(seconds=2.0)
     async def close_the_loop(self) -> None:
@@ -404,7 +421,12 @@ class Requests(commands.Cog):
         try:
             user = self.bot.get_user(notice.user_id) or await self.bot.fetch_user(notice.user_id)
             dm = user.dm_channel or await user.create_dm()
-            await dm.send(text, nonce=nonce_for(dm.id, nonce_key), **extra)  # type: ignore[arg-type]
+            await dm.send(
+                text,
+                nonce=nonce_for(dm.id, nonce_key),
+                allowed_mentions=outgoing.mentions(),
+                **extra,  # type: ignore[arg-type]
+            )
             return True
         except discord.Forbidden:
             pass  # DMs closed: fall back to the request's channel
@@ -420,7 +442,7 @@ class Requests(commands.Cog):
         try:
             await channel.send(
                 f"<@{notice.user_id}> {text}",
-                allowed_mentions=discord.AllowedMentions(users=[discord.Object(notice.user_id)]),
+                allowed_mentions=outgoing.mentions(user_id=notice.user_id),
                 nonce=nonce_for(channel.id, nonce_key),
                 **extra,  # type: ignore[arg-type]
             )
@@ -453,7 +475,8 @@ class RequestLists(
             for r in rows
         ]
         await interaction.response.send_message(
-            "\n".join(lines)[:2000] or "No open requests yet. Ask for one with /request.",
+            outgoing.content("\n".join(lines))
+            or "No open requests yet. Ask for one with /request.",
             ephemeral=True,
         )
 
@@ -469,7 +492,8 @@ class RequestLists(
             for r in rows
         ]
         await interaction.response.send_message(
-            "\n".join(lines)[:2000] or "You haven't requested or voted for anything here yet.",
+            outgoing.content("\n".join(lines))
+            or "You haven't requested or voted for anything here yet.",
             ephemeral=True,
         )
 

@@ -15,9 +15,10 @@ from discord.ext import commands, tasks
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
 from bot.errors import UserFacingError
+from bot.player.audio_proxy import AudioProxy
 from bot.player.chapters import chapter_at
 from bot.player.ffmpeg import check_speed, find_ffmpeg
-from bot.player.guild import GuildPlayer, PlayerOptions
+from bot.player.guild import GuildPlayer, PlayerOptions, prepare_audio
 from bot.player.position import counts_as_played
 from bot.player.positions_store import PlaybackStore
 from bot.player.queue import QueueItem
@@ -41,11 +42,14 @@ class Voice(commands.Cog):
         self.episodes = AnnounceStore(bot.db)
         self.store = PlaybackStore(bot.db)
         settings = bot.settings.voice
+        # Audio obeys the feeds' address policy: ffmpeg only reads it through this proxy.
+        self.audio = AudioProxy(allow_private=bot.settings.announce.allow_private_addresses)
         self.options = PlayerOptions(
             ffmpeg=find_ffmpeg(settings.ffmpeg_path or None),
             bitrate=settings.bitrate,
             idle_seconds=settings.idle_seconds,
             connect_timeout=settings.connect_timeout,
+            audio=self.audio,
         )
         self.players: dict[int, GuildPlayer] = {}
         self._alone_since: dict[int, float] = {}
@@ -69,6 +73,7 @@ class Voice(commands.Cog):
             except Exception:
                 log.exception("Could not close the player of guild %s cleanly", player.guild.id)
         self.players.clear()
+        await self.audio.close()
 
     # -- players -------------------------------------------------------------------------------------
 
@@ -241,6 +246,8 @@ class Voice(commands.Cog):
         channel = self._join_target(interaction)
         if not interaction.response.is_done():  # joining voice can take longer than 3 s
             await interaction.response.defer(thinking=True)
+        # a refused or malformed audio link is one sentence, before joining or queueing
+        await prepare_audio(self.options, stored.episode.audio_url, stored.episode.title)
         player = await self._join(interaction, channel)
         speed = await self.store.speed(interaction.user.id)
         item = QueueItem(

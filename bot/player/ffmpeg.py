@@ -7,8 +7,11 @@ Flags chosen, and why (see `shared/reference/discord-voice.md` §0.7, §2.7, §2
 
 - `-ss` goes *before* `-i`: an input seek, which over HTTP is one Range request instead of
   downloading and decoding everything up to the position.
-- Remote sources must be http(s); `-protocol_whitelist http,https,tcp,tls` keeps ffmpeg from
-  following a redirect or playlist into `file:`, `concat:` and friends. HTTPS needs tcp and tls.
+- ffmpeg reads remote audio only from the bot's loopback proxy (`audio_proxy.py`), which fetches
+  it under the address policy, so a remote source must be `http://127.0.0.1:…`, and
+  `-protocol_whitelist http,tcp` keeps ffmpeg from following anything into `https:`, `file:`,
+  `concat:` and friends. `-format_whitelist` admits only plain audio containers: HLS, DASH and
+  concat playlists would name further URLs for ffmpeg to fetch itself.
 - `-reconnect 1 -reconnect_on_network_error 1 -reconnect_delay_max 5` for http(s) only: a dropped
   download otherwise ends the episode early with exit code 0; on a local file `-reconnect` is a
   hard error (rc 8). `-reconnect_streamed` and `-reconnect_at_eof` are deliberately left out: on
@@ -56,8 +59,11 @@ MAX_BITRATE = 128
 RECONNECT_DELAY_MAX = 5
 """Seconds; ffmpeg's default is 120, far too long for a listener waiting in silence."""
 RW_TIMEOUT_US = 15_000_000
-REMOTE_PROTOCOLS = "http,https,tcp,tls"
+REMOTE_PROTOCOLS = "http,tcp"
 FILE_PROTOCOLS = "file"
+AUDIO_FORMATS = "mp3,mov,aac,ogg,matroska,wav,flac,asf,aiff,caf"
+"""Demuxers ffmpeg may use (`mov` is mp4/m4a, `matroska` is webm): none of them opens other URLs."""
+PROXY_HOST = "127.0.0.1"
 _ATEMPO_MIN = 0.5
 _ATEMPO_MAX = 2.0
 
@@ -189,14 +195,17 @@ def opus_source_spec(
     volume: float = 1.0,
     bitrate: int = SPEECH_BITRATE,
     allow_files: bool = False,
-    ca_file: str | None = None,
 ) -> OpusSourceSpec:
     """Arguments to play `source` from episode second `start` at `speed` (0.5–3.0).
 
+    A remote `source` must be the loopback proxy's URL for this stream (`AudioProxy.open`).
     `allow_files` admits local paths (tests, bundled sounds); members' input must never set it.
-    `ca_file` trusts an extra CA for https (a test CDN); production uses the system store.
     """
     remote = check_source(source, allow_files=allow_files)
+    if remote:
+        parts = urlsplit(source)
+        if parts.scheme != "http" or parts.hostname != PROXY_HOST:
+            raise ValueError("ffmpeg reads remote audio only through the loopback audio proxy")
     if start < 0:
         raise ValueError(f"start must be >= 0, not {start}")
     if not 0 <= volume <= 2:
@@ -216,10 +225,9 @@ def opus_source_spec(
             "reconnect_delay_max": RECONNECT_DELAY_MAX,
             "rw_timeout": RW_TIMEOUT_US,
         }
-        if ca_file is not None:
-            input_options["ca_file"] = ca_file
     else:
         input_options["protocol_whitelist"] = FILE_PROTOCOLS
+    input_options["format_whitelist"] = AUDIO_FORMATS
     if start > 0:
         input_options["ss"] = _seconds(start)
 

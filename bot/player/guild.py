@@ -3,7 +3,8 @@
 discord.py's player thread calls `after` when a source ends; every source carries a generation
 number, so the end of a source we replaced ourselves (seek, speed, skip) is ignored, and only a
 real end moves on, retries a cut download from where it stopped, or gives up with a message.
-Python only relays Opus packets; seeking, speed and transcoding happen in ffmpeg.
+Python only relays Opus packets; seeking, speed and transcoding happen in ffmpeg, which reads
+remote audio only through the bot's loopback proxy (`audio_proxy.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import discord
 
 from bot import metrics
 from bot.errors import UserFacingError
-from bot.player.ffmpeg import opus_source_spec
+from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
+from bot.player.ffmpeg import check_source, opus_source_spec
 from bot.player.position import (
     PlaybackClock,
     counts_as_played,
@@ -47,9 +49,15 @@ Notify = Callable[[str], Awaitable[None]]
 class CountingSource(discord.AudioSource):
     """Wraps FFmpegOpusAudio and counts the frames handed to Discord into the clock."""
 
-    def __init__(self, inner: discord.FFmpegOpusAudio, clock: PlaybackClock) -> None:
+    def __init__(
+        self,
+        inner: discord.FFmpegOpusAudio,
+        clock: PlaybackClock,
+        stream: AudioStream | None = None,
+    ) -> None:
         self.inner = inner
         self.clock = clock
+        self.stream = stream  # its proxy URL dies with this source
 
     def read(self) -> bytes:
         packet = self.inner.read()
@@ -66,6 +74,8 @@ class CountingSource(discord.AudioSource):
 
     def cleanup(self) -> None:
         self.inner.cleanup()
+        if self.stream is not None:
+            self.stream.close()
 
 
 @dataclass
@@ -74,6 +84,7 @@ class Playing:
     episode: StoredEpisode
     clock: PlaybackClock
     generation: int
+    target: AudioTarget | None = None  # None for a local file (tests)
     retries: int = 0
     retry_started_at: float | None = None
 
@@ -85,6 +96,27 @@ class PlayerOptions:
     idle_seconds: float
     connect_timeout: float = 15.0
     allow_files: bool = False  # tests play local files; members' episodes are always http(s)
+    audio: AudioProxy | None = None  # every remote episode is fetched through it
+
+
+async def prepare_audio(
+    options: PlayerOptions, url: str | None, title: str | None = None
+) -> AudioTarget | None:
+    """Check an episode's audio link and make its first request, so a refusal is one sentence.
+
+    Raises `UserFacingError` (no audio, malformed, refused by the address policy, a playlist);
+    returns None for a local file (tests).
+    """
+    if not url:
+        raise UserFacingError(f"“{title}” has no audio to play." if title else "No audio to play.")
+    if not check_source(url, allow_files=options.allow_files):
+        return None
+    if options.audio is None:
+        raise RuntimeError("remote audio needs PlayerOptions.audio")
+    try:
+        return await options.audio.prepare(url)
+    except AudioRefused as exc:
+        raise AudioRefused(exc.reason, title) from None
 
 
 class GuildPlayer:
@@ -166,14 +198,21 @@ class GuildPlayer:
 
     async def play(self, item: QueueItem, episode: StoredEpisode, *, start: float = 0.0) -> None:
         """Start `item` now (replacing what plays), from `start` seconds."""
+        target = await prepare_audio(self.options, episode.episode.audio_url, item.title)
         async with self._lock:
             await self._save_positions()
             self.queue.now_playing = item
-            self._start(item, episode, start)
+            self._start(item, episode, start, target)
         await self.save_session()
 
     def _start(
-        self, item: QueueItem, episode: StoredEpisode, start: float, *, retries: int = 0
+        self,
+        item: QueueItem,
+        episode: StoredEpisode,
+        start: float,
+        target: AudioTarget | None,
+        *,
+        retries: int = 0,
     ) -> None:
         voice = self.voice
         if voice is None or not voice.is_connected():
@@ -181,8 +220,12 @@ class GuildPlayer:
         audio_url = episode.episode.audio_url
         if not audio_url:
             raise UserFacingError(f"“{item.title}” has no audio to play.")
+        stream: AudioStream | None = None
+        if target is not None:
+            assert self.options.audio is not None
+            stream = self.options.audio.open(target)
         spec = opus_source_spec(
-            audio_url,
+            stream.url if stream is not None else audio_url,
             executable=self.options.ffmpeg,
             start=start,
             speed=self.speed,
@@ -193,10 +236,16 @@ class GuildPlayer:
         generation = self._generation
         clock = PlaybackClock(start, self.speed)
         previous = self.playing
-        self.playing = Playing(item, episode, clock, generation, retries)
+        self.playing = Playing(item, episode, clock, generation, target, retries)
         if previous is not None and previous.item.episode_id == item.episode_id and retries:
             self.playing.retry_started_at = start
-        source = CountingSource(discord.FFmpegOpusAudio(spec.source, **spec.kwargs()), clock)  # type: ignore[arg-type]
+        try:
+            opus = discord.FFmpegOpusAudio(spec.source, **spec.kwargs())  # type: ignore[arg-type]
+        except BaseException:
+            if stream is not None:
+                stream.close()
+            raise
+        source = CountingSource(opus, clock, stream)
         if voice.is_playing() or voice.is_paused():
             voice.stop()  # its after() comes with an old generation and is ignored
         loop = asyncio.get_running_loop()
@@ -242,14 +291,21 @@ class GuildPlayer:
                     decision.position,
                 )
                 self._start(
-                    playing.item, playing.episode, decision.position, retries=decision.retries
+                    playing.item,
+                    playing.episode,
+                    decision.position,
+                    playing.target,
+                    retries=decision.retries,
                 )
                 return
             finished = decision.action == "finished"
             await self._save_positions(finished=finished)
             if not finished:
                 metrics.STREAM_FAILURES.inc()
-            if (
+            refused = playing.target.refused if playing.target is not None else None
+            if not finished and refused is not None:
+                await self.notify(f"I couldn't play “{playing.item.title}”: {refused}. Moving on.")
+            elif (
                 not finished
                 and decision.position - playing.clock.start < 1.0
                 and playing.clock.frames == 0
@@ -292,7 +348,15 @@ class GuildPlayer:
             if stored is None or not stored.episode.audio_url:
                 await self.notify(f"Skipping “{item.title}”: it has no audio any more.")
                 continue
-            self._start(item, stored, 0.0)
+            try:
+                target = await prepare_audio(self.options, stored.episode.audio_url)
+            except AudioRefused as exc:
+                await self.notify(f"Skipping “{item.title}”: {exc.reason}.")
+                continue
+            except UserFacingError as exc:
+                await self.notify(f"Skipping “{item.title}”: {exc.message}")
+                continue
+            self._start(item, stored, 0.0, target)
             return
         self._idle_since = time.monotonic()
 
@@ -330,7 +394,7 @@ class GuildPlayer:
                 target = min(target, max(0.0, duration - 1))
             target = max(0.0, target)
             paused = playing.clock.paused
-            self._start(playing.item, playing.episode, target)
+            self._start(playing.item, playing.episode, target, playing.target)
             if paused and self.voice is not None:
                 self.voice.pause()
                 assert self.playing is not None
@@ -342,7 +406,12 @@ class GuildPlayer:
         async with self._lock:
             self.speed = speed
             if self.playing is not None:
-                self._start(self.playing.item, self.playing.episode, self.playing.clock.position)
+                self._start(
+                    self.playing.item,
+                    self.playing.episode,
+                    self.playing.clock.position,
+                    self.playing.target,
+                )
         await self.save_session()
 
     async def skip(self) -> QueueItem | None:

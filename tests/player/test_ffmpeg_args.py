@@ -18,7 +18,8 @@ from bot.player.ffmpeg import (
     opus_source_spec,
 )
 
-URL = "https://cdn.example.com/show/ep1.mp3?id=7&x=1"
+URL = "http://127.0.0.1:41234/audio/Zk3n9Qx-token"
+"""What the player hands ffmpeg: the loopback proxy's URL for one stream."""
 
 
 def before(source: str = URL, **kw: object) -> list[str]:
@@ -36,7 +37,7 @@ def value(args: list[str], flag: str) -> str:
 def test_remote_sources_get_the_whitelist_and_reconnect_flags() -> None:
     args = before()
     assert args[0] == "-nostdin"
-    assert value(args, "-protocol_whitelist") == "http,https,tcp,tls"
+    assert value(args, "-protocol_whitelist") == "http,tcp"
     assert value(args, "-reconnect") == "1"
     assert value(args, "-reconnect_on_network_error") == "1"
     assert value(args, "-reconnect_delay_max") == "5"
@@ -141,12 +142,30 @@ def test_bitrate_defaults_to_speech_and_is_passed_as_the_constructor_argument() 
         opus_source_spec(URL, executable="ffmpeg", bitrate=512)
 
 
-def test_ca_file_is_an_input_option_for_https_test_servers() -> None:
-    assert value(before(ca_file="/tmp/ca.pem"), "-ca_file") == "/tmp/ca.pem"
+@pytest.mark.parametrize(
+    "source",
+    [
+        "https://cdn.example.com/show/ep1.mp3",
+        "http://cdn.example.com/show/ep1.mp3",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/ep.mp3",
+        "https://127.0.0.1:41234/audio/token",
+    ],
+)
+def test_ffmpeg_never_gets_a_remote_address_other_than_the_loopback_proxy(source: str) -> None:
+    with pytest.raises(ValueError, match="proxy"):
+        before(source)
+
+
+def test_only_plain_audio_demuxers_so_no_playlist_can_name_further_urls() -> None:
+    for args in (before(), before("/tmp/ep.mp3", allow_files=True)):
+        formats = value(args, "-format_whitelist").split(",")
+        assert "mp3" in formats and "mov" in formats
+        assert not {"hls", "dash", "concat", "applehttp"} & set(formats)
 
 
 def test_url_with_shell_characters_survives_as_one_argument() -> None:
-    url = "https://cdn.example.com/a'b;$(x)&c=1.mp3"
+    url = "http://127.0.0.1:41234/a'b;$(x)&c=1.mp3"
     argv = opus_source_spec(url, executable="ffmpeg").argv()
     assert argv[argv.index("-i") + 1] == url
 
