@@ -155,8 +155,7 @@ class Announcer(commands.Cog):
             for channel_id in channels:
                 await self._tell_admins(
                     channel_id,
-                    f"\N{WHITE HEAVY CHECK MARK} The feed **{name}** "
-                    "works again.",
+                    f"\N{WHITE HEAVY CHECK MARK} The feed **{name}** works again.",
                 )
         for channel_id, count in outcome.result.digests if outcome.result else ():
             await self._tell_admins(
