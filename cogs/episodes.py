@@ -10,7 +10,8 @@ from discord.ext import commands
 
 from bot import outgoing
 from bot.announce.render import episode_embed, episode_view
-from bot.announce.store import AnnounceStore, StoredEpisode
+from bot.announce.scope import guild_episodes
+from bot.announce.store import AnnounceStore, GuildEpisodes, StoredEpisode
 from bot.bot import Narrator
 from bot.errors import UserFacingError
 
@@ -33,9 +34,20 @@ class Episodes(
             ephemeral=True,
         )
 
+    async def _episodes(self, interaction: Interaction) -> GuildEpisodes:
+        """This server's episodes, or why there are none to look in."""
+        episodes = await guild_episodes(interaction, self.store)
+        if not episodes:
+            raise UserFacingError(
+                "No feeds are announced here yet. An admin can add one with /feed add."
+                if interaction.guild_id is not None
+                else "Episodes are found in a server that announces feeds; use this there."
+            )
+        return episodes
+
     @app_commands.command(name="latest", description="The newest narrated episode.")
     async def latest(self, interaction: Interaction) -> None:
-        newest = await self.store.latest(limit=1)
+        newest = await (await self._episodes(interaction)).latest(limit=1)
         if not newest:
             raise UserFacingError(
                 "I haven't read any episodes yet. An admin can add a feed with /feed add."
@@ -45,12 +57,13 @@ class Episodes(
     @app_commands.command(name="search", description="Find an episode by its title.")
     @app_commands.describe(text="Words from the title; pick a suggestion to open it")
     async def search(self, interaction: Interaction, text: str) -> None:
+        episodes = await self._episodes(interaction)
         if text.startswith("id:") and text[3:].isdigit():
-            stored = await self.store.episode(int(text[3:]))
+            stored = await episodes.episode(int(text[3:]))
             if stored is not None:
                 await self._show(interaction, stored)
                 return
-        found = await self.store.search(text.strip(), limit=10)
+        found = await episodes.search(text.strip(), limit=10)
         if not found:
             raise UserFacingError(f"No episode title contains “{outgoing.clip(text, 100)}”.")
         if len(found) == 1:
@@ -71,10 +84,11 @@ class Episodes(
     async def _search_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        episodes = await guild_episodes(interaction, self.store)
         found = (
-            await self.store.search(current.strip(), limit=25)
+            await episodes.search(current.strip(), limit=25)
             if current.strip()
-            else await self.store.latest(limit=25)
+            else await episodes.latest(limit=25)
         )
         return [
             app_commands.Choice(

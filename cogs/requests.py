@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 
 from bot import metrics, outgoing
 from bot.announce.render import episode_embed, episode_view, nonce_for
+from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
 from bot.errors import UserFacingError
@@ -22,7 +23,7 @@ from bot.requesting import policy
 from bot.requesting.buttons import RejectModal
 from bot.requesting.recovery import RequestRecoveryStore, read_review_channel
 from bot.requesting.render import notice_text, request_embed, request_view, review_view
-from bot.requesting.store import Notice, RequestRow, RequestStore
+from bot.requesting.store import Limits, Notice, RequestRow, RequestStore
 from bot.safe_fetch import fetch_title, safe_session
 from bot.type3_api import find_narration
 
@@ -83,7 +84,8 @@ class Requests(commands.Cog):
         await interaction.response.defer(thinking=True)
         if key.needs_lookup:
             key = await self._resolve(key)
-        if narrated := await self.episodes.by_source_key(key.key):
+        episodes = await guild_episodes(interaction, self.episodes)
+        if narrated := await episodes.by_source_key(key.key):
             await self._answer_narrated(interaction, narrated[0])
             return
         existing = await self.store.by_key(interaction.guild.id, key.key)
@@ -118,6 +120,8 @@ class Requests(commands.Cog):
             title=title,
             note=note,
             requester_id=interaction.user.id,
+            # counted again with the insert, atomically: concurrent requests take turns
+            limits=Limits(self.settings.per_member_per_hour, self.settings.max_open_per_member),
         )
         hint = f"\n-# {key.note}" if key.note else ""
         message = await interaction.followup.send(
@@ -199,7 +203,7 @@ class Requests(commands.Cog):
     async def on_vote(self, interaction: Interaction, request_id: int) -> None:
         await interaction.response.defer()  # acknowledge within 3 s; the card is edited below
         request = await self.store.get(request_id)
-        if request is None:
+        if request is None or request.guild_id != interaction.guild_id:  # another server's
             raise UserFacingError("That request no longer exists.")
         if request.status not in ("open", "approved"):
             raise UserFacingError(f"That request is closed ({request.status}).")
@@ -219,11 +223,24 @@ class Requests(commands.Cog):
         role = self.settings.reviewer_role_id
         return member.guild_permissions.manage_guild or any(r.id == role for r in member.roles)
 
-    async def on_review(self, interaction: Interaction, request_id: int, action: str) -> None:
+    async def _check_review(self, interaction: Interaction, request_id: int) -> None:
+        """Decisions are made on the review cards, in the review channel, by its reviewers."""
+        review_id = self.settings.review_channel_id
+        if not review_id or interaction.channel_id != review_id:
+            raise UserFacingError(
+                f"Requests are reviewed in <#{review_id}>."
+                if review_id
+                else "Requests aren't reviewed here."
+            )
         if not self._may_review(interaction):
             raise UserFacingError(
                 "Only reviewers (the reviewer role or Manage Server) can do that."
             )
+        if await self.store.get(request_id) is None:
+            raise UserFacingError("That request no longer exists.")
+
+    async def on_review(self, interaction: Interaction, request_id: int, action: str) -> None:
+        await self._check_review(interaction, request_id)
         if action == "reject":
             await interaction.response.send_modal(RejectModal(request_id))
             return
@@ -232,10 +249,7 @@ class Requests(commands.Cog):
         await self._after_decision(interaction, request_id, decided)
 
     async def reject(self, interaction: Interaction, request_id: int, reason: str) -> None:
-        if not self._may_review(interaction):
-            raise UserFacingError(
-                "Only reviewers (the reviewer role or Manage Server) can do that."
-            )
+        await self._check_review(interaction, request_id)
         decided = await self.store.decide(
             request_id, "rejected", by=interaction.user.id, reason=reason
         )

@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 async def show_episode(interaction: discord.Interaction[Narrator], episode_id: int) -> None:
     """Answers a click with the episode, ephemerally: what a member can do with it right now."""
     from bot.announce.render import episode_embed, episode_view
+    from bot.announce.scope import guild_episodes
     from bot.announce.store import AnnounceStore
 
     store = AnnounceStore(interaction.client.db)
-    stored = await store.episode(episode_id)
+    stored = await (await guild_episodes(interaction, store)).episode(episode_id)
     if stored is None:
         await _gone(interaction)
         return
@@ -55,13 +56,15 @@ async def _gone(interaction: discord.Interaction[Narrator]) -> None:
 
 
 async def _open(interaction: discord.Interaction[Narrator], ref: EpisodeRef) -> None:
-    """Play (or show) the episode a button or menu option names, found by id or else by key."""
-    from bot.announce.recovery import RecoveryStore
+    """Play (or show) the episode a button or menu option names, found by id or else by key,
+    among this server's feeds only (an id names no episode of another server here)."""
+    from bot.announce.scope import guild_episodes
 
-    episode_id = await RecoveryStore(interaction.client.db).resolve(ref)
-    if episode_id is None:
+    stored = await (await guild_episodes(interaction)).resolve(ref)
+    if stored is None:
         await _gone(interaction)
         return
+    episode_id = stored.id
     voice = interaction.client.get_cog("Voice")
     play = getattr(voice, "play_from_button", None)
     if play is None or not await play(interaction, episode_id):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.announce.codec import episode_from_json, episode_to_json
+from bot.announce.markers import EpisodeRef, episode_key
 from bot.announce.plan import EpisodeOrder, plan_channel
 from bot.config import FeedSettings
 from bot.db import Database, Queries, Row
@@ -560,8 +561,98 @@ class AnnounceStore:
         )
         return [_stored(r) for r in rows]
 
+    async def for_guild(
+        self, guild_id: int | None, has_channel: Callable[[int], bool] = lambda _: False
+    ) -> GuildEpisodes:
+        """The episodes a server may see: those of the feeds announced in it (none in a DM).
+
+        A config.toml subscription learns its server only once the bot has seen its channel
+        (guild_id 0 until then): `has_channel` says whether a channel id is in this server.
+        """
+        if guild_id is None:
+            return GuildEpisodes(self.db, frozenset())
+        rows = await self.db.fetch(
+            "SELECT feed_id, guild_id, channel_id FROM subscriptions WHERE guild_id IN (?, 0)",
+            guild_id,
+        )
+        return GuildEpisodes(
+            self.db,
+            frozenset(
+                int(r["feed_id"])
+                for r in rows
+                if r["guild_id"] == guild_id or has_channel(int(r["channel_id"]))
+            ),
+        )
+
     async def episode_count(self) -> int:
         return int(await self.db.fetchval("SELECT COUNT(*) FROM episodes"))
+
+
+class GuildEpisodes:
+    """Episode lookups for what members of one server ask for, limited to its own feeds.
+
+    Every command, autocomplete and button that names an episode goes through this, so one
+    server never sees another's episodes (a supporters-only feed's signed audio URL, say).
+    """
+
+    def __init__(self, db: Database, feed_ids: frozenset[int]) -> None:
+        self.db = db
+        self.feed_ids = feed_ids
+
+    def __bool__(self) -> bool:
+        return bool(self.feed_ids)
+
+    def _in(self) -> str:
+        return "e.feed_id IN (" + ",".join("?" * len(self.feed_ids)) + ")"
+
+    async def _fetch(self, where: str, *args: object, tail: str = "") -> list[StoredEpisode]:
+        if not self.feed_ids:
+            return []
+        rows = await self.db.fetch(
+            f"SELECT e.id, e.feed_id, e.data FROM episodes e WHERE {self._in()}"
+            + (f" AND {where}" if where else "")
+            + tail,
+            *sorted(self.feed_ids),
+            *args,
+        )
+        return [_stored(r) for r in rows]
+
+    async def episode(self, episode_id: int) -> StoredEpisode | None:
+        found = await self._fetch("e.id = ?", episode_id)
+        return found[0] if found else None
+
+    async def latest(self, limit: int = 1) -> list[StoredEpisode]:
+        return await self._fetch("", limit, tail=f" ORDER BY {_NEWEST_FIRST} LIMIT ?")
+
+    async def search(self, text: str, limit: int = 25) -> list[StoredEpisode]:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # LOWER on both sides: SQLite's LIKE ignores case, PostgreSQL's does not.
+        return await self._fetch(
+            "LOWER(e.title) LIKE LOWER(?) ESCAPE '\\'",
+            pattern,
+            limit,
+            tail=f" ORDER BY {_NEWEST_FIRST} LIMIT ?",
+        )
+
+    async def by_source_key(self, key: str) -> list[StoredEpisode]:
+        return await self._fetch("e.source_key = ?", key, tail=" ORDER BY e.id")
+
+    async def resolve(self, ref: EpisodeRef) -> StoredEpisode | None:
+        """The episode a button names: its row id if the key agrees, else the row with that key
+        (a database rebuilt since the button was posted numbers its episodes differently)."""
+        stored = await self.episode(ref.id)
+        if stored is not None and (ref.key is None or episode_key(stored.episode.id) == ref.key):
+            return stored
+        if ref.key is None or not self.feed_ids:
+            return None
+        rows = await self.db.fetch(
+            f"SELECT e.id, e.guid FROM episodes e WHERE {self._in()} ORDER BY e.id DESC",
+            *sorted(self.feed_ids),
+        )
+        for row in rows:
+            if episode_key(row["guid"]) == ref.key:
+                return await self.episode(int(row["id"]))
+        return None
 
 
 async def _owe(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.db import Database, Queries, Row
+from bot.requesting import policy
 
 Status = Literal["open", "approved", "rejected", "narrated"]
 NoticeKind = Literal["approved", "rejected", "narrated"]
@@ -36,6 +37,14 @@ class RequestRow:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How many requests one member may make per hour and have open at once."""
+
+    per_hour: int
+    max_open: int
+
+
+@dataclass(frozen=True)
 class Notice:
     request: RequestRow
     user_id: int
@@ -45,6 +54,12 @@ class Notice:
 _SELECT = (
     "SELECT r.*, (SELECT COUNT(*) FROM request_votes v WHERE v.request_id = r.id) AS votes"
     " FROM requests r"
+)
+
+
+_SAME_SERVER_EPISODE = (
+    "e.source_key = r.post_key AND EXISTS (SELECT 1 FROM subscriptions s"
+    " WHERE s.feed_id = e.feed_id AND s.guild_id = r.guild_id)"
 )
 
 
@@ -117,9 +132,19 @@ class RequestStore:
         title: str | None,
         note: str | None,
         requester_id: int,
+        limits: Limits | None = None,
     ) -> RequestRow:
+        """Store a new request with its requester's vote.
+
+        With `limits`, the member's requests are counted and the new one inserted in one
+        transaction that holds the member's row in `request_locks`, so concurrent requests from
+        one member cannot all pass the count: each waits for the one before it and counts it
+        (policy.check_limits raises when the member is over a limit; nothing is stored then).
+        """
         now = time.time()
         async with self.db.transaction() as conn:
+            if limits is not None:
+                await _check_limits(conn, requester_id, limits, now)
             request_id = int(
                 await conn.fetchval(
                     "INSERT INTO requests(guild_id, channel_id, post_key, url, title, note,"
@@ -207,11 +232,13 @@ class RequestStore:
         and requests matched by episodes found while catching up.
         """
         async with self.db.transaction() as conn:
+            # Only an episode of a feed announced in the request's own server counts: another
+            # server's (perhaps supporters-only) feed is none of this server's business.
             rows = await conn.fetch(
-                "SELECT r.id, (SELECT e.id FROM episodes e WHERE e.source_key = r.post_key"
+                f"SELECT r.id, (SELECT e.id FROM episodes e WHERE {_SAME_SERVER_EPISODE}"
                 " ORDER BY e.id LIMIT 1) AS episode_id FROM requests r"
                 " WHERE r.status IN ('open', 'approved')"
-                " AND EXISTS (SELECT 1 FROM episodes e WHERE e.source_key = r.post_key)"
+                f" AND EXISTS (SELECT 1 FROM episodes e WHERE {_SAME_SERVER_EPISODE})"
                 " ORDER BY r.id"
             )
             closed: list[int] = []
@@ -272,6 +299,32 @@ class RequestStore:
             limit,
         )
         return [_row(r) for r in rows]
+
+
+async def _check_limits(conn: Queries, user_id: int, limits: Limits, now: float) -> None:
+    # The upsert takes the member's row lock (PostgreSQL) before anything is counted; a second
+    # request of the same member waits here until the first commits, then counts it.
+    await conn.execute(
+        "INSERT INTO request_locks(user_id, locked_at) VALUES (?, ?)"
+        " ON CONFLICT(user_id) DO UPDATE SET locked_at = excluded.locked_at",
+        user_id,
+        now,
+    )
+    recent = int(
+        await conn.fetchval(
+            "SELECT COUNT(*) FROM requests WHERE requester_id = ? AND created_at >= ?",
+            user_id,
+            now - 3600,
+        )
+    )
+    open_now = int(
+        await conn.fetchval(
+            "SELECT COUNT(*) FROM requests WHERE requester_id = ? AND status = 'open'", user_id
+        )
+    )
+    policy.check_limits(
+        recent=recent, per_hour=limits.per_hour, open_now=open_now, max_open=limits.max_open
+    )
 
 
 async def _owe_notices(conn: Queries, request_id: int, kind: str) -> None:

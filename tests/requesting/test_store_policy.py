@@ -57,6 +57,8 @@ async def test_an_episode_with_the_same_source_key_fulfils_open_requests(db: Dat
     assert await store.fulfil_from_episodes() == []
     await episodes.sync_config([FeedSettings(url="https://f/x.rss", channel_ids=(5,))])
     (feed,) = await episodes.feeds()
+    (sub,) = await episodes.subscriptions()
+    await episodes.set_subscription_guild(sub.id, 10)  # the request's server announces the feed
     episode = Episode(id="g", title="T", source_key="lw:BBBBBBBBBBBBBBBBB")
     await episodes.ingest(
         feed.id, Feed(title="F", episodes=(episode,)), validators=Validators(), body_hash="h",
