@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot import outgoing
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
 from bot.errors import UserFacingError
@@ -99,7 +100,7 @@ class Voice(commands.Cog):
         channel = self.bot.get_channel(channel_id)
         if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
             try:
-                await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+                await channel.send(outgoing.content(text), allowed_mentions=outgoing.mentions())
             except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
                 # a dropped connection must not end the caller (e.g. restoring the next guild)
                 log.warning("Could not post a player message in %s: %s", channel_id, exc)
@@ -192,7 +193,7 @@ class Voice(commands.Cog):
             found = await self.episodes.search(text, limit=1)
         if not found or found[0] is None:
             raise UserFacingError(
-                f"No episode matches “{text[:100]}”. Pick one from the suggestions."
+                f"No episode matches “{outgoing.clip(text, 100)}”. Pick one from the suggestions."
             )
         return found[0]
 
@@ -210,7 +211,10 @@ class Voice(commands.Cog):
             else []
         )
         choices += [
-            app_commands.Choice(name=e.episode.title[:100] or "Untitled", value=f"id:{e.id}")
+            app_commands.Choice(
+                name=outgoing.clip(e.episode.title, outgoing.CHOICE_NAME_MAX) or "Untitled",
+                value=f"id:{e.id}",
+            )
             for e in found
         ]
         return choices[:25]
@@ -226,7 +230,7 @@ class Voice(commands.Cog):
     async def play(self, interaction: Interaction, episode: str) -> None:
         stored = await self._find(episode)
         if not stored.episode.audio_url:
-            raise UserFacingError(f"“{stored.episode.title}” has no audio to play.")
+            raise UserFacingError(f"“{shown_title(stored.episode.title)}” has no audio to play.")
         saved = await self.store.position(interaction.user.id, stored.id)
         if (
             saved is not None
@@ -235,7 +239,7 @@ class Voice(commands.Cog):
         ):
             view = ResumeOffer(self, stored, saved)
             await interaction.response.send_message(
-                f"You stopped “{stored.episode.title}” at {format_time(saved)}.",
+                f"You stopped “{shown_title(stored.episode.title)}” at {format_time(saved)}.",
                 view=view,
                 ephemeral=True,
             )
@@ -259,14 +263,12 @@ class Voice(commands.Cog):
             await player.play(item, stored, start=at)
             where = f" from {format_time(at)}" if at else ""
             await interaction.followup.send(
-                f"\N{BLACK RIGHT-POINTING TRIANGLE} Playing **{discord.utils.escape_markdown(item.title)}**{where}."
+                f"\N{BLACK RIGHT-POINTING TRIANGLE} Playing **{shown_title(item.title)}**{where}."
             )
         else:
             place = player.queue.add(item)
             await player.save_session()
-            await interaction.followup.send(
-                f"Queued **{discord.utils.escape_markdown(item.title)}** at #{place}."
-            )
+            await interaction.followup.send(f"Queued **{shown_title(item.title)}** at #{place}.")
 
     async def play_from_button(self, interaction: Interaction, episode_id: int) -> bool:
         """The announcement's Play button: play if the member is in voice; False to show the card."""
@@ -295,12 +297,12 @@ class Voice(commands.Cog):
         lines = []
         if player.playing:
             lines.append(
-                f"**Now:** {discord.utils.escape_markdown(player.playing.item.title)} ({format_time(player.position)})"
+                f"**Now:** {shown_title(player.playing.item.title)} ({format_time(player.position)})"
             )
         for n, item in enumerate(player.queue.upcoming, 1):
             length = f" ({format_time(item.duration)})" if item.duration else ""
-            lines.append(f"{n}. {discord.utils.escape_markdown(item.title)}{length}")
-        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+            lines.append(f"{n}. {shown_title(item.title)}{length}")
+        await interaction.response.send_message(outgoing.content("\n".join(lines)), ephemeral=True)
 
     @app_commands.command(name="skip", description="Skip to the next queued episode.")
     @app_commands.guild_only()
@@ -308,13 +310,11 @@ class Voice(commands.Cog):
         player = self._listening_player(interaction)
         skipped = await player.skip()
         following = player.playing.item.title if player.playing else None
-        text = f"Skipped **{discord.utils.escape_markdown(skipped.title if skipped else '')}**."
+        text = f"Skipped **{shown_title(skipped.title if skipped else '')}**."
         text += (
-            f" Now playing **{discord.utils.escape_markdown(following)}**."
-            if following
-            else " The queue is empty."
+            f" Now playing **{shown_title(following)}**." if following else " The queue is empty."
         )
-        await interaction.response.send_message(text)
+        await interaction.response.send_message(outgoing.content(text))
 
     @app_commands.command(name="pause", description="Pause playback.")
     @app_commands.guild_only()
@@ -527,7 +527,7 @@ class Voice(commands.Cog):
                 continue
             await self._say(
                 session.text_channel_id,
-                f"Back after a restart: continuing **{discord.utils.escape_markdown(session.now_playing.title)}** "
+                f"Back after a restart: continuing **{shown_title(session.now_playing.title)}** "
                 f"at {format_time(session.position)}.",
             )
 
@@ -574,12 +574,19 @@ class Voice(commands.Cog):
         )
 
 
+def shown_title(title: str) -> str:
+    """An episode title inside a reply: visible characters, bold-safe, at most ~200 long."""
+    return discord.utils.escape_markdown(outgoing.clip(title, 200))
+
+
 def now_playing_embed(player: GuildPlayer) -> discord.Embed:
     playing = player.playing
     assert playing is not None
     episode = playing.episode.episode
     embed = discord.Embed(
-        title=episode.title[:256], url=episode.link or None, colour=discord.Colour(0x5B8DEF)
+        title=outgoing.clip(episode.title or "Untitled episode", outgoing.TITLE_MAX),
+        url=outgoing.usable_url(episode.link, outgoing.EMBED_URL_MAX),
+        colour=discord.Colour(0x5B8DEF),
     )
     state = (
         "\N{DOUBLE VERTICAL BAR} Paused"
@@ -593,8 +600,8 @@ def now_playing_embed(player: GuildPlayer) -> discord.Embed:
     if chapter is not None:
         embed.add_field(name="Chapter", value=chapter.title[:1024])
     if player.queue.upcoming:
-        embed.add_field(name="Up next", value=player.queue.upcoming[0].title[:1024])
-    return embed
+        embed.add_field(name="Up next", value=player.queue.upcoming[0].title)
+    return outgoing.fit_embed(embed)
 
 
 def controls_view(player: GuildPlayer) -> discord.ui.View:
