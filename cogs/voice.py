@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import outgoing
+from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
 from bot.errors import UserFacingError
@@ -107,7 +108,8 @@ class Voice(commands.Cog):
 
     def _listening_player(self, interaction: Interaction) -> GuildPlayer:
         """The guild's player, for a member who is listening to it."""
-        assert interaction.guild is not None
+        if interaction.guild is None:  # e.g. a now-playing button clicked in a DM
+            raise UserFacingError("Playing works in a server's voice channel.")
         player = self.players.get(interaction.guild.id)
         if player is None or player.voice is None:
             raise UserFacingError("I'm not playing anything here. Start with /play.")
@@ -173,16 +175,18 @@ class Voice(commands.Cog):
 
     # -- finding the episode --------------------------------------------------------------------
 
-    async def _find(self, text: str) -> StoredEpisode:
+    async def _find(self, interaction: Interaction, text: str) -> StoredEpisode:
+        """The episode /play names, among this server's feeds only."""
+        episodes = await guild_episodes(interaction, self.episodes)
         text = text.strip()
         if text.lower() == "latest":
-            found = await self.episodes.latest(limit=1)
+            found = await episodes.latest(limit=1)
         elif re.fullmatch(r"id:\d+", text):
-            stored = await self.episodes.episode(int(text[3:]))
+            stored = await episodes.episode(int(text[3:]))
             found = [stored] if stored else []
         elif text.startswith(("http://", "https://")):
             try:
-                found = await self.episodes.by_source_key(canonical_key(text).key)
+                found = await episodes.by_source_key(canonical_key(text).key)
             except PostUrlError as exc:
                 raise UserFacingError(str(exc)) from None
             if not found:
@@ -190,7 +194,7 @@ class Voice(commands.Cog):
                     "I don't have a narration of that post. You can ask for one with /request."
                 )
         else:
-            found = await self.episodes.search(text, limit=1)
+            found = await episodes.search(text, limit=1)
         if not found or found[0] is None:
             raise UserFacingError(
                 f"No episode matches “{outgoing.clip(text, 100)}”. Pick one from the suggestions."
@@ -200,10 +204,11 @@ class Voice(commands.Cog):
     async def episode_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        episodes = await guild_episodes(interaction, self.episodes)
         found = (
-            await self.episodes.search(current.strip(), limit=24)
+            await episodes.search(current.strip(), limit=24)
             if current.strip()
-            else await self.episodes.latest(limit=24)
+            else await episodes.latest(limit=24)
         )
         choices = (
             [app_commands.Choice(name="Latest episode", value="latest")]
@@ -228,7 +233,7 @@ class Voice(commands.Cog):
     @app_commands.autocomplete(episode=episode_autocomplete)
     @app_commands.guild_only()
     async def play(self, interaction: Interaction, episode: str) -> None:
-        stored = await self._find(episode)
+        stored = await self._find(interaction, episode)
         if not stored.episode.audio_url:
             raise UserFacingError(f"“{shown_title(stored.episode.title)}” has no audio to play.")
         saved = await self.store.position(interaction.user.id, stored.id)
@@ -279,7 +284,7 @@ class Voice(commands.Cog):
             or member.voice.channel is None
         ):
             return False
-        stored = await self.episodes.episode(episode_id)
+        stored = await (await guild_episodes(interaction, self.episodes)).episode(episode_id)
         if stored is None:
             raise UserFacingError("That episode is no longer in my library.")
         await self.start(interaction, stored, 0.0)
