@@ -24,6 +24,7 @@ from bot.endpoints import use_endpoints
 from bot.health import HealthServer, HealthServerError
 from bot.invite import NO_TOKEN_MESSAGE, invite_url
 from bot.logs import setup_logging
+from bot.redact import redact_url
 from bot.safe_fetch import public_connector
 from bot.storage.base import url_secrets
 
@@ -198,6 +199,8 @@ def _close_on_signals(bot: Narrator) -> None:
 SECRET_SETTINGS = frozenset({"requests.webhook_url"})
 # Settings shown with only their password masked: where the data is matters when checking.
 MASKED_URLS = frozenset({"database.url"})
+# Feed URLs may carry credentials or a signed query: shown without them.
+REDACTED_URLS = frozenset({"feeds.url"})
 
 
 def describe_settings(settings: Settings, env: Environment) -> str:
@@ -226,7 +229,9 @@ def _toml_lines(section: str, table: Any) -> list[str]:
     lines = []
     for f in fields(table):
         value = getattr(table, f.name)
-        if f"{section}.{f.name}" in MASKED_URLS and value:
+        if f"{section}.{f.name}" in REDACTED_URLS and value:
+            lines.append(f"{f.name} = {_toml_value(redact_url(value))}")
+        elif f"{section}.{f.name}" in MASKED_URLS and value:
             lines.append(f"{f.name} = {_toml_value(mask_url(value))}")
         elif f"{section}.{f.name}" in SECRET_SETTINGS:
             lines.append(f"{f.name} = {_toml_value('(set, hidden)' if value else '')}")
