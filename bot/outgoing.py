@@ -73,19 +73,23 @@ def usable_url(url: str | None, limit: int = BUTTON_URL_MAX) -> str | None:
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:
     """The embed cut to Discord's limits and with unusable links dropped (changed in place)."""
-    if embed.title:
-        embed.title = clip(embed.title, TITLE_MAX)
-    if embed.url:
+    if embed.title is not None:
+        embed.title = clip(embed.title, TITLE_MAX) or None
+    if embed.url is not None:
         embed.url = usable_url(embed.url, EMBED_URL_MAX)
-    if embed.author.name:
-        embed.set_author(
-            name=clip(embed.author.name, AUTHOR_MAX),
-            url=usable_url(embed.author.url, EMBED_URL_MAX),
-            icon_url=usable_url(embed.author.icon_url, EMBED_URL_MAX),
-        )
+    if embed.author.name is not None:
+        author = clip(embed.author.name, AUTHOR_MAX)
+        if author:
+            embed.set_author(
+                name=author,
+                url=usable_url(embed.author.url, EMBED_URL_MAX),
+                icon_url=usable_url(embed.author.icon_url, EMBED_URL_MAX),
+            )
+        else:  # Discord requires an author's name
+            embed.remove_author()
     for attribute in ("thumbnail", "image"):
         current = getattr(embed, attribute).url
-        if current and not usable_url(current, EMBED_URL_MAX):
+        if current is not None and not usable_url(current, EMBED_URL_MAX):
             getattr(embed, f"set_{attribute}")(url=None)
     fields = [(f.name or "", f.value or "", bool(f.inline)) for f in embed.fields[:FIELDS_MAX]]
     embed.clear_fields()
@@ -95,13 +99,14 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
             value=clip_lines(value, FIELD_VALUE_MAX) or "\u2014",
             inline=inline,
         )
-    if embed.footer.text:
-        embed.set_footer(
-            text=clip_lines(embed.footer.text, FOOTER_MAX),
-            icon_url=usable_url(embed.footer.icon_url, EMBED_URL_MAX),
-        )
-    if embed.description:
-        embed.description = clip_lines(embed.description, DESCRIPTION_MAX)
+    if embed.footer.text is not None or embed.footer.icon_url is not None:
+        footer = clip_lines(embed.footer.text or "", FOOTER_MAX)
+        if footer:
+            embed.set_footer(text=footer, icon_url=usable_url(embed.footer.icon_url, EMBED_URL_MAX))
+        else:  # Discord requires a footer's text
+            embed.remove_footer()
+    if embed.description is not None:
+        embed.description = clip_lines(embed.description, DESCRIPTION_MAX) or None
     excess = len(embed) - EMBED_TOTAL
     if excess > 0 and embed.description:  # the description gives way first, then fields
         room = max(0, len(embed.description) - excess)

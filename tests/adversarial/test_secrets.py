@@ -1,0 +1,167 @@
+"""Secrets that are not in the secret list: a feed URL's `user:password@` and `?token=`, the
+request webhook's token, interaction tokens. Used where needed, never shown: not in the feed's
+public channel, not in logs, not in /metrics, not by check-config."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.__main__ import describe_settings
+from bot.config import load_settings, read_environment
+from bot.feeds.fetch import FeedFetchError
+from bot.logs import RedactFilter
+from bot.redact import redact_url, redact_urls_in
+from tests.conftest import World
+from tests.e2e.test_announce import feed_xml, wait_titles
+from tests.feedserver import FeedServer
+from tests.ops.conftest import http_get
+
+PASSWORD = "hunter2pass"
+TOKEN = "s3cr3t-signed-token"
+
+secret = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.~", min_size=6, max_size=30)
+
+
+def secret_feed_url(base: str, path: str = "/private.rss") -> str:
+    """`base` is http://127.0.0.1:PORT; the result carries a password and a signed query."""
+    return base.replace("://", f"://listener:{PASSWORD}@") + f"{path}?token={TOKEN}&sig=abc"
+
+
+def test_redact_url_keeps_the_place_and_drops_the_secrets() -> None:
+    shown = redact_url(f"https://bob:{PASSWORD}@feeds.example:8443/p/feed.rss?token={TOKEN}#x")
+    assert shown == "https://[redacted]@feeds.example:8443/p/feed.rss?[redacted]#x"
+    assert redact_url("https://feeds.example/feed.rss") == "https://feeds.example/feed.rss"
+    assert PASSWORD not in redact_url(f"http://[::1:{PASSWORD}@x/?token={TOKEN}")  # malformed
+
+
+@given(user=secret, password=secret, token=secret)
+def test_no_credential_or_query_survives_in_text(user: str, password: str, token: str) -> None:
+    text = f"The feed at https://{user}:{password}@h.example/f?token={token} answered 503."
+    shown = redact_urls_in(text)
+    assert f"{user}:{password}" not in shown and f"token={token}" not in shown
+    assert "h.example/f" in shown
+
+
+def test_a_fetch_error_names_the_feed_without_its_secrets() -> None:
+    url = f"https://bob:{PASSWORD}@feeds.example/feed.rss?token={TOKEN}"
+    error = FeedFetchError(
+        f"The feed at {url} answered 503 Service Unavailable.", url=url, retryable=True
+    )
+    assert PASSWORD not in str(error) and TOKEN not in str(error)
+    assert "feeds.example/feed.rss" in str(error)
+    assert error.url == url  # the retry still uses the real address
+
+
+def record(message: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord("x", logging.DEBUG, __file__, 1, message, args, None)
+
+
+def test_log_lines_lose_url_secrets_and_interaction_and_webhook_tokens() -> None:
+    redact = RedactFilter(["bot-token-value"])
+    lines = [
+        record("Feed %s failed", f"https://u:{PASSWORD}@h/f.rss?token={TOKEN}"),
+        record(
+            "POST https://discord.com/api/v10/interactions/1234/%s/callback has returned 204",
+            "aW50ZXJhY3Rpb246MTIzNDp" + TOKEN,
+        ),
+        record("PATCH https://discord.com/api/v10/webhooks/99/%s/messages/@original", TOKEN),
+        record('INTERACTION_CREATE {"id": "1", "token": "%s", "type": 2}', TOKEN),
+        record("Authorization: Bot bot-token-value"),
+    ]
+    for line in lines:
+        redact.filter(line)
+        assert TOKEN not in line.getMessage() and PASSWORD not in line.getMessage()
+        assert "bot-token-value" not in line.getMessage()
+
+
+def test_a_traceback_in_the_log_is_redacted_too() -> None:
+    try:
+        raise RuntimeError(f"could not fetch https://u:{PASSWORD}@h/f?token={TOKEN}")
+    except RuntimeError:
+        import sys
+
+        line = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    RedactFilter([]).filter(line)
+    formatted = logging.Formatter().format(line)
+    assert "RuntimeError" in formatted and PASSWORD not in formatted and TOKEN not in formatted
+
+
+def test_check_config_shows_feed_urls_without_their_secrets(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+        [requests]
+        webhook_url = "https://discord.com/api/webhooks/1/{TOKEN}"
+        [[feeds]]
+        url = "https://bob:{PASSWORD}@feeds.example/feed.rss?token={TOKEN}"
+        channel_ids = [123456789012345678]
+        """
+    )
+    shown = describe_settings(load_settings(config), read_environment({}))
+    assert PASSWORD not in shown and TOKEN not in shown
+    assert 'url = "https://[redacted]@feeds.example/feed.rss?[redacted]"' in shown
+
+
+# -- end to end ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_a_failing_secret_feed_is_reported_without_its_secrets(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    """The failure notice lands in the feed's public channel; logs and /metrics are read by
+    whoever operates the host. None of them may learn the feed's password or token."""
+    feeds.set_feed("/private.rss", feed_xml(1))
+    port = free_port()
+    url = secret_feed_url(feeds.url("").rstrip("/"))
+    bot = await start_bot(
+        f"""
+        [health]
+        port = {port}
+        [announce]
+        allow_private_addresses = true
+        notify_after_failures = 1
+        fetch_timeout = 2.0
+        [[feeds]]
+        url = "{url}"
+        channel_ids = [{world.text_id}]
+        poll_seconds = 1
+        """
+    )
+    await wait_titles(emu, world.text_id, ["Episode 1"])
+    # used as given: the password goes out as HTTP basic auth
+    assert feeds.requests("/private.rss")[0].headers["Authorization"].startswith("Basic ")
+
+    feeds.set_status("/private.rss", 503)
+    await emu.wait_until(lambda: len(emu.messages(world.text_id)) == 2, timeout=15)
+    notice = emu.messages(world.text_id)[1]["content"]
+    assert "is failing" in notice and "503" in notice
+    assert PASSWORD not in notice and TOKEN not in notice
+
+    status, metrics = await http_get(port, "/metrics")
+    assert status == 200 and "narrator_feed_failures_total" in metrics
+    assert PASSWORD not in metrics and TOKEN not in metrics
+
+    ix = await emu.slash(world.guild_id, world.text_id, world.admin_id, "feed status")
+    health = str(await ix.wait_response())
+    assert "503" in health and PASSWORD not in health and TOKEN not in health
+    ix = await emu.slash(world.guild_id, world.text_id, world.admin_id, "feed list")
+    listing = str(await ix.wait_response())
+    assert "/private.rss" in listing and PASSWORD not in listing and TOKEN not in listing
+
+    await bot.stop()
+    assert "Feed http://[redacted]@127.0.0.1" in bot.log  # the log still says which feed
+    assert PASSWORD not in bot.log and TOKEN not in bot.log
+    # the bot logs at DEBUG in tests, interaction tokens included, were they not masked
+    for interaction in emu.interactions.values():
+        assert interaction.token not in bot.log
