@@ -71,6 +71,14 @@ class Feeds(
         self.store = AnnounceStore(bot.db)
         super().__init__()
 
+    async def interaction_check(self, interaction: Interaction) -> bool:
+        """Discord hides /feed from members without Manage Server (default_permissions above),
+        but a server admin can open it to anyone in the server's Integrations settings: every
+        /feed command checks again here."""
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
     async def _probe(self, url: str) -> Feed:
         try:
             return await fetch_and_parse(self.bot.feed_session, url, self.bot.settings.announce)
@@ -89,6 +97,8 @@ class Feeds(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         choices: list[app_commands.Choice[str]] = []
+        if not interaction.permissions.manage_guild:  # autocomplete skips interaction_check
+            return choices
         for sub in await self._guild_subscriptions(interaction):
             feed = await self.store.feed(sub.feed_id)
             if feed is None:

@@ -8,13 +8,29 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .command_permissions import (
+    CONTEXT_BOT_DM,
+    CONTEXT_GUILD,
+    CommandOverwrite,
+    context_allowed,
+    may_use,
+)
 from .models import JSON
+from .permissions import Permissions
 
 if TYPE_CHECKING:
     from .server import DiscordEmulator
 
 ATTACHMENT_SIZE_LIMIT = 26214400
 SNOWFLAKE_OPTION_TYPES = {6, 7, 8, 9, 11}
+SELECT_TYPES = {3, 5, 6, 7, 8}
+MESSAGE_FLAG_EPHEMERAL = 1 << 6
+
+
+class InteractionRefused(LookupError):
+    """Discord would never send this interaction: the member cannot see or use what it names
+    (a command they lack the permissions for, a component that is not on the message, another
+    member's ephemeral message, a menu value that is not one of its options...)."""
 
 
 @dataclass
@@ -115,6 +131,7 @@ class InteractionsMixin:
     """Methods of DiscordEmulator that play the user's side of interactions."""
 
     interactions: dict[int, Interaction]
+    command_overwrites: dict[tuple[int, int], list[CommandOverwrite]]
 
     def _emu(self) -> DiscordEmulator:
         return self  # type: ignore[return-value]
@@ -191,6 +208,51 @@ class InteractionsMixin:
                 if cmd["name"] == name and int(cmd.get("type", 1)) == cmd_type:
                     return cmd
         raise LookupError(f"command {name!r} is not registered (sync the command tree first)")
+
+    def set_command_permissions(
+        self, guild_id: int, command: str | None, overwrites: list[CommandOverwrite]
+    ) -> None:
+        """What a server admin sets in Server Settings > Integrations: who may use one command
+        (by name), or with `command=None` the whole app. Bots cannot set these themselves."""
+        emu = self._emu()
+        target = (
+            emu.application_id
+            if command is None
+            else int(self._lookup_command(guild_id, command)["id"])
+        )
+        self.command_overwrites[(guild_id, target)] = list(overwrites)
+
+    def may_use_command(
+        self, guild_id: int | None, channel_id: int, user_id: int, name: str
+    ) -> bool:
+        """Whether Discord offers the command `name` to this user here (see command_permissions)."""
+        emu = self._emu()
+        command = self._lookup_command(guild_id, name.split()[0])
+        if guild_id is None:
+            return context_allowed(command, CONTEXT_BOT_DM)
+        if not context_allowed(command, CONTEXT_GUILD):
+            return False
+        guild = emu.guild(guild_id)
+        member = guild.members.get(user_id)
+        return may_use(
+            command,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            role_ids=member.role_ids if member else [],
+            permissions=emu.permissions_for(channel_id, user_id, guild_id),
+            command_overwrites=self.command_overwrites.get((guild_id, int(command["id"])), ()),
+            app_overwrites=self.command_overwrites.get((guild_id, emu.application_id), ()),
+        )
+
+    def _check_command(
+        self, guild_id: int | None, channel_id: int, user_id: int, name: str
+    ) -> None:
+        if not self.may_use_command(guild_id, channel_id, user_id, name):
+            where = "in a DM" if guild_id is None else f"in channel {channel_id}"
+            raise InteractionRefused(
+                f"user {user_id} cannot use /{name} {where}: Discord does not offer it to them"
+            )
 
     def _resolve(
         self, guild_id: int | None, channel_id: int, opt_type: int, value: int, resolved: JSON
@@ -282,6 +344,7 @@ class InteractionsMixin:
         name: str,
         options: dict[str, Any] | None = None,
     ) -> Interaction:
+        self._check_command(guild_id, channel_id, user_id, name)
         data = self._command_data(guild_id, channel_id, name, options)
         return self._new_interaction(2, guild_id, channel_id, user_id, data)
 
@@ -295,6 +358,7 @@ class InteractionsMixin:
         focused: str,
         timeout: float = 10,
     ) -> list[JSON]:
+        self._check_command(guild_id, channel_id, user_id, name)
         data = self._command_data(guild_id, channel_id, name, options, focused)
         ix = self._new_interaction(4, guild_id, channel_id, user_id, data)
         body = await ix.wait_response(timeout)
@@ -303,18 +367,80 @@ class InteractionsMixin:
     async def click(
         self, message_id: int, custom_id: str, user_id: int, values: list[str] | None = None
     ) -> Interaction:
+        """A member clicks a component of a message, or picks menu options: only what Discord
+        would let through (see InteractionRefused); `forged_click` skips those checks."""
         emu = self._emu()
         message = emu.find_message(int(message_id))
         if message is None:
             raise LookupError(f"no message {message_id} recorded")
         component = _find_component(message.get("components") or [], custom_id)
         if component is None:
-            raise LookupError(f"message {message_id} has no component {custom_id!r}")
+            raise InteractionRefused(f"message {message_id} has no component {custom_id!r}")
+        self._check_click(message, component, user_id, values)
         data: JSON = {"custom_id": custom_id, "component_type": component["type"]}
         if component["type"] != 2:
             data["values"] = list(values or [])
         guild_id = int(message["guild_id"]) if message.get("guild_id") else None
         channel_id = int(message["channel_id"])
+        return self._new_interaction(3, guild_id, channel_id, user_id, data, message=message)
+
+    def _check_click(
+        self, message: JSON, component: JSON, user_id: int, values: list[str] | None
+    ) -> None:
+        emu = self._emu()
+        message_id = message["id"]
+        author = int((message.get("author") or {}).get("id") or 0)
+        if author not in (emu.bot.id, emu.application_id):
+            raise InteractionRefused(f"message {message_id} is not the app's: no interaction")
+        if component.get("disabled"):
+            raise InteractionRefused(f"component {component.get('custom_id')!r} is disabled")
+        if int(message.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL:
+            meta = message.get("interaction_metadata") or {}
+            owner = int((meta.get("user") or {}).get("id") or 0)
+            if owner != user_id:
+                raise InteractionRefused(
+                    f"message {message_id} is ephemeral: only user {owner} sees it"
+                )
+        channel = emu.channel(int(message["channel_id"]))
+        if channel.guild_id is None:
+            if user_id not in channel.recipient_ids:
+                raise InteractionRefused(f"user {user_id} is not in that DM")
+        else:
+            if user_id not in emu.guild(channel.guild_id).members:
+                raise InteractionRefused(f"user {user_id} is not a member of that server")
+            if not emu.permissions_for(channel.id, user_id) & Permissions.VIEW_CHANNEL:
+                raise InteractionRefused(f"user {user_id} cannot see channel {channel.id}")
+        if component["type"] in SELECT_TYPES:
+            chosen = list(values or [])
+            low, high = int(component.get("min_values", 1)), int(component.get("max_values", 1))
+            if not low <= len(chosen) <= high:
+                raise InteractionRefused(f"pick {low} to {high} options, not {len(chosen)}")
+            if component["type"] == 3:
+                offered = {str(o.get("value")) for o in component.get("options") or []}
+                strange = [v for v in chosen if v not in offered]
+                if strange:
+                    raise InteractionRefused(f"{strange} are not options of that menu")
+
+    async def forged_click(
+        self,
+        guild_id: int | None,
+        channel_id: int,
+        user_id: int,
+        custom_id: str,
+        *,
+        component_type: int = 2,
+        values: list[str] | None = None,
+        message: JSON | None = None,
+    ) -> Interaction:
+        """A component interaction Discord would refuse (a custom_id on no message the member
+        can click, values that are no options): only for proving the bot's own checks hold."""
+        data: JSON = {"custom_id": custom_id, "component_type": component_type}
+        if component_type != 2:
+            data["values"] = list(values or [])
+        emu = self._emu()
+        if message is None:  # a stand-in: a message of the bot's carrying the forged component
+            channel = emu.channel(channel_id)
+            message = emu.build_message(channel, emu.bot, {"content": "", "components": []})
         return self._new_interaction(3, guild_id, channel_id, user_id, data, message=message)
 
     async def submit_modal(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from . import rest_commands, rest_core, rest_interactions, rest_messages
+from .command_permissions import CommandOverwrite
 from .errors import ApiError, invalid_json, json_response, not_found_route, unauthorized
 from .faults import FaultInjector
 from .gateway import Gateway, GatewaySession
@@ -62,6 +63,9 @@ class DiscordEmulator(InteractionsMixin, State):
     ) -> None:
         State.__init__(self, token, bot_name)
         self.interactions: dict[int, Interaction] = {}
+        # (guild id, command id or the application id for the whole app) -> a server admin's
+        # command permissions (Server Settings > Integrations); see set_command_permissions
+        self.command_overwrites: dict[tuple[int, int], list[CommandOverwrite]] = {}
         self.heartbeat_interval = heartbeat_interval
         self.zlib_stream = zlib_stream
         self.recommended_shards = recommended_shards
