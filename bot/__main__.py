@@ -1,12 +1,12 @@
-"""Entry point: `python -m bot [--config PATH] [run|sync|check-config|backup|copy-db|feed-preview|post-key]`."""
+"""Entry point: `python -m bot [--config FILE] [run|demo|sync|check-config|backup|copy-db|feed-preview|post-key]`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from dataclasses import fields, is_dataclass
@@ -16,43 +16,147 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot import __version__
 from bot.backup import backup_database, check_database_file
 from bot.bot import Narrator
 from bot.config import ConfigError, Environment, Settings, load_settings, read_environment
 from bot.db import Database, DatabaseError, database_target, describe, is_postgres_url, mask_url
 from bot.endpoints import use_endpoints
 from bot.health import HealthServer, HealthServerError
-from bot.invite import NO_TOKEN_MESSAGE, invite_url
+from bot.invite import DEMO_WITH_TOKEN_MESSAGE, NO_TOKEN_ERROR, NO_TOKEN_MESSAGE, invite_url
 from bot.logs import setup_logging
 from bot.redact import redact_url
 from bot.safe_fetch import public_connector
+from bot.startup import Shutdown, StartupError, shorten_discord_reconnect_logs, start
+from bot.startup import describe as describe_failure
 from bot.storage.base import url_secrets
 
 log = logging.getLogger("bot")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("--config", type=Path, default=Path("config.toml"), help="settings file")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
-    parser.add_argument("--sync", action="store_true", help="register slash commands, then run")
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (the default)")
-    sub.add_parser("sync", help="register the slash commands with Discord, then exit")
-    sub.add_parser("check-config", help="validate the settings and print them, secrets masked")
-    backup = sub.add_parser("backup", help="copy the database to FILE, safely while the bot runs")
-    backup.add_argument("file", type=Path, help="where to write the copy")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Narrator, a Discord bot for narrated-article podcasts. Without a command it "
+        "runs the bot (DISCORD_TOKEN must be set); `demo` shows it against a built-in emulator.",
+        epilog="`python -m bot COMMAND --help` describes each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"Narrator {__version__}")
+    _settings_options(parser, top=True)
+    _run_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+
+    run = _command(sub, "run", "run the bot (the default command)", RUN_HELP)
+    _settings_options(run)
+    _run_options(run)
+    _command(
+        sub, "demo", "run the demo: the real bot against a built-in Discord emulator", DEMO_HELP
+    )
+    sync = _command(
+        sub,
+        "sync",
+        "register the slash commands with Discord, then exit",
+        "Registers the slash commands now (the bot otherwise registers them only when they "
+        "changed), then exits. Needs DISCORD_TOKEN.",
+    )
+    _settings_options(sync)
+    check = _command(
+        sub,
+        "check-config",
+        "validate the settings file and print the effective settings, secrets masked",
+        "Reads the settings file (config.toml, or --config FILE), and prints every setting with "
+        "its effective value as TOML, secrets masked. A problem is one line naming the key, and "
+        "exit status 2.",
+    )
+    _settings_options(check)
+    backup = _command(
+        sub,
+        "backup",
+        "copy the SQLite database to FILE, safely while the bot runs",
+        "Copies the SQLite database named by the settings into FILE: a consistent snapshot, "
+        "even while the bot is writing. For PostgreSQL use pg_dump.",
+    )
+    backup.add_argument("file", type=Path, metavar="FILE", help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    copy = sub.add_parser(
-        "copy-db", help="copy every row from one database to an empty one (bot stopped)"
+    _settings_options(backup)
+    copy = _command(
+        sub,
+        "copy-db",
+        "copy every row from one database to an empty one (bot stopped)",
+        "Copies every table from FROM into the empty database TO, keeping the ids, and prints "
+        "the rows per table. Each side is a SQLite file path or a postgresql:// URL. Stop the "
+        "bot first.",
     )
     copy.add_argument("source", metavar="FROM", help="a SQLite file or a postgresql:// URL")
     copy.add_argument("target", metavar="TO", help="a SQLite file or a postgresql:// URL")
-    preview = sub.add_parser("feed-preview", help="parse a feed and print its episodes")
-    preview.add_argument("args", nargs=argparse.REMAINDER)
-    post_key = sub.add_parser("post-key", help="print the canonical key of a post URL")
-    post_key.add_argument("args", nargs=argparse.REMAINDER)
+    preview = _command(
+        sub,
+        "feed-preview",
+        "parse a feed and print its episodes",
+        "Fetches (or reads) a podcast feed and prints its episodes as the bot sees them. Needs "
+        "neither Discord nor the settings file.",
+    )
+    preview.add_argument("source", metavar="URL_OR_FILE", help="an http(s) URL or a file path")
+    preview.add_argument("--json", action="store_true", help="one JSON object per episode per line")
+    preview.add_argument(
+        "--timeout", type=float, default=20.0, metavar="SECONDS", help="for a URL (default 20)"
+    )
+    post_key = _command(
+        sub,
+        "post-key",
+        "print the canonical key of a post URL",
+        "Prints the key under which a LessWrong, Alignment Forum, EA Forum or other post URL is "
+        "recognised (any URL form of the same post gives the same key); a note about the link, "
+        "if any, goes to stderr.",
+    )
+    post_key.add_argument("url", metavar="URL", help="the post's address, in any form")
     return parser
+
+
+RUN_HELP = (
+    "Runs the bot against Discord with the token in DISCORD_TOKEN, until SIGTERM or SIGINT "
+    "(exit status 0). A wrong token, a wrong setting or a database that cannot open is one line "
+    "and a non-zero exit; an unreachable Discord is retried."
+)
+DEMO_HELP = (
+    "Runs the unmodified bot as its own process against the built-in Discord emulator and a "
+    "bundled synthetic feed, and shows in the terminal what it posts and answers. Uses no "
+    "settings file and no token. Ctrl-C stops it."
+)
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, text: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=summary, description=text)
+
+
+def _settings_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # Accepted before or after the command. A command's copy leaves the value unset unless it
+    # is given there, so `--config x check-config` is not undone by the command's default.
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        default=Path("config.toml") if top else argparse.SUPPRESS,
+        help="settings file (default: config.toml in the current folder)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="log at DEBUG level",
+    )
+
+
+def _run_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    parser.add_argument(
+        "--sync",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="register the slash commands now, then run",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,13 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     if command == "feed-preview":
         from bot.feeds.preview import main as feed_preview
 
-        return feed_preview(args.args)
+        options = ["--json"] if args.json else []
+        return feed_preview([args.source, "--timeout", str(args.timeout), *options])
     if command == "post-key":
         from bot.post_urls import main as post_key
 
-        return post_key(args.args)
+        return post_key([args.url])
     if command == "copy-db":
         return copy_db(args.source, args.target)
+    if command == "demo":
+        return demo()
 
     try:
         settings = load_settings(args.config)
@@ -93,29 +200,35 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         return 0
+    if env.token is None:
+        print(f"error: {NO_TOKEN_ERROR}", file=sys.stderr)
+        return 2
 
     level = "DEBUG" if args.verbose else settings.logging.level
     hidden = [
         s for url in (env.database_url, settings.database.url) if url for s in url_secrets(url)
     ]
-    setup_logging(level, settings.logging.format, secrets=[env.token or "", *hidden])
-    if env.token is None:
-        if command == "sync":
-            print(
-                "error: DISCORD_TOKEN is not set; there is nothing to register with.",
-                file=sys.stderr,
-            )
-            return 2
-        print(NO_TOKEN_MESSAGE.format(url=invite_url()), file=sys.stderr)
-        from bot.demo import run_demo
-
-        return run_demo(args.config)
-
+    setup_logging(level, settings.logging.format, secrets=[env.token, *hidden])
+    shorten_discord_reconnect_logs()
     use_endpoints(env)
     try:
         return asyncio.run(run(settings, env, sync_only=command == "sync", force_sync=args.sync))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a signal before the handlers were in place
         return 0
+
+
+def demo() -> int:
+    from bot.demo import run_demo
+
+    if read_environment_token() is None:
+        print(NO_TOKEN_MESSAGE.format(url=invite_url()), file=sys.stderr)
+    else:
+        print(DEMO_WITH_TOKEN_MESSAGE, file=sys.stderr)
+    return run_demo()
+
+
+def read_environment_token() -> str | None:
+    return (os.environ.get("DISCORD_TOKEN") or "").strip() or None
 
 
 def copy_db(source: str, target: str) -> int:
@@ -135,6 +248,22 @@ def _db_arg(value: str) -> str | Path:
 
 
 async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sync: bool) -> int:
+    shutdown = Shutdown()
+    shutdown.install()
+    try:
+        code = await _run(settings, env, shutdown, sync_only=sync_only, force_sync=force_sync)
+    except asyncio.CancelledError:
+        if not shutdown.requested.is_set():
+            raise
+        code = 0  # stopped while opening the database: nothing was connected yet
+    if code == 0 and not sync_only:
+        log.info("Shut down cleanly")
+    return code
+
+
+async def _run(
+    settings: Settings, env: Environment, shutdown: Shutdown, *, sync_only: bool, force_sync: bool
+) -> int:
     assert env.token is not None
     try:
         target = database_target(settings, env)
@@ -155,13 +284,12 @@ async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sy
                 force_sync=force_sync or sync_only,
             )
             async with bot:
-                _close_on_signals(bot)
                 if sync_only:
-                    await bot.login(env.token)
+                    await shutdown.guard(bot, start(bot, env.token, env.api_base, sync_only=True))
                     return 0
                 async with HealthServer(bot, settings.health):
-                    await bot.start(env.token)
-    except (DatabaseError, HealthServerError) as exc:
+                    await shutdown.guard(bot, start(bot, env.token, env.api_base, sync_only=False))
+    except (DatabaseError, HealthServerError, StartupError) as exc:
         log.error("%s", exc)
         return 1
     except discord.LoginFailure:
@@ -173,26 +301,12 @@ async def run(settings: Settings, env: Environment, *, sync_only: bool, force_sy
     except discord.ConnectionClosed as exc:
         log.error("Discord closed the gateway for good (code %s); stopping.", exc.code)
         return 1
-    log.info("Shut down cleanly")
+    except (OSError, aiohttp.ClientError, TimeoutError, discord.HTTPException) as exc:
+        # Discord answered the first request, then failed while the bot logged in: exit, so
+        # that the process manager starts it again (which waits for Discord with backoff).
+        log.error("Lost Discord while starting: %s; exiting with status 1", describe_failure(exc))
+        return 1
     return 0
-
-
-_closing: set[asyncio.Task[None]] = set()
-
-
-def _close_on_signals(bot: Narrator) -> None:
-    loop = asyncio.get_running_loop()
-
-    def close(signame: str) -> None:
-        log.info("Received %s; shutting down", signame)
-        task = loop.create_task(bot.close())
-        _closing.add(task)
-        task.add_done_callback(_closing.discard)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        # Windows has no loop signal handlers; Ctrl-C still raises KeyboardInterrupt there.
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, close, sig.name)
 
 
 # Settings whose values are secrets (a webhook URL carries its token): never printed.
@@ -250,5 +364,19 @@ def _toml_value(value: object) -> str:
     return repr(value)
 
 
+def entry() -> int:
+    """`main()`, quiet when the reader of stdout goes away (`feed-preview URL | head`)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Like any command-line tool: stop quietly. Python would complain again at exit while
+        # flushing, so stdout is pointed at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

@@ -77,6 +77,9 @@ class DiscordSettings:
     guild_ready_timeout: float = _checked(2.0, check=_between(0.0, 60.0))
     # Gateway shards run by this process; 0 = as many as Discord recommends (GET /gateway/bot).
     shard_count: int = _checked(1, check=_between(0, 1024))
+    # Seconds to wait for Discord to accept a connection and to answer; a silent Discord is then
+    # reported and retried with backoff.
+    connect_timeout: float = _checked(10.0, check=_between(1.0, 120.0))
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,12 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class AboutSettings:
+    # Where /about links to ("Source and docs"); "" = no link.
+    project_url: str = _checked("", check=_optional_http_url)
+
+
+@dataclass(frozen=True)
 class FeedSettings:
     url: str = _checked(check=_http_url)
     channel_ids: tuple[int, ...] = _checked(check=_snowflakes)
@@ -190,6 +199,7 @@ class Settings:
     announce: AnnounceSettings = field(default_factory=AnnounceSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    about: AboutSettings = field(default_factory=AboutSettings)
     feeds: tuple[FeedSettings, ...] = ()
     # Where the file was read from; relative paths in it resolve against its folder.
     source: Path = field(default=Path("config.toml"), metadata={"internal": True})

@@ -1,9 +1,9 @@
-"""The demo that `python -m bot` runs without a token: the real bot against the built-in emulator.
+"""`python -m bot demo` (and `./scripts/run.sh` without a token): the real bot against the emulator.
 
 It starts the Discord emulator and a local feed server with the bundled sample feed, runs the
 unmodified bot as a child process pointed at them, acts out what a member would do, and prints in
 the terminal what the bot posts and does. The bot itself never imports the emulator; only this
-launcher does.
+launcher does. Everything it writes lives in a temporary folder that is removed when it stops.
 """
 
 from __future__ import annotations
@@ -85,15 +85,16 @@ def sample_feed(count: int, base_url: str) -> bytes:
     ).encode()
 
 
-def run_demo(config_path: Path) -> int:
-    del config_path  # the demo writes its own settings, so the user's file is left alone
+def run_demo() -> int:
+    """Runs until Ctrl-C (or SIGTERM); the user's settings file and database are never used."""
     try:
-        return asyncio.run(_demo())
+        with tempfile.TemporaryDirectory(prefix="narrator-demo-") as workdir:
+            return asyncio.run(_demo(Path(workdir)))
     except KeyboardInterrupt:
         return 0
 
 
-async def _demo() -> int:
+async def _demo(workdir: Path) -> int:
     try:
         from emulator import ChannelType, DiscordEmulator
     except ImportError:
@@ -112,7 +113,6 @@ async def _demo() -> int:
     emu.on_event(_show_event)
 
     feed_runner, feed_url = await _serve_sample_feed()
-    workdir = Path(tempfile.mkdtemp(prefix="narrator-demo-"))
     config = workdir / "config.toml"
     config.write_text(
         textwrap.dedent(
@@ -170,13 +170,18 @@ async def _demo() -> int:
         await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
     finally:
+        # Ctrl-C in a terminal reaches the bot too (one process group); SIGTERM covers the rest,
+        # and the bot logs only the first of the two. It exits within its 10 s deadline.
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
             await proc.wait()
+        await asyncio.wait({relay}, timeout=1)
         relay.cancel()
         await emu.stop()
         await feed_runner.cleanup()
-    _say(f"The bot exited with code {proc.returncode}.")
+    if proc.returncode != 0:
+        _say(f"The bot exited with status {proc.returncode}; its log above says why.")
+        return 1
     return 0
 
 

@@ -30,8 +30,19 @@ def invite_url(application_id: int | str = "<APPLICATION_ID>") -> str:
 
 
 NO_TOKEN_MESSAGE = (
-    "DISCORD_TOKEN is not set, so this is a demo against a built-in Discord emulator: to run for "
+    "DISCORD_TOKEN is not set, so this is the demo against a built-in Discord emulator: to run for "
     "real, create an application at https://discord.com/developers/applications, copy its bot token "
     "into DISCORD_TOKEN, and invite it with {url} (intents: Guilds and Voice States; no privileged "
     "intents)."
+)
+
+DEMO_WITH_TOKEN_MESSAGE = (
+    "This is the demo against a built-in Discord emulator; DISCORD_TOKEN is not used by it (run "
+    "`python -m bot` to connect to Discord)."
+)
+
+NO_TOKEN_ERROR = (
+    "DISCORD_TOKEN is not set: set it to your bot's token (Discord developer portal, "
+    "https://discord.com/developers/applications > your application > Bot), "
+    "or run `python -m bot demo` to see the bot against a built-in emulator."
 )

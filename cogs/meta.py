@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import PROJECT_URL, __version__
+from bot import __version__
 from bot.announce.store import AnnounceStore
 from bot.bot import Narrator
 
@@ -38,9 +38,10 @@ class Meta(commands.Cog):
         latency_text = (
             "unknown" if math.isinf(latency) or math.isnan(latency) else f"{latency * 1000:.0f} ms"
         )
+        project_url = bot.settings.about.project_url or None  # [about] project_url; "" = none
         embed = discord.Embed(
-            title="Narrator",
-            url=PROJECT_URL,
+            title=f"Narrator {__version__}",
+            url=project_url,
             description=(
                 "Announces new narrated-article podcast episodes, plays them in voice, "
                 "and takes requests for posts to narrate."
@@ -53,7 +54,8 @@ class Meta(commands.Cog):
         embed.add_field(name="Feeds watched", value=str(len(feeds)))
         embed.add_field(name="Gateway latency", value=latency_text)
         embed.add_field(name="Servers", value=str(len(bot.guilds)))
-        embed.add_field(name="Project", value=f"[Source and docs]({PROJECT_URL})")
+        if project_url:
+            embed.add_field(name="Project", value=f"[Source and docs]({project_url})")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

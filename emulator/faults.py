@@ -1,4 +1,5 @@
-"""Scripted REST failures: 429s (with Via + JSON body), 5xx, and failures after the write committed."""
+"""Scripted failures: REST 429s (with Via + JSON body), 5xx, failures after the write committed,
+and a gateway that accepts connections but never answers."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ class Fault:
 class FaultInjector:
     def __init__(self) -> None:
         self.pending: list[Fault] = []
+        # The gateway accepts websocket connections and then never says anything (no HELLO): a
+        # Discord that is up at the TCP level but not answering.
+        self.silent_gateway = False
 
     def rate_limit(
         self,
@@ -79,6 +83,7 @@ class FaultInjector:
 
     def clear(self) -> None:
         self.pending.clear()
+        self.silent_gateway = False
 
     def take(
         self, kinds: tuple[str, ...], method: str, template: str, concrete: str

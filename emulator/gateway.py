@@ -24,6 +24,12 @@ OP_DISPATCH, OP_HEARTBEAT, OP_IDENTIFY, OP_PRESENCE, OP_VOICE_STATE = 0, 1, 2, 3
 OP_RESUME, OP_RECONNECT, OP_REQUEST_MEMBERS, OP_INVALID_SESSION = 6, 7, 8, 9
 OP_HELLO, OP_HEARTBEAT_ACK = 10, 11
 
+# Discord's HEARTBEAT_ACK arrives a network round trip after the heartbeat. An ACK sent in the same
+# instant trips a race in discord.py: its heartbeat thread records the send time only after the
+# send completes, so an ACK handled first is measured against the previous beat and reported as
+# "Can't keep up, websocket is 41 s behind". A round trip this long lets the thread record first.
+HEARTBEAT_ACK_DELAY = 0.04
+
 # Codes after which Discord forgets the session: a RESUME is then answered with op 9 false.
 SESSION_ENDING_CODES = {4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014}
 
@@ -123,6 +129,9 @@ class Gateway:
         self.identify_count = 0
         self.resume_count = 0
         self.heartbeat_count = 0
+        self.accepted = 0  # websocket connections accepted, silent ones included
+        self.acks_sent = 0
+        self.ack_delay = HEARTBEAT_ACK_DELAY
         self.ready = asyncio.Event()
         self.changed = asyncio.Condition()
 
@@ -187,6 +196,11 @@ class Gateway:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=4 * 1024 * 1024)
         await ws.prepare(request)
+        self.accepted += 1
+        if self.emu.faults.silent_gateway:
+            async for _msg in ws:  # accepted, then never a word back: no HELLO, no answer
+                pass
+            return ws
         wants_zlib = request.query.get("compress") == "zlib-stream"
         conn = Connection(ws, zlib_stream=wants_zlib and self.emu.zlib_stream)
         self.connections.add(conn)
@@ -217,7 +231,8 @@ class Gateway:
     ) -> GatewaySession | None:
         if op == OP_HEARTBEAT:
             self.heartbeat_count += 1
-            conn.send({"op": OP_HEARTBEAT_ACK})
+            # As Discord sends it: after a round trip (HEARTBEAT_ACK_DELAY), every field present.
+            asyncio.get_running_loop().call_later(self.ack_delay, self._ack, conn)
             return session
         if op == OP_IDENTIFY:
             if session is not None:
@@ -239,6 +254,11 @@ class Gateway:
         else:
             conn.close(4001, "Unknown opcode.")
         return session
+
+    def _ack(self, conn: Connection) -> None:
+        # Queued on the connection like any frame: what is dispatched later arrives after it.
+        conn.send({"op": OP_HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+        self.acks_sent += 1
 
     async def _identify(self, conn: Connection, data: JSON) -> GatewaySession | None:
         if not isinstance(data, dict) or data.get("token") != self.emu.token:

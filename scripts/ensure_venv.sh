@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the project into it (with the dev extras when asked), once per
-# change of pyproject.toml. Sourced by scripts/run.sh and scripts/test.sh.
+# Creates .venv and installs the project into it, once per change of pyproject.toml.
+# Usage: scripts/ensure_venv.sh [EXTRA]   (run by scripts/run.sh, and by scripts/test.sh with "dev")
+# Its only argument is the pip extra; it is run, not sourced, so it never sees the caller's
+# arguments (`run.sh --config my.toml` once made pip read "--config" as an extra).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 extras="${1:-}"
+if [ "$#" -gt 1 ] || [[ ! "$extras" =~ ^[a-z]*$ ]]; then
+  echo "usage: scripts/ensure_venv.sh [EXTRA]  (e.g. dev), got: $*" >&2
+  exit 2
+fi
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Narrator needs Python 3.11 or newer.")'
+  echo "Setting up .venv (once; again only when pyproject.toml changes)..." >&2
   "$python" -m venv .venv
 fi
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+current() { [ -f "$1" ] && [ "$(cat "$1")" = "$want" ]; }
 stamp=".venv/.installed${extras:+-$extras}"
-want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
-  echo "$want" > "$stamp"
+# The dev install includes everything the plain one has.
+if current "$stamp" || { [ -z "$extras" ] && current .venv/.installed-dev; }; then
+  exit 0
 fi
+echo "Installing the project into .venv${extras:+ with the $extras extras}..." >&2
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+echo "$want" > "$stamp"

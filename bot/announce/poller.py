@@ -76,7 +76,9 @@ async def poll_feed(
         )
         metrics.POLLS.labels(result="ok").inc()
         if result.new_episodes:
-            log.info("Feed %s: %d new episodes", parsed.title or feed.url, result.new_episodes)
+            count = result.new_episodes
+            word = "episode" if count == 1 else "episodes"
+            log.info("Feed %s: %d new %s", parsed.title or feed.url, count, word)
         return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
     except (FeedFetchError, FeedParseError) as exc:
         retry_after = exc.retry_after if isinstance(exc, FeedFetchError) else None

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
+
+import pytest
 
 from bot import __version__
 from tests.conftest import World
@@ -26,6 +29,8 @@ async def test_bot_starts_registers_commands_and_answers_about(
     bot = await start_bot()
     await bot.wait_for(lambda: emu.command_put_count == 1, "command registration")
     assert "about" in {c["name"] for c in emu.commands}
+    # The latency is known once a heartbeat is acknowledged; the ACK reaches the bot first.
+    await bot.wait_for(lambda: emu.gateway.acks_sent >= 1, "a heartbeat ACK")
 
     interaction = await emu.slash(world.guild_id, world.text_id, world.member_id, "about")
     response = await interaction.wait_response(timeout=10)
@@ -34,7 +39,18 @@ async def test_bot_starts_registers_commands_and_answers_about(
     assert fields["Feeds watched"] == "0"
     assert fields["Servers"] == "1"
     assert fields["Gateway latency"].endswith("ms")
-    assert "Uptime" in fields and "Project" in fields
+    assert "Uptime" in fields
+    assert "Project" not in fields, "no project link unless [about] project_url is set"
+    assert response["data"]["embeds"][0]["title"] == f"Narrator {__version__}"
+    assert "url" not in response["data"]["embeds"][0]
+
+
+async def test_about_links_to_the_configured_project_url(emu, world: World, start_bot) -> None:
+    await start_bot('[about]\nproject_url = "https://example.org/our-narrator"\n')
+    interaction = await emu.slash(world.guild_id, world.text_id, world.member_id, "about")
+    response = await interaction.wait_response(timeout=10)
+    assert about_embed(response)["Project"] == "[Source and docs](https://example.org/our-narrator)"
+    assert response["data"]["embeds"][0]["url"] == "https://example.org/our-narrator"
 
 
 async def test_second_start_with_same_commands_does_not_register_again(
@@ -134,12 +150,39 @@ async def test_config_typo_is_refused_with_one_line(tmp_path: Path) -> None:
     assert out == b""
 
 
-async def test_without_a_token_it_explains_and_runs_the_demo(tmp_path: Path) -> None:
+async def test_without_a_token_the_bot_refuses_in_one_line_and_serves_no_health(
+    tmp_path: Path,
+) -> None:
+    # The Procfile's `python -m bot` with a forgotten token must fail loudly, not run a demo that
+    # looks healthy: exit 2, one line saying what to set, and no /healthz answering at all.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free_port = s.getsockname()[1]
+    config = write_config(tmp_path, f"[health]\nport = {free_port}\n")
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    for args in ((), ("run",)):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--config", str(config), *args,
+            cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 2
+        (line,) = err.decode().splitlines()
+        assert line.startswith("error: DISCORD_TOKEN is not set") and "python -m bot demo" in line
+        assert out == b""
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", free_port)
+
+
+async def test_the_demo_explains_runs_and_stops_cleanly_leaving_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot",
-        cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"},
+        sys.executable, "-m", "bot", "demo",
+        cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # its own process group, like a terminal's
     )  # fmt: skip
     assert proc.stdout is not None
     seen: list[str] = []
@@ -153,8 +196,9 @@ async def test_without_a_token_it_explains_and_runs_the_demo(tmp_path: Path) -> 
 
     try:
         await asyncio.wait_for(read_until_about_answered(), 60)
+        assert any(scratch.iterdir()), "the demo keeps its database in a temporary folder"
     finally:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the demo and the bot both get SIGINT
         rest, _ = await asyncio.wait_for(proc.communicate(), 30)
         seen.append(rest.decode(errors="replace"))
     text = "".join(seen)
@@ -162,3 +206,6 @@ async def test_without_a_token_it_explains_and_runs_the_demo(tmp_path: Path) -> 
     assert "discord.com/oauth2/authorize" in text and "permissions=" in text
     assert "the bot answered" in text
     assert proc.returncode == 0
+    assert text.count("shutting down") == 1, text
+    assert "Shut down cleanly" in text and "Traceback" not in text
+    assert list(scratch.iterdir()) == [], "the temporary folder is removed"

@@ -165,3 +165,23 @@ async def test_on_event_reports_what_the_bot_did(emu: DiscordEmulator, sample: S
         "message_update",
         "message_delete",
     ]
+
+
+async def test_heartbeat_latency_is_the_round_trip_never_a_whole_interval() -> None:
+    # An ACK sent in the same instant as the heartbeat let discord.py measure it against the
+    # previous beat now and then (latency = one interval: "Can't keep up ... 41 s behind" at
+    # Discord's interval). Acknowledged after a round trip, as Discord's arrives, it never does.
+    emu = DiscordEmulator(token="test-token", heartbeat_interval=250)
+    Sample(emu)
+    await emu.start()
+    try:
+        bot = EmuBot()
+        async with running(emu, bot):
+            readings: list[float] = []
+            while emu.gateway.acks_sent < 16:
+                readings.append(bot.latency)
+                await asyncio.sleep(0.01)
+            measured = [r for r in readings if r != float("inf")]
+            assert measured and max(measured) < 0.2, max(measured)
+    finally:
+        await emu.stop()
