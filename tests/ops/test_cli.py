@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -12,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from bot import __version__
 from bot.__main__ import main
 from bot.db import Database
 from tests.harness import ROOT
 
 TOKEN = "secret-token-abcdef0123456789"
+FIXTURE = ROOT / "tests" / "feeds" / "fixtures" / "type3_synthetic_lesswrong.xml"
 WEBHOOK = "https://discord.com/api/webhooks/1/very-secret-webhook-token"
 
 
@@ -128,3 +131,59 @@ def test_backup_of_a_missing_database_says_so(tmp_path: Path) -> None:
     result = backup(config, str(tmp_path / "copy.sqlite3"))
     assert result.returncode == 1
     assert "There is no database at" in result.stderr
+
+
+def bot_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_config_is_accepted_before_or_after_the_command(tmp_path: Path) -> None:
+    config = write(tmp_path, "[announce]\ndigest_threshold = 9\n")
+    before = bot_cli("--config", str(config), "check-config")
+    after = bot_cli("check-config", "--config", str(config))
+    assert before.returncode == after.returncode == 0, before.stderr + after.stderr
+    assert before.stdout == after.stdout
+    assert "digest_threshold = 9" in after.stdout
+
+
+def test_version_and_real_help_for_every_command() -> None:
+    version = bot_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"Narrator {__version__}"
+    top = bot_cli("--help").stdout
+    for command in ("run", "demo", "sync", "check-config", "backup", "copy-db", "feed-preview"):
+        assert f"    {command}" in top
+    preview = bot_cli("feed-preview", "--help").stdout
+    assert "URL_OR_FILE" in preview and "--json" in preview and "args" not in preview
+    assert "URL" in bot_cli("post-key", "--help").stdout
+    assert "--force" in bot_cli("backup", "--help").stdout
+
+
+def test_feed_preview_into_a_closed_pipe_stops_quietly() -> None:
+    # `python -m bot feed-preview FEED | head -1`: the reader is gone before the feed is printed
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "feed-preview", str(FIXTURE), "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _out, err = proc.communicate(timeout=60)
+    assert err == "", "no BrokenPipeError traceback"
+    assert proc.returncode == 128 + signal.SIGPIPE  # what a shell reports for `cat` in its place
+
+
+def test_feed_preview_piped_into_head_in_a_shell() -> None:
+    result = subprocess.run(
+        f"{sys.executable} -m bot feed-preview {FIXTURE} --json | head -1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stderr == ""
+    assert result.stdout.startswith("{") and len(result.stdout.splitlines()) == 1
