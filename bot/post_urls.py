@@ -82,6 +82,8 @@ _BARE_HOST_START = re.compile(
     r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]|$)"
 )
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+# host, host:port, [IPv6] or [IPv6]:port, nothing else (userinfo removed before matching)
+_NETLOC = re.compile(r"(?:\[[0-9A-Za-z:.%_~-]*\]|[^\[\]:/]*)(?::[^\[\]:/]*)?")
 _FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f<>\"`\\]")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _SLUG_SECTIONS = frozenset({"hpmor", "codex", "rationality", "highlights"})
@@ -116,6 +118,8 @@ def canonical_key(url: str) -> PostKey:
         parts = urlsplit(text)
     except ValueError:  # an unclosed IPv6 bracket, "http://[::1" or "https://[oops/..."
         raise PostUrlError("That does not look like a single web link.") from None
+    if not _NETLOC.fullmatch(parts.netloc.rpartition("@")[2]):  # e.g. "[::1]x", which urllib lets by
+        raise PostUrlError("That does not look like a single web link.")
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise PostUrlError("Only http and https links can be used.")
