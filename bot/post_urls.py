@@ -118,7 +118,7 @@ def canonical_key(url: str) -> PostKey:
         parts = urlsplit(text)
     except ValueError:  # an unclosed IPv6 bracket, "http://[::1" or "https://[oops/..."
         raise PostUrlError("That does not look like a single web link.") from None
-    if not _NETLOC.fullmatch(parts.netloc.rpartition("@")[2]):  # e.g. "[::1]x", which urllib lets by
+    if not _NETLOC.fullmatch(parts.netloc.rpartition("@")[2]):  # "[::1]x": urllib lets it by
         raise PostUrlError("That does not look like a single web link.")
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
