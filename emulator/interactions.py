@@ -438,9 +438,21 @@ class InteractionsMixin:
         if component_type != 2:
             data["values"] = list(values or [])
         emu = self._emu()
-        if message is None:  # a stand-in: a message of the bot's carrying the forged component
+        if message is None:
+            # A stand-in: a message of the bot's that carries the forged component (discord.py
+            # only dispatches a click whose component is on the interaction's message).
+            component: JSON = {"type": component_type, "custom_id": custom_id}
+            if component_type == 2:
+                component.update(style=1, label="Forged")
+            elif component_type == 3:
+                component["options"] = [{"label": v, "value": v} for v in values or ["-"]]
             channel = emu.channel(channel_id)
-            message = emu.build_message(channel, emu.bot, {"content": "", "components": []})
+            message = emu.build_message(
+                channel,
+                emu.bot,
+                {"content": "", "components": [{"type": 1, "components": [component]}]},
+            )
+            emu.store_message(channel, message, hidden=True)  # found, but in no channel list
         return self._new_interaction(3, guild_id, channel_id, user_id, data, message=message)
 
     async def submit_modal(
