@@ -157,3 +157,27 @@ def test_the_emulator_refuses_parse_users_together_with_a_user_list() -> None:
             {"content": "<@1>", "allowed_mentions": {"parse": ["users"], "users": ["1"]}}
         )
     assert refused.value.code == 50035
+
+
+@pytest.mark.parametrize(
+    "embed",
+    [
+        {"title": "t", "url": "javascript:alert(1)"},
+        {"title": "t", "url": "http://[::1"},
+        {"title": "t", "url": "https://exa mple.com/"},
+        {"title": "t", "url": "https://"},
+        {"title": "t", "thumbnail": {"url": "data:image/png;base64,AAAA"}},
+        {"author": {"name": "a", "url": "https://[oops/"}},
+    ],
+)
+def test_the_emulator_refuses_embed_links_discord_cannot_parse(embed: dict[str, object]) -> None:
+    with pytest.raises(ApiError) as refused:
+        validate_message({"embeds": [embed]})
+    assert refused.value.code == 50035
+
+
+def test_the_emulator_refuses_link_buttons_discord_cannot_parse() -> None:
+    button = {"type": 2, "style": 5, "label": "Audio", "url": "javascript:alert(1)"}
+    with pytest.raises(ApiError) as refused:
+        validate_message({"content": "x", "components": [{"type": 1, "components": [button]}]})
+    assert refused.value.code == 50035
