@@ -16,6 +16,7 @@ from bot.announce.render import episode_embed, episode_view, nonce_for
 from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
+from bot.db import IntegrityError
 from bot.errors import UserFacingError
 from bot.forum_lookup import resolve
 from bot.post_urls import PostKey, canonical_key
@@ -112,17 +113,24 @@ class Requests(commands.Cog):
                 + ". It will be announced here when its feed carries it.",
             )
             return
-        created = await self.store.create(
-            guild_id=interaction.guild.id,
-            channel_id=interaction.channel_id or 0,
-            post_key=key.key,
-            url=key.canonical_url,
-            title=title,
-            note=note,
-            requester_id=interaction.user.id,
-            # counted again with the insert, atomically: concurrent requests take turns
-            limits=Limits(self.settings.per_member_per_hour, self.settings.max_open_per_member),
-        )
+        try:
+            created = await self.store.create(
+                guild_id=interaction.guild.id,
+                channel_id=interaction.channel_id or 0,
+                post_key=key.key,
+                url=key.canonical_url,
+                title=title,
+                note=note,
+                requester_id=interaction.user.id,
+                # counted again with the insert, atomically: concurrent requests take turns
+                limits=Limits(self.settings.per_member_per_hour, self.settings.max_open_per_member),
+            )
+        except IntegrityError:  # the same post, asked for here a moment ago: a vote instead
+            existing = await self.store.by_key(interaction.guild.id, key.key)
+            if existing is None:
+                raise
+            await self._repeat(interaction, existing)
+            return
         hint = f"\n-# {key.note}" if key.note else ""
         message = await interaction.followup.send(
             f"Requested! Others can add their vote with the button.{hint}",

@@ -70,6 +70,30 @@ async def test_ten_requests_at_once_make_no_more_than_the_hourly_limit(
     assert len(emu.messages(review)) == PER_HOUR, "no review card for a refused request"
 
 
+@pytest.mark.parametrize("bot_database", ["sqlite", "postgres"], indirect=True)
+async def test_members_asking_for_the_same_post_at_once_make_one_request_and_votes(
+    emu, world: World, start_bot, type3: Type3StandIn
+) -> None:
+    review = emu.add_channel(world.guild_id, "narration-review", ChannelType.TEXT).id
+    await start_bot(config(type3, review))
+    members = [world.member_id, world.admin_id]
+    for n in range(3):
+        user = emu.add_user(f"listener-{n}")
+        emu.add_member(world.guild_id, user.id)
+        members.append(user.id)
+    asked = [
+        await emu.slash(
+            world.guild_id, world.text_id, user, "request", {"url": "https://blog.example/same"}
+        )
+        for user in members
+    ]
+    replies = await asyncio.gather(*(answer(ix) for ix in asked))
+    assert sum(r.startswith("Requested!") for r in replies) == 1, replies
+    assert sum("Added your vote" in r for r in replies) == len(members) - 1, replies
+    top = await emu.slash(world.guild_id, world.text_id, world.member_id, "requests top")
+    assert (await answer(top)).startswith(f"**{len(members)}**")
+
+
 async def test_concurrent_creates_by_one_member_count_each_other(db: Database) -> None:
     store = RequestStore(db)
 
