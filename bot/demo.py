@@ -171,7 +171,7 @@ async def _demo(workdir: Path) -> int:
         stopper.cancel()
     finally:
         # Ctrl-C in a terminal reaches the bot too (one process group); SIGTERM covers the rest,
-        # and the bot logs only the first of the two. It exits within its 10 s deadline.
+        # and the bot logs only the first of the two. It exits within its 9 s deadline.
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
             await proc.wait()

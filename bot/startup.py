@@ -7,7 +7,7 @@ answers again); a refused token or a wrong API address stops start-up with one l
 discord.py's own reconnect logs (a traceback per attempt) are shortened the same way.
 
 SIGTERM and SIGINT close the bot at any moment: in-flight posts get their grace period, and the
-process exits 0 within `SHUTDOWN_DEADLINE` seconds whatever is still hanging.
+process exits 0 within `SHUTDOWN_DEADLINE` seconds (9) whatever is still hanging.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from bot.bot import IDENTIFY_WINDOW
+
 if TYPE_CHECKING:
     from bot.bot import Narrator
 
@@ -35,8 +37,8 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 1.0  # seconds before the first retry; doubles up to BACKOFF_MAX
 BACKOFF_MAX = 60.0
-CLOSE_TIMEOUT = 8.0  # the bot's close (in-flight posts get 5 s of it, voice a moment)
-SHUTDOWN_DEADLINE = 10.0  # after a signal the process is gone within this, whatever hangs
+CLOSE_TIMEOUT = 7.0  # the bot's close: in-flight posts get 5 s of it, voice a moment
+SHUTDOWN_DEADLINE = 9.0  # after a signal the process is gone within this (Docker waits 10 s)
 
 
 class Unreachable(Exception):
@@ -172,7 +174,11 @@ async def wait_for_discord(
 
 async def start(bot: Narrator, token: str, api_base: str, *, sync_only: bool) -> None:
     """Waits for Discord, logs in (setup_hook runs here), then serves until closed."""
-    await wait_for_discord(bot.session, api_base, token, bot.settings.discord.connect_timeout)
+    timeout = bot.settings.discord.connect_timeout
+    await wait_for_discord(bot.session, api_base, token, timeout)
+    # A gateway that accepts and never says HELLO is given up on after this (discord.py waits
+    # 180 s by default), then retried; the time covers a shard's wait before it may IDENTIFY.
+    bot.shard_connect_timeout = timeout + IDENTIFY_WINDOW
     await bot.login(token)
     if not sync_only:
         await bot.connect()

@@ -202,3 +202,41 @@ async def test_sigterm_mid_play_exits_zero(
     code, took = await stop_timed(bot)
     assert code == 0 and took < SHUTDOWN_DEADLINE
     assert "Shut down cleanly" in bot.log
+
+
+async def test_a_silent_gateway_at_start_up_is_reported_and_retried(
+    emu, world: World, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    emu.faults.silent_gateway = True  # REST answers; the websocket opens and stays silent
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace("[discord]\n", "[discord]\nconnect_timeout = 1\n"))
+    bot = BotProcess(emu, config)
+    bots.append(bot)
+    await bot.start(wait_ready=False)
+    await bot.wait_for_log("could not be opened; retrying every 5 s: the server accepted")
+    assert "Traceback" not in bot.log
+    code, took = await stop_timed(bot)
+    assert code == 0 and took < SHUTDOWN_DEADLINE
+
+
+async def test_a_gateway_outage_while_running_is_one_line_not_a_traceback_per_attempt(
+    emu, world: World, start_bot
+) -> None:
+    bot = await start_bot()
+    await bot.wait_for_log("Logged in as")
+    port = int(emu.api_base.split(":")[2].split("/")[0])
+    await emu.stop()  # Discord goes away; every reconnect attempt is refused
+    await bot.wait_for(
+        lambda: count(bot, "Dispatching event shard_disconnect") >= 3, "failed reconnects"
+    )
+    assert count(bot, "was lost; reconnecting with backoff") == 1
+    assert f"127.0.0.1:{port} refused the connection" in bot.log
+    back = DiscordEmulator(token=emu.token)
+    back.add_guild("Listeners")
+    await back.start(host="127.0.0.1", port=port)
+    try:
+        await bot.wait_for(lambda: back.identify_count == 1, "the bot to come back", timeout=40)
+        assert "Traceback" not in bot.log
+        assert await bot.stop() == 0
+    finally:
+        await back.stop()
