@@ -31,7 +31,9 @@ def plan_channel(
     *, seeded: bool, order: EpisodeOrder, backlog: int, digest_threshold: int
 ) -> ChannelPlan:
     if not seeded:
-        keep = order.known[len(order.known) - backlog :] if backlog > 0 else ()
+        # max(0, ...): with a backlog larger than the feed, a negative start would count from
+        # the end (known[-1:]) and skip episodes for good.
+        keep = order.known[max(0, len(order.known) - backlog) :] if backlog > 0 else ()
         skipped = order.known[: len(order.known) - len(keep)]
         return ChannelPlan(pending=tuple(keep), skipped=tuple(skipped), seeded_now=True)
     if len(order.new) > digest_threshold:

@@ -1,6 +1,8 @@
 """One poll of one feed, start to finish: fetch, parse off the loop, store, decide what is owed.
 
-No Discord here: the outcome says what happened, and the cog tells admins and delivers.
+No Discord here: the outcome says what happened, and the cog tells admins and delivers. Every
+poll ends recorded: a success, or a failure with its backoff, whatever went wrong (only the
+database's own errors go up, to the cog, since nothing could be recorded then).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import aiohttp
 from bot import metrics
 from bot.announce.store import AnnounceStore, FeedRow, IngestResult, body_digest
 from bot.config import AnnounceSettings
+from bot.db import DatabaseError
 from bot.feeds.backoff import next_poll_delay
 from bot.feeds.fetch import FeedFetchError, fetch_feed
 from bot.feeds.model import Feed, FeedParseError
@@ -82,16 +85,35 @@ async def poll_feed(
         return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
     except (FeedFetchError, FeedParseError) as exc:
         retry_after = exc.retry_after if isinstance(exc, FeedFetchError) else None
-        failures = feed.consecutive_failures + 1
-        delay = next_poll_delay(feed.poll_seconds, failures, retry_after=retry_after)
-        message = str(exc)
-        log.warning("Feed %s failed (%d in a row): %s", feed.url, failures, message)
-        metrics.POLLS.labels(result="error").inc()
-        metrics.FEED_FAILURES.labels(feed=redact_url(feed.url)).inc()  # labels are shown
-        now_failing = await store.record_failure(
-            feed.id, message, now, now + delay, notify_after=settings.notify_after_failures
-        )
-        return PollOutcome(feed, error=message, now_failing=now_failing)
+        return await _failed(store, feed, settings, str(exc), now, retry_after=retry_after)
+    except DatabaseError:
+        raise
+    except Exception:
+        # A bug or an input nobody foresaw: a failed poll like any other (backoff, one admin
+        # notice), never an unrecorded one, which the announcer would retry every second.
+        log.exception("Polling %s failed on an unexpected error", redact_url(feed.url))
+        message = "Reading it failed on an unexpected error (the bot's log has the details)."
+        return await _failed(store, feed, settings, message, now)
+
+
+async def _failed(
+    store: AnnounceStore,
+    feed: FeedRow,
+    settings: AnnounceSettings,
+    message: str,
+    now: float,
+    *,
+    retry_after: float | None = None,
+) -> PollOutcome:
+    failures = feed.consecutive_failures + 1
+    delay = next_poll_delay(feed.poll_seconds, failures, retry_after=retry_after)
+    log.warning("Feed %s failed (%d in a row): %s", feed.url, failures, message)
+    metrics.POLLS.labels(result="error").inc()
+    metrics.FEED_FAILURES.labels(feed=redact_url(feed.url)).inc()  # labels are shown
+    now_failing = await store.record_failure(
+        feed.id, message, now, now + delay, notify_after=settings.notify_after_failures
+    )
+    return PollOutcome(feed, error=message, now_failing=now_failing)
 
 
 async def fetch_and_parse(

@@ -1,4 +1,10 @@
-"""Tolerant parsing of feed dates (RFC 822, ISO 8601, common broken forms) and durations."""
+"""Tolerant parsing of feed dates (RFC 822, ISO 8601, common broken forms) and durations.
+
+Every input is capped (a date never needs more than `MAX_DATE` characters, a duration `MAX_DURATION`)
+before any pattern runs, and the patterns only start at word boundaries with possessive
+repetition, so a hostile 30,000-letter `<pubDate>` costs microseconds, not seconds: `re` holds
+the GIL, and a quadratic match would stall every other thread and the event loop with it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,13 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 log = logging.getLogger(__name__)
+
+MAX_DATE = 100
+"""Longest date text tried, after runs of whitespace become one space."""
+MAX_DURATION = 32
+"""Longest duration text tried, likewise."""
+_YEARS = range(1800, 2501)
+"""Years a feed date may have; anything else (year 1, year 9999) is junk, not a date."""
 
 _MONTHS = {
     name: number
@@ -44,10 +57,17 @@ _ISO = re.compile(
     re.IGNORECASE,
 )
 # "Tue, 10 Jun 2003 04:00:00 GMT", "10 June 2003 4:00 PM +0200", "Jun 10 2003 04:00:00 EST".
-_DMY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\.?[\s-]+([^\W\d_]{3,})\.?,?[\s-]+(\d{2,4})\b")
-_MDY = re.compile(r"([^\W\d_]{3,})\.?[\s-]+(\d{1,2})(?:st|nd|rd|th)?,?[\s-]+(\d{4})\b")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([ap]\.?m\.?)?", re.IGNORECASE)
-_ZONE = re.compile(r"(?:\s|^|\d)([+-]\d{2}:?\d{2}|[A-Z]{1,5})\s*(?:\(.*\))?\s*$")
+# Matches start only at the beginning of a number or word, and repetition is possessive: linear.
+_DMY = re.compile(
+    r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\.?[\s-]++([^\W\d_]{3,}+)\.?,?[\s-]++(\d{2,4}+)\b"
+)
+_MDY = re.compile(
+    r"(?<![^\W\d_])([^\W\d_]{3,}+)\.?[\s-]++(\d{1,2})(?:st|nd|rd|th)?,?[\s-]++(\d{4})\b"
+)
+_TIME = re.compile(
+    r"(?<!\d)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d++)?)?\s*+([ap]\.?m\.?)?", re.IGNORECASE
+)
+_ZONE = re.compile(r"(?:\s|^|\d)([+-]\d{2}:?\d{2}|[A-Z]{1,5}+)(?: ?\([^()]*+\))? ?$")
 
 
 # The well-formed RFC 822 date nearly every feed uses, parsed without the general machinery.
@@ -67,7 +87,20 @@ def parse_date(text: str | None) -> datetime | None:
     """An aware UTC datetime from an RFC 822 / ISO 8601 / sloppy feed date, or None."""
     if not text:
         return None
-    fast = _RFC822.fullmatch(text.strip())
+    text = text.strip()
+    if len(text) > MAX_DATE:
+        text = " ".join(text.split())
+        if len(text) > MAX_DATE:
+            log.debug("date of %d characters ignored", len(text))
+            return None
+    try:
+        return _parse_date(text)
+    except (ValueError, OverflowError):  # e.g. year 1 with a positive offset
+        return None
+
+
+def _parse_date(text: str) -> datetime | None:
+    fast = _RFC822.fullmatch(text)
     if fast is not None:
         day, mon, year, hour, minute, second, sign, zh, zm = fast.groups()
         month = _MONTH3.get(mon.lower())
@@ -80,7 +113,7 @@ def parse_date(text: str | None) -> datetime | None:
                 if sign:
                     offset = timedelta(hours=int(zh), minutes=int(zm))
                     when = when - offset if sign == "+" else when + offset
-                return when.replace(tzinfo=UTC)
+                return when.replace(tzinfo=UTC) if when.year in _YEARS else None
     text = " ".join(text.split())
     if not text:
         return None
@@ -126,16 +159,17 @@ def _build(
 ) -> datetime | None:
     try:
         full_year = int(year)
-        if full_year < 100:
+        if len(year) <= 2:
             full_year += 2000 if full_year < 70 else 1900
         hours = int(hour or 0)
         if meridiem:
             hours = hours % 12 + (12 if meridiem[0] in "pP" else 0)
         naive = datetime(full_year, int(month), int(day), 0, int(minute or 0), int(second or 0))
         naive += timedelta(hours=hours)  # tolerates "24:00"
+        when = naive.replace(tzinfo=_zone(zone)).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-    return naive.replace(tzinfo=_zone(zone)).astimezone(UTC)
+    return when if when.year in _YEARS else None
 
 
 def _zone(zone: str | None) -> timezone:
@@ -152,9 +186,9 @@ def _zone(zone: str | None) -> timezone:
     return timezone(timedelta(minutes=_ZONES.get(zone.upper(), 0)))
 
 
-_DURATION_UNITS = re.compile(
-    r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s(?:ec)?)?", re.I
-)
+# Matched against the text with its whitespace removed: no two optional runs of spaces to
+# backtrack between.
+_DURATION_UNITS = re.compile(r"(?:(\d++)h)?(?:(\d++)m(?:in)?)?(?:(\d++)s(?:ec)?)?", re.I)
 
 
 def parse_duration(text: str | None, *, allow_zero: bool = False) -> int | None:
@@ -165,6 +199,10 @@ def parse_duration(text: str | None, *, allow_zero: bool = False) -> int | None:
     if not text:
         return None
     text = text.strip()
+    if len(text) > MAX_DURATION:
+        text = " ".join(text.split())
+        if len(text) > MAX_DURATION:
+            return None
     seconds: float
     try:
         if ":" in text:
@@ -178,7 +216,7 @@ def parse_duration(text: str | None, *, allow_zero: bool = False) -> int | None:
         else:
             seconds = float(text)
     except ValueError:
-        units = _DURATION_UNITS.fullmatch(text)
+        units = _DURATION_UNITS.fullmatch("".join(text.split()))
         if units is None or not any(units.groups()):
             return None
         h, m, s = (int(g or 0) for g in units.groups())
@@ -189,9 +227,9 @@ def parse_duration(text: str | None, *, allow_zero: bool = False) -> int | None:
 
 
 _ORDINAL_DATE = re.compile(
-    r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})"
-    r"|(\d{1,2})(?:st|nd|rd|th)?\s+([^\W\d_]+)\.?,?\s+(\d{4})"
-    r"|(\d{4})-(\d{2})-(\d{2})"
+    r"(?<![^\W\d_])([^\W\d_]++)\.?\s++(\d{1,2})(?:st|nd|rd|th)?,?\s++(\d{4})"
+    r"|(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s++([^\W\d_]++)\.?,?\s++(\d{4})"
+    r"|(?<!\d)(\d{4})-(\d{2})-(\d{2})"
 )
 
 
@@ -199,7 +237,7 @@ def parse_plain_date(text: str | None) -> date | None:
     """A calendar date from `August 18th, 2025`, `18 August 2025` or `2025-08-18`, else None."""
     if not text:
         return None
-    found = _ORDINAL_DATE.search(text)
+    found = _ORDINAL_DATE.search(text[: MAX_DATE * 2])
     if found is None:
         return None
     g = found.groups()

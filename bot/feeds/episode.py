@@ -10,17 +10,33 @@ Choices worth knowing:
   outline) is read from the description, else from content:encoded.
 * transcript_url: the podcast:transcript a person can read in a browser first: HTML, then
   WebVTT, SRT, plain text, JSON, then anything else.
+* audio: only audio or video is an episode's audio (an enclosure typed audio/* or video/*, or
+  untyped and not obviously something else); an image, a page or a Flash player never is.
+* Every field is capped before it is parsed (see `model.MAX_*`); a field that cannot be used is
+  dropped and reported to `Notes`, never raised: one odd value must not cost the item or the feed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
+import re
+from collections import Counter
 from urllib.parse import urljoin, urlsplit
 
 from bot.feeds.dates import parse_date, parse_duration
 from bot.feeds.markdown import to_lines
-from bot.feeds.model import Chapter, Episode
+from bot.feeds.model import (
+    MAX_AUTHOR,
+    MAX_CHAPTERS,
+    MAX_DESCRIPTION,
+    MAX_ID,
+    MAX_TITLE,
+    MAX_URL,
+    Chapter,
+    Episode,
+)
 from bot.feeds.sources import source_of
 from bot.feeds.type3 import Cleaned, clean
 from bot.feeds.xmlkeys import Element, Fields, key_of, markup_of, text_of
@@ -36,28 +52,120 @@ _TRANSCRIPT_ORDER = (
     "text/plain",
     "application/json",
 )
-_AUDIO_EXTENSIONS = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac", ".mp4")
+_AUDIO_EXTENSIONS = (
+    ".mp3", ".m4a", ".m4b", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac", ".mp4", ".m4v",
+    ".webm", ".mov",
+)  # fmt: skip
+_NOT_AUDIO_EXTENSIONS = (
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".bmp", ".ico", ".swf", ".html", ".htm",
+    ".php", ".pdf", ".txt", ".xml", ".json", ".vtt", ".srt", ".epub", ".zip",
+)  # fmt: skip
+_GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+_AUDIO_TYPES = frozenset({"application/ogg", "application/x-ogg"})
+_MEDIA_KINDS = frozenset({"", "audio", "video"})
 _META_HINTS = ("TYPE III", "Source", "source:", "Original", "First published", "Outline")
+_DATE_KEYS = (
+    "pubDate", "dc:date", "atom:published", "atom:updated", "published", "atom:issued",
+    "atom:modified", "atom:created", "updated",
+)  # fmt: skip
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
+_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+_TAG = re.compile(r"<[^<>]*+>")
 
 
-def build_episode(fields: Fields, base: str | None) -> Episode:
-    """The `Episode` for one item, given its collected child elements and the feed URL."""
-    title = text_of(fields.first("title", "itunes:title", "atom:title"))
-    link = absolute_url(_link(fields), base)
-    raw_date = text_of(
-        fields.first("pubDate", "dc:date", "atom:published", "atom:updated", "published")
-    )
-    audio_url, audio_type, audio_length = _audio(fields)
-    audio_url = absolute_url(audio_url, base)
-    guid = text_of(fields.first("guid", "atom:id", "id"))
+class Notes:
+    """Fields dropped while parsing one feed, counted per kind, so the log gets one line each."""
+
+    __slots__ = ("counts", "examples")
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
+
+    def drop(self, kind: str, value: str) -> None:
+        self.counts[kind] += 1
+        self.examples.setdefault(kind, value[:80])
+
+    def log(self, where: str) -> None:
+        for kind, count in self.counts.items():
+            log.debug(
+                "%s: dropped %d unusable %s value(s), e.g. %r",
+                where,
+                count,
+                kind,
+                self.examples[kind],
+            )
+
+
+class Urls:
+    """Makes feed URLs absolute: against `xml:base` (element, item, channel, feed), then the
+    feed's own address. A malformed or overlong URL is dropped, not raised."""
+
+    __slots__ = ("document", "notes", "xml_base")
+
+    def __init__(self, document: str | None, *, xml_base: bool, notes: Notes) -> None:
+        self.document = document
+        self.xml_base = xml_base
+        """True when the document uses xml:base anywhere (rare, so the lookup is skipped)."""
+        self.notes = notes
+
+    def absolute(self, url: str | None, el: Element | None = None) -> str | None:
+        url = (url or "").strip()
+        if not url:
+            return None
+        if len(url) > MAX_URL:
+            self.notes.drop("URL", url)
+            return None
+        try:
+            if urlsplit(url).scheme:
+                return url
+            base = self._base_of(el) if self.xml_base and el is not None else self.document
+            return urljoin(base, url) if base else url
+        except ValueError:  # "http://[::1" and the like: a link nothing can use
+            self.notes.drop("URL", url)
+            return None
+
+    def _base_of(self, el: Element) -> str | None:
+        chain: list[str] = []
+        node: Element | None = el
+        while node is not None:
+            if value := (node.get(_XML_BASE) or "").strip():
+                chain.append(value)
+            node = node.getparent()
+        base = self.document
+        for value in reversed(chain):
+            base = urljoin(base, value) if base else value
+        return base
+
+
+def build_episode(item: Element, fields: Fields, urls: Urls) -> Episode:
+    """The `Episode` for one item, given the item, its collected child elements and a `Urls`."""
+    notes = urls.notes
+    title = _title(fields.first("title", "itunes:title", "atom:title"))
+    link_url, link_el = _link(fields)
+    link = urls.absolute(link_url, link_el)
+    raw_date = text_of(fields.first(*_DATE_KEYS))
+    published = parse_date(raw_date)
+    if published is None and raw_date:
+        notes.drop("date", raw_date)
+    audio_url, audio_type, audio_length, audio_el = _audio(fields)
+    audio_url = urls.absolute(audio_url, audio_el)
+    guid = text_of(fields.first("guid", "atom:id", "id")) or (item.get(_RDF_ABOUT) or "").strip()
+    if len(guid) > MAX_ID:  # stable and unique, but short enough to store and compare
+        guid = "sha1:" + hashlib.sha1(guid.encode("utf-8", "replace")).hexdigest()
     episode_id = guid or link or _hash_id(title, raw_date, audio_url)
+    raw_duration = text_of(fields.one("itunes:duration"))
+    duration = parse_duration(raw_duration)
+    if duration is None and raw_duration and raw_duration.strip("0:. ") != "":
+        notes.drop("duration", raw_duration)
 
     description = _summary_source(fields)
     type3 = audio_url is not None and "type3.audio" in audio_url
     meta = Cleaned([])
     # Only descriptions that may hold metadata blocks are converted now; the summary itself
     # is converted when it is first read (see bot.feeds.summary).
-    for text in dict.fromkeys((description, markup_of(fields.one("content:encoded")))):
+    encoded = markup_of(fields.one("content:encoded"))[:MAX_DESCRIPTION]
+    for text in dict.fromkeys((description, encoded)):
         if text and any(hint in text for hint in _META_HINTS):
             found = clean(to_lines(text), type3=type3)
             type3 = type3 or found.is_type3
@@ -68,20 +176,24 @@ def build_episode(fields: Fields, base: str | None) -> Episode:
             break
     source_url, source_key = source_of(meta.source_url, link, guid)
 
+    image_url, image_el = _image(fields)
+    chapters_el = fields.one("podcast:chapters")
+    transcript_url, transcript_el = _transcript(fields)
+    chapters = _psc_chapters(fields) or [Chapter(*c) for c in meta.chapters]
     return Episode(
         id=episode_id,
         title=title,
-        published=parse_date(raw_date),
+        published=published,
         audio_url=audio_url,
         audio_type=audio_type,
         audio_length=audio_length,
-        duration_seconds=parse_duration(text_of(fields.one("itunes:duration"))),
-        image=absolute_url(_image(fields), base),
+        duration_seconds=duration,
+        image=urls.absolute(image_url, image_el),
         link=link,
         author=_author(fields),
-        chapters=tuple(_psc_chapters(fields) or (Chapter(*c) for c in meta.chapters)),
-        chapters_url=absolute_url(_attr(fields.one("podcast:chapters"), "url"), base),
-        transcript_url=absolute_url(_transcript(fields), base),
+        chapters=tuple(chapters[:MAX_CHAPTERS]),
+        chapters_url=urls.absolute(_attr(chapters_el, "url"), chapters_el),
+        transcript_url=urls.absolute(transcript_url, transcript_el),
         source_url=source_url,
         source_key=source_key,
         first_published=meta.first_published,
@@ -103,61 +215,75 @@ def _attr(el: Element | None, name: str) -> str | None:
     return None if el is None else (el.get(name) or "").strip() or None
 
 
-def absolute_url(url: str | None, base: str | None) -> str | None:
-    """The stripped URL, resolved against `base` when relative; None when empty."""
-    url = (url or "").strip()
-    if not url:
-        return None
-    try:
-        if base and not urlsplit(url).scheme:
-            return urljoin(base, url)
-        urlsplit(url)
-    except ValueError:  # "http://[::1" and the like: a link nothing can use, not a broken feed
-        return None
-    return url
+def plain_title(el: Element | None) -> str:
+    """A title as plain text: Atom `type="html"` has its tags dropped and entities decoded."""
+    text = text_of(el)
+    if len(text) > MAX_TITLE:
+        text = text[:MAX_TITLE].rstrip()
+    if el is not None and text and (el.get("type") or "").lower() in ("html", "text/html"):
+        text = " ".join(html.unescape(_TAG.sub(" ", text)).split())
+    return text
 
 
-def _link(fields: Fields) -> str | None:
+_title = plain_title
+
+
+def _link(fields: Fields) -> tuple[str | None, Element | None]:
     for el in fields.all("link"):
-        if value := text_of(el) or el.get("href"):  # Atom without a namespace uses href
-            return value
+        value = text_of(el) or el.get("href")  # Atom without a namespace uses href
+        if value and el.get("rel", "alternate") == "alternate":
+            return value, el
     for el in fields.all("atom:link"):
         if el.get("rel", "alternate") == "alternate" and el.get("href"):
-            return el.get("href")
-    return None
+            return el.get("href"), el
+    return None, None
 
 
-def _audio(fields: Fields) -> tuple[str | None, str | None, int | None]:
-    candidates: list[tuple[str, str | None, str | None]] = []
+def _audio(fields: Fields) -> tuple[str | None, str | None, int | None, Element | None]:
+    candidates: list[tuple[str, str, str | None, Element]] = []
     for el in fields.all("enclosure"):
-        candidates.append((el.get("url") or "", el.get("type"), el.get("length")))
+        candidates.append((el.get("url") or "", el.get("type") or "", el.get("length"), el))
     for el in fields.all("media:content"):
-        candidates.append((el.get("url") or "", el.get("type"), el.get("fileSize")))
+        if (el.get("medium") or "").strip().lower() in _MEDIA_KINDS:
+            candidates.append((el.get("url") or "", el.get("type") or "", el.get("fileSize"), el))
     for el in fields.all("atom:link") + fields.all("link"):
         if el.get("rel") == "enclosure":
-            candidates.append((el.get("href") or "", el.get("type"), el.get("length")))
-    usable = [c for c in candidates if c[0].strip()]
-    if not usable:
-        return None, None, None
-    chosen = next((c for c in usable if _is_audio(c[0], c[1])), usable[0])
-    url, kind, length = chosen
-    return url.strip(), (kind or "").strip() or None, _length(length)
+            candidates.append((el.get("href") or "", el.get("type") or "", el.get("length"), el))
+    best: tuple[str, str, str | None, Element] | None = None
+    for candidate in candidates:
+        url, kind = candidate[0].strip(), candidate[1].strip().lower()
+        if not url:
+            continue
+        rank = _audio_rank(url, kind)
+        if rank == 2:
+            best = candidate
+            break
+        if rank == 1 and best is None:
+            best = candidate
+    if best is None:
+        return None, None, None, None
+    url, kind, length, el = best
+    return url.strip(), kind.strip() or None, _length(length), el
 
 
-def _is_audio(url: str, kind: str | None) -> bool:
-    if kind:
-        return kind.startswith(("audio/", "video/"))
+def _audio_rank(url: str, kind: str) -> int:
+    """2: surely audio or video; 1: untyped and not obviously anything else; 0: not audio."""
+    if kind not in _GENERIC_TYPES:
+        return 2 if kind.startswith(("audio/", "video/")) or kind in _AUDIO_TYPES else 0
     try:
-        return urlsplit(url.strip()).path.lower().endswith(_AUDIO_EXTENSIONS)
+        path = urlsplit(url).path.lower()
     except ValueError:  # a malformed URL is no audio
-        return False
+        return 0
+    if path.endswith(_AUDIO_EXTENSIONS):
+        return 2
+    return 0 if path.endswith(_NOT_AUDIO_EXTENSIONS) else 1
 
 
 def _length(value: str | None) -> int | None:
-    try:
-        length = int((value or "").strip())
-    except ValueError:
+    value = (value or "").strip()
+    if not value.isdigit() or len(value) > 15:
         return None
+    length = int(value)
     return length if length > 0 else None
 
 
@@ -166,25 +292,30 @@ def _summary_source(fields: Fields) -> str:
         for el in fields.all(key):
             text = markup_of(el)
             if text.strip():
-                return text
+                return text[:MAX_DESCRIPTION]
     return ""
 
 
-def _image(fields: Fields) -> str | None:
+def _image(fields: Fields) -> tuple[str | None, Element | None]:
     image = fields.one("itunes:image")
     if image is not None and (href := image.get("href") or text_of(image)):
-        return href
+        return href, image
     for el in fields.all("media:thumbnail"):
         if url := el.get("url"):
-            return url
+            return url, el
     for el in fields.all("media:content"):
         kind = el.get("type") or ""
-        if (el.get("medium") == "image" or kind.startswith("image/")) and el.get("url"):
-            return el.get("url")
-    return None
+        if (el.get("medium") == "image" or kind.startswith("image/")) and (url := el.get("url")):
+            return url, el
+    return None, None
 
 
 def _author(fields: Fields) -> str | None:
+    value = _author_text(fields)
+    return value[:MAX_AUTHOR] if value else None
+
+
+def _author_text(fields: Fields) -> str | None:
     for key in ("itunes:author", "dc:creator", "author"):
         el = fields.one(key)
         if el is not None and len(el) and key == "author":  # Atom without a namespace
@@ -205,12 +336,14 @@ def _psc_chapters(fields: Fields) -> list[Chapter]:
                 continue
             start = parse_duration(el.get("start"), allow_zero=True)
             if start is not None:
-                chapters.append(Chapter(start, (el.get("title") or "").strip()))
+                chapters.append(Chapter(start, (el.get("title") or "").strip()[:MAX_TITLE]))
+            if len(chapters) >= MAX_CHAPTERS:
+                return chapters
     return chapters
 
 
-def _transcript(fields: Fields) -> str | None:
-    best: tuple[int, str] | None = None
+def _transcript(fields: Fields) -> tuple[str | None, Element | None]:
+    best: tuple[int, str, Element] | None = None
     for el in fields.all("podcast:transcript"):
         url = (el.get("url") or "").strip()
         if not url:
@@ -220,5 +353,5 @@ def _transcript(fields: Fields) -> str | None:
             _TRANSCRIPT_ORDER.index(kind) if kind in _TRANSCRIPT_ORDER else len(_TRANSCRIPT_ORDER)
         )
         if best is None or rank < best[0]:
-            best = (rank, url)
-    return best[1] if best else None
+            best = (rank, url, el)
+    return (best[1], best[2]) if best else (None, None)

@@ -11,6 +11,18 @@ from bot.feeds.summary import summary_of
 
 log = logging.getLogger(__name__)
 
+# Caps applied to each field before anything else looks at it: no real feed comes near them, and
+# past them a hostile value would only cost time and memory.
+MAX_TITLE = 1_000
+MAX_AUTHOR = 500
+MAX_ID = 1_000
+"""A longer guid is replaced by `sha1:` + its digest."""
+MAX_URL = 8_000
+"""A longer URL is dropped (browsers and CDNs give up near here too)."""
+MAX_DESCRIPTION = 200_000
+"""Characters of description markup kept; summaries show a few hundred."""
+MAX_CHAPTERS = 1_000
+
 
 class FeedParseError(ValueError):
     """The document is not a feed we can read; the message is one sentence for the user."""

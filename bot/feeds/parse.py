@@ -1,30 +1,42 @@
-"""Parse RSS 2.0 / RSS 1.0 / Atom podcast feeds into `Feed` and `Episode` records, with lxml.
+"""Parse RSS 2.0 / 0.9x / 1.0 and Atom 1.0 / 0.3 podcast feeds into `Feed` and `Episode` records.
 
-Synchronous and CPU-bound: call it through `asyncio.to_thread`. A strict lxml parse is tried
-first; a broken document is re-parsed with lxml's recovering parser. Entities are never
-resolved and nothing is fetched, so hostile documents cannot read files or the network.
+Synchronous and CPU-bound: call it through `asyncio.to_thread`. Total: it returns a `Feed` or
+raises `FeedParseError` with one sentence; a field it cannot use is dropped and an item it cannot
+read is skipped (both logged at DEBUG, once per parse), never raised.
+
+A strict lxml parse is tried first (the fast path for well-formed feeds); a broken document is
+repaired (encoding, bare `&` and stray `<` escaped, HTML entities made numeric, junk after the
+root dropped) and re-parsed, then parsed with lxml's recovering parser as a last resort. A
+document that ends before its root closes is refused: recovery would keep half an item and lose
+the rest. Entities declared in the document's own DOCTYPE are expanded (libxml2's amplification
+limit applies); external entities and DTDs are never loaded and nothing is fetched.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from html.entities import name2codepoint
+from typing import TypeVar
 
 import lxml.etree as etree
 
-from bot.feeds.episode import absolute_url, build_episode
-from bot.feeds.model import Episode, Feed, FeedParseError
+from bot.feeds.episode import Notes, Urls, build_episode, plain_title
+from bot.feeds.model import MAX_AUTHOR, Episode, Feed, FeedParseError
 from bot.feeds.xmlkeys import Element, Fields, collect, key_of, text_of
 
 log = logging.getLogger(__name__)
 
 _FEED_ROOTS = frozenset({"rss", "feed", "atom:feed", "rdf:RDF", "RDF", "channel"})
+_FEED_NAMES = frozenset({"rss", "feed", "RDF", "channel"})
+_ITEM_KEYS = frozenset({"item", "entry", "atom:entry"})
 _local = threading.local()  # lxml parser objects must not be shared between threads
+_T = TypeVar("_T")
 
 
 def _parser(*, recover: bool) -> etree.XMLParser:
@@ -32,10 +44,11 @@ def _parser(*, recover: bool) -> etree.XMLParser:
     parser = getattr(_local, name, None)
     if parser is None:
         parser = etree.XMLParser(
-            resolve_entities=False,
+            resolve_entities="internal",  # the DOCTYPE's own entities; never SYSTEM/PUBLIC ones
             no_network=True,
             load_dtd=False,
-            huge_tree=True,
+            # No huge_tree: libxml2's default limits (depth, text size, entity amplification)
+            # stay on, and a 10 MB feed is within them.
             recover=recover,
             remove_comments=True,
             remove_pis=True,
@@ -49,36 +62,76 @@ def parse_feed(data: bytes, *, url: str | None = None) -> Feed:
     root = _root(data)
     key = key_of(root.tag)
     if key not in _FEED_ROOTS:
-        name = key.split(":")[-1]
+        name = key.rsplit(":", 1)[-1]
+        if name in _FEED_NAMES:
+            raise FeedParseError(
+                f"This is not a podcast feed: its <{name}> element is not in the RSS or Atom "
+                "namespace."
+            )
         raise FeedParseError(
-            f"This is not a podcast feed: the document is <{name}>, not RSS or Atom."
+            f"This is not a podcast feed: the document is <{name[:40]}>, not RSS or Atom."
         )
     if key in ("feed", "atom:feed"):
-        channel, items = root, [e for e in root if key_of(e.tag) in ("atom:entry", "entry")]
+        channel, items = root, [e for e in root if key_of(e.tag) in _ITEM_KEYS]
     else:
         channel, items = _rss_parts(root)
+    notes = Notes()
+    urls = Urls(url, xml_base=b"xml:base" in data, notes=notes)
+    episodes: list[Episode] = []
+    skipped: list[str] = []
+    for item in items:
+        try:
+            episodes.append(build_episode(item, collect(item), urls))
+        except Exception as error:  # one unreadable item must not cost the feed
+            skipped.append(f"{type(error).__name__}: {error}")
     feed_fields = collect(channel, skip=_ITEM_KEYS)
-    episodes = tuple(build_episode(collect(item), url) for item in items)
-    return Feed(
-        title=text_of(feed_fields.first("title", "atom:title")),
-        link=_feed_link(feed_fields, url),
-        image=_feed_image(feed_fields, url),
-        author=_feed_author(feed_fields),
-        new_feed_url=_new_feed_url(root, feed_fields),
+
+    def guarded(kind: str, get: Callable[[], _T]) -> _T | None:
+        try:
+            return get()
+        except Exception as error:  # a bad channel field is dropped, not raised
+            notes.drop(f"feed {kind}", f"{type(error).__name__}: {error}")
+            return None
+
+    title = guarded("title", lambda: plain_title(feed_fields.first("title", "atom:title")))
+    feed = Feed(
+        title=title or "",
+        link=guarded("link", lambda: _feed_link(feed_fields, urls)),
+        image=guarded("image", lambda: _feed_image(feed_fields, urls)),
+        author=guarded("author", lambda: _feed_author(feed_fields)),
+        new_feed_url=guarded("new-feed-url", lambda: _new_feed_url(root, feed_fields, urls)),
         episodes=_unique_ids(episodes),
     )
+    where = url or feed.title or "feed"
+    notes.log(where)
+    if skipped:
+        log.debug("%s: skipped %d unreadable item(s), e.g. %s", where, len(skipped), skipped[0])
+    return feed
 
 
-_ITEM_KEYS = frozenset({"item", "entry", "atom:entry"})
+# -- reading the document ------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE, whose BOM is its prefix
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DECLARED = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._:-]{1,40})[\"']")
+_LATIN = frozenset(
+    {
+        b"us-ascii", b"ascii", b"iso-8859-1", b"iso8859-1", b"latin-1", b"latin1", b"l1",
+        b"iso_8859-1", b"windows-1252", b"cp1252", b"x-cp1252",
+    }
+)  # fmt: skip
+_C1 = re.compile(rb"[\x80-\x9f]")
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]{0,100}+)")
 
 
 def _root(data: bytes) -> Element:
-    body = (
-        data.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if data[:1] in (b"\xef", b" ", b"\t", b"\r", b"\n")
-        else data
-    )
-    if not body:
+    body = _decoded(data)
+    if not body.strip():
         raise FeedParseError("The document is empty, so it is not a feed.")
     head = body[:512].lower()
     if head.startswith((b"<!doctype html", b"<html")) or (b"<html" in head and b"<rss" not in head):
@@ -91,45 +144,131 @@ def _root(data: bytes) -> Element:
     try:
         return etree.fromstring(body, _parser(recover=False))
     except etree.XMLSyntaxError as error:
-        log.debug("repaired XML still fails (%s); parsing with recovery", error)
-    if body.lstrip()[:1] == b"<" and not _CLOSED.search(body[-256:]):
+        log.debug("repaired XML still fails (%s)", error)
+    first = _FIRST_TAG.search(body)
+    name = first.group(1) if first else None
+    if name is None:
+        raise FeedParseError("The document is not readable XML, so it is not a feed.")
+    local = name.rsplit(b":", 1)[-1].decode("ascii", "replace")
+    if local not in _FEED_NAMES:
+        raise FeedParseError(
+            f"This is not a podcast feed: the document is <{local}>, not RSS or Atom."
+        )
+    end = body.rfind(b"</" + name)
+    close = body.find(b">", end) if end >= 0 else -1
+    if close < 0 or body[end + 2 + len(name) : close].strip():
         # Recovery would keep whatever half an item a cut-off download ends with and lose the rest:
         # better to read nothing now and the whole feed at the next poll.
         raise FeedParseError("The feed ends before its closing tag (a cut-off download?).")
+    if body[close + 1 :].strip():  # a PHP warning or a <script> after </rss>: read up to </rss>
+        body = body[: close + 1]
+        try:
+            return etree.fromstring(body, _parser(recover=False))
+        except etree.XMLSyntaxError as error:
+            log.debug("the feed without what follows its end still fails (%s)", error)
     try:
         root = etree.fromstring(body, _parser(recover=True))
-    except etree.XMLSyntaxError as error:
-        raise FeedParseError(f"The document is not readable XML ({error.msg}).") from None
+    except etree.XMLSyntaxError:
+        root = None
     if root is None:
         raise FeedParseError("The document is not readable XML, so it is not a feed.")
     return root
 
 
-_CLOSED = re.compile(rb"</(?:[A-Za-z0-9_-]+:)?(?:rss|feed|RDF)\s*>\s*\Z")
-_DECLARED = re.compile(rb"^<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)")
-_HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+def _decoded(data: bytes) -> bytes:
+    """The document as bytes libxml2 will decode right.
+
+    A byte-order mark wins over the declaration (XML 1.0 appendix F). A document declared
+    us-ascii or iso-8859-1 that is valid UTF-8 is UTF-8 (feedparser's and browsers' reading of
+    such mislabelled feeds); otherwise those labels mean windows-1252, as in browsers.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            if codec == "utf-8":
+                return _declare_utf8(data[len(bom) :].lstrip())
+            text = data.decode(codec, errors="replace").lstrip("\ufeff")
+            return _declare_utf8(text.encode("utf-8", errors="replace").lstrip())
+    body = data.lstrip() if data[:1].isspace() else data
+    declared = _DECLARED.match(body)
+    if declared is None or declared.group(1).lower() not in _LATIN or body.isascii():
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        label = declared.group(1).lower()
+        if label.startswith((b"windows", b"cp", b"x-cp")) or _C1.search(body) is None:
+            return body  # libxml2 reads these right
+        return _declare_utf8(body.decode("cp1252", errors="replace").encode("utf-8"))
+    return _declare_utf8(body)
+
+
+def _declare_utf8(body: bytes) -> bytes:
+    declared = _DECLARED.match(body)
+    if declared is None:
+        return body
+    return body[: declared.start(1)] + b"utf-8" + body[declared.end(1) :]
+
+
+# One pass over a broken document: sections kept as they are (CDATA, comments, processing
+# instructions, the DOCTYPE), then the `&` and `<` to fix. Every alternative that looks for an
+# end accepts the end of the document instead, so an unterminated one is scanned once: linear.
+_REPAIRS = re.compile(
+    rb"""
+    (<!\[CDATA\[.*?(?:\]\]>|\Z)
+    | <!--.*?(?:-->|\Z)
+    | <\?.*?(?:\?>|\Z)
+    | <!DOCTYPE[^\[>]*+(?:\[.*?(?:\]\s*>|\Z)|>))
+    | &(?:([A-Za-z_][\w.-]{0,63}+);|\#([0-9]{1,8}+);|\#[xX]([0-9A-Fa-f]{1,8}+);)?
+    | <(?![A-Za-z_:/!?])
+    """,
+    re.DOTALL | re.VERBOSE,
+)
+_INTERNAL_ENTITY = re.compile(rb"<!ENTITY\s++([A-Za-z_][\w.-]*+)\s++[\"']")
 _XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
 
 def _repair(body: bytes) -> bytes:
-    """Fix the two commonest breakages: cp1252 bytes in a "UTF-8" feed, HTML named entities."""
+    """Fix what breaks real feeds: cp1252 bytes in a "UTF-8" feed, a bare `&` (`?a=1&b=2`,
+    `Fish & Chips`), a stray `<` in text, HTML named entities, references to unknown entities."""
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:64]:
-        return body  # UTF-16/32: leave it to lxml's recovery
+        return body  # UTF-16/32 without a byte-order mark: leave it to lxml's recovery
     declared = _DECLARED.match(body)
     if declared is None or declared.group(1).lower() in (b"utf-8", b"utf8"):
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
             body = body.decode("cp1252", errors="replace").encode("utf-8")
+    internal: set[bytes] = set()
 
-    def numeric(found: re.Match[bytes]) -> bytes:
-        name = found.group(1)
-        if name in _XML_ENTITIES:
-            return found.group()
-        code = name2codepoint.get(name.decode("ascii"))
-        return b"&#%d;" % code if code is not None else found.group()
+    def fix(found: re.Match[bytes]) -> bytes:
+        kept, name, decimal, hexadecimal = found.groups()
+        if kept is not None:
+            if kept.startswith(b"<!DOCTYPE"):
+                internal.update(_INTERNAL_ENTITY.findall(kept))
+            return kept
+        if name is not None:
+            if name in _XML_ENTITIES or name in internal:
+                return found.group()
+            code = name2codepoint.get(name.decode("ascii", "replace"))
+            return b"&#%d;" % code if code is not None else b"&amp;" + found.group()[1:]
+        if decimal is not None or hexadecimal is not None:
+            code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+            return found.group() if _xml_char(code) else b""
+        return b"&amp;" if found.group() == b"&" else b"&lt;"
 
-    return _HTML_ENTITY.sub(numeric, body)
+    return _REPAIRS.sub(fix, body)
+
+
+def _xml_char(code: int) -> bool:
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+# -- the feed's own fields -----------------------------------------------------------------------
 
 
 def _rss_parts(root: Element) -> tuple[Element, list[Element]]:
@@ -140,48 +279,53 @@ def _rss_parts(root: Element) -> tuple[Element, list[Element]]:
         if key == "channel" and channel is root:
             channel = child
             items.extend(e for e in child if key_of(e.tag) == "item")
-        elif key == "item":  # RSS 1.0 puts items beside the channel
+        elif key == "item":  # RSS 0.90 and 1.0 put items beside the channel
             items.append(child)
     return channel, items
 
 
-def _new_feed_url(root: Element, fields: Fields) -> str | None:
+def _new_feed_url(root: Element, fields: Fields, urls: Urls) -> str | None:
     """itunes:new-feed-url, or the old Userland `<redirect><newLocation>` element."""
     if url := text_of(fields.one("itunes:new-feed-url")):
-        return url
+        return urls.absolute(url)
     for parent in (fields.one("redirect"), root.find("redirect")):
         if parent is not None and (url := text_of(parent.find("newLocation"))):
-            return url
+            return urls.absolute(url)
     return None
 
 
-def _feed_link(fields: Fields, base: str | None) -> str | None:
-    link = text_of(fields.one("link"))
-    if not link:
-        for el in fields.all("atom:link"):
-            if el.get("rel", "alternate") == "alternate" and el.get("href"):
-                link = el.get("href", "")
-                break
-    return absolute_url(link, base)
+def _feed_link(fields: Fields, urls: Urls) -> str | None:
+    for el in fields.all("link"):
+        link = text_of(el) or el.get("href")  # Atom 0.3 or un-namespaced Atom use href
+        if link and el.get("rel", "alternate") == "alternate":
+            return urls.absolute(link, el)
+    for el in fields.all("atom:link"):
+        if el.get("rel", "alternate") == "alternate" and el.get("href"):
+            return urls.absolute(el.get("href"), el)
+    return None
 
 
-def _feed_image(fields: Fields, base: str | None) -> str | None:
+def _feed_image(fields: Fields, urls: Urls) -> str | None:
     image = fields.one("itunes:image")
     href = (image.get("href") or text_of(image)) if image is not None else ""
+    where = image
     if not href and (plain := fields.one("image")) is not None:
-        href = text_of(plain.find("url")) or ""
+        where = plain.find("url")
+        href = text_of(where) or ""
     if not href:
-        href = text_of(fields.first("atom:logo", "atom:icon"))
-    return absolute_url(href, base)
+        where = fields.first("atom:logo", "atom:icon")
+        href = text_of(where)
+    return urls.absolute(href, where)
 
 
 def _feed_author(fields: Fields) -> str | None:
     for key in ("itunes:author", "dc:creator", "managingEditor"):
         if value := text_of(fields.one(key)):
-            return value
+            return value[:MAX_AUTHOR]
     author = fields.one("atom:author")
     if author is not None:
-        return text_of(next((e for e in author if key_of(e.tag) == "atom:name"), None)) or None
+        name = text_of(next((e for e in author if key_of(e.tag) == "atom:name"), None))
+        return name[:MAX_AUTHOR] or None
     return None
 
 

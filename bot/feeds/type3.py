@@ -19,11 +19,16 @@ from bot.feeds.markdown import Line, escape_markdown
 
 log = logging.getLogger(__name__)
 
+# The alpha banner, sentence by sentence, in either form: three lines ("May 2023: Welcome to ... /
+# Expect very rough edges and very broken stuff—and daily improvements. / Please share your
+# thoughts, but don't share this link on social media, for now.") or one paragraph ending
+# "Please share your thoughts.". Any sentence of it is removed wherever it stands.
 _BANNER = re.compile(
     r"(?:[A-Z][a-z]+ \d{4}:\s*)?Welcome to the alpha release of TYPE III AUDIO\.\s*"
-    r"(?:Expect very rough edges[^.]*\.(?:\s*Please share your thoughts\.)?\s*)?"
+    r"|Expect very rough edges[^.]{0,200}\.\s*"
 )
-_BANNER_TAIL = re.compile(r"Expect very rough edges[^.]*\.(?:\s*Please share your thoughts\.)?\s*")
+_BANNER_THOUGHTS = re.compile(r"Please share your thoughts(?:[,;:][^.]{0,200})?\.\s*")
+"""The banner's last sentence: removed only from a TYPE III description (it is common words)."""
 _CREDITS = re.compile(
     r"Narrated (?:for .{1,120}? )?by TYPE III AUDIO\.?\s*|Share feedback on this narration\.?\s*",
     re.IGNORECASE,
@@ -63,7 +68,7 @@ def clean(lines: list[Line], *, type3: bool = False) -> Cleaned:
     while i < len(lines):
         line = lines[i]
         following = lines[i + 1] if i + 1 < len(lines) else None
-        line = _strip_boilerplate(line)
+        line = _strip_boilerplate(line, type3=result.is_type3)
         if line is None:
             i += 1
             continue
@@ -103,19 +108,30 @@ def clean(lines: list[Line], *, type3: bool = False) -> Cleaned:
     return result
 
 
-def _strip_boilerplate(line: Line) -> Line | None:
+def _strip_boilerplate(line: Line, *, type3: bool) -> Line | None:
     """The line without banner/credit text, or None when nothing else was on it."""
     text = line.text
     if _SEPARATOR.fullmatch(text) or _FOOTNOTES.fullmatch(text):
         return None
-    if "TYPE III" not in text and "rough edges" not in text and "narration" not in text:
+    thoughts = type3 and "share your thoughts" in text
+    if (
+        "TYPE III" not in text
+        and "rough edges" not in text
+        and "narration" not in text
+        and not thoughts
+    ):
         return line
-    new_text = _CREDITS.sub("", _BANNER_TAIL.sub("", _BANNER.sub("", text))).strip()
+
+    def strip(value: str) -> str:
+        value = _CREDITS.sub("", _BANNER.sub("", value))
+        return _BANNER_THOUGHTS.sub("", value) if thoughts else value
+
+    new_text = strip(text).strip()
     if new_text == text:
         return line
     if not new_text:
         return None
-    new_md = _CREDITS.sub("", _BANNER_TAIL.sub("", _BANNER.sub("", line.markdown))).strip()
+    new_md = strip(line.markdown).strip()
     if not new_md or _plainish(new_md) != _plainish(escape_markdown(new_text)):
         new_md = escape_markdown(new_text)  # formatting got in the way; fall back to plain text
     return Line(new_text, new_md, line.hrefs, line.paragraph_start)

@@ -23,10 +23,13 @@ _KNOWN = {
     "http://purl.org/rss/1.0/modules/content/": "content",
     "http://search.yahoo.com/mrss/": "media",
     "http://www.w3.org/2005/Atom": "atom",
+    "http://purl.org/atom/ns#": "atom",  # Atom 0.3
     "http://purl.org/dc/elements/1.1/": "dc",
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf",
     "http://purl.org/rss/1.0/": "",
     "http://backend.userland.com/rss2": "",
+    "http://backend.userland.com/rss": "",
+    "http://my.netscape.com/rdf/simple/0.9/": "",  # RSS 0.90
 }
 # Checked in order against the lower-cased URI when it is not one of the above.
 _HINTS = (
@@ -39,8 +42,12 @@ _HINTS = (
     ("w3.org/2005/atom", "atom"),
     ("purl.org/dc/elements", "dc"),
     ("purl.org/rss/1.0", ""),
+    ("purl.org/atom/ns", "atom"),
+    ("backend.userland.com/rss", ""),
+    ("my.netscape.com/rdf/simple", ""),
 )
 _cache: dict[str, str] = {}
+_CACHE_LIMIT = 4096  # a hostile feed can invent any number of tags
 
 
 def key_of(tag: object) -> str:
@@ -49,6 +56,8 @@ def key_of(tag: object) -> str:
         return ""
     key = _cache.get(tag)
     if key is None:
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
         key = _cache[tag] = _compute(tag)
     return key
 

@@ -52,3 +52,15 @@ def test_exactly_the_threshold_is_not_a_flood() -> None:
         seeded=True, order=EpisodeOrder(known=new, new=new), backlog=1, digest_threshold=5
     )
     assert plan.pending == new
+
+
+def test_backlog_between_the_feed_size_and_twice_it_still_posts_the_whole_feed() -> None:
+    # known[len - backlog:] with len=3, backlog=4 was known[-1:]: only the newest, two lost.
+    for backlog in (3, 4, 5, 6, 100):
+        plan = plan_channel(
+            seeded=False,
+            order=EpisodeOrder(known=(1, 2, 3), new=(1, 2, 3)),
+            backlog=backlog,
+            digest_threshold=5,
+        )
+        assert plan.pending == (1, 2, 3) and plan.skipped == (), backlog
