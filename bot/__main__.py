@@ -301,7 +301,13 @@ async def _run(
     except discord.ConnectionClosed as exc:
         log.error("Discord closed the gateway for good (code %s); stopping.", exc.code)
         return 1
-    except (OSError, aiohttp.ClientError, TimeoutError, discord.HTTPException) as exc:
+    except (
+        OSError,
+        aiohttp.ClientError,
+        TimeoutError,
+        discord.HTTPException,
+        discord.GatewayNotFound,
+    ) as exc:
         # Discord answered the first request, then failed while the bot logged in: exit, so
         # that the process manager starts it again (which waits for Discord with backoff).
         log.error("Lost Discord while starting: %s; exiting with status 1", describe_failure(exc))
