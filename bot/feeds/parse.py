@@ -140,11 +140,13 @@ def _root(data: bytes) -> Element:
         return etree.fromstring(body, _parser(recover=False))
     except etree.XMLSyntaxError as error:
         log.debug("strict XML parse failed (%s); repairing", error)
-    body = _repair(body)
+    original, body = body, _repair(body)
     try:
         return etree.fromstring(body, _parser(recover=False))
     except etree.XMLSyntaxError as error:
         log.debug("repaired XML still fails (%s)", error)
+        if "ntit" in str(error):  # e.g. an entity bomb: keep its references as plain text
+            body = _repair(original, entities=False)
     first = _FIRST_TAG.search(body)
     name = first.group(1) if first else None
     if name is None:
@@ -156,6 +158,8 @@ def _root(data: bytes) -> Element:
         )
     end = body.rfind(b"</" + name)
     close = body.find(b">", end) if end >= 0 else -1
+    if end >= 0 and close < 0 and not body[end + 2 + len(name) :].strip():
+        body, close = body.rstrip() + b">", len(body.rstrip())  # only the last ">" is missing
     if close < 0 or body[end + 2 + len(name) : close].strip():
         # Recovery would keep whatever half an item a cut-off download ends with and lose the rest:
         # better to read nothing now and the whole feed at the next poll.
@@ -227,9 +231,10 @@ _INTERNAL_ENTITY = re.compile(rb"<!ENTITY\s++([A-Za-z_][\w.-]*+)\s++[\"']")
 _XML_ENTITIES = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
 
-def _repair(body: bytes) -> bytes:
+def _repair(body: bytes, *, entities: bool = True) -> bytes:
     """Fix what breaks real feeds: cp1252 bytes in a "UTF-8" feed, a bare `&` (`?a=1&b=2`,
-    `Fish & Chips`), a stray `<` in text, HTML named entities, references to unknown entities."""
+    `Fish & Chips`), a stray `<` in text, HTML named entities, references to unknown entities
+    (and, without `entities`, to the DOCTYPE's own: they stay text)."""
     if body[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in body[:64]:
         return body  # UTF-16/32 without a byte-order mark: leave it to lxml's recovery
     declared = _DECLARED.match(body)
@@ -243,7 +248,7 @@ def _repair(body: bytes) -> bytes:
     def fix(found: re.Match[bytes]) -> bytes:
         kept, name, decimal, hexadecimal = found.groups()
         if kept is not None:
-            if kept.startswith(b"<!DOCTYPE"):
+            if entities and kept.startswith(b"<!DOCTYPE"):
                 internal.update(_INTERNAL_ENTITY.findall(kept))
             return kept
         if name is not None:
@@ -253,7 +258,7 @@ def _repair(body: bytes) -> bytes:
             return b"&#%d;" % code if code is not None else b"&amp;" + found.group()[1:]
         if decimal is not None or hexadecimal is not None:
             code = int(decimal) if decimal is not None else int(hexadecimal, 16)
-            return found.group() if _xml_char(code) else b""
+            return found.group() if _xml_char(code) else b"&#xFFFD;"  # as feedparser does
         return b"&amp;" if found.group() == b"&" else b"&lt;"
 
     return _REPAIRS.sub(fix, body)
