@@ -147,6 +147,15 @@ async def test_5xx_on_gateway_bot_is_retried_then_the_bot_connects(
     assert await bot.stop() == 0
 
 
+async def test_a_429_on_gateway_bot_waits_the_retry_after(emu, world: World, start_bot) -> None:
+    emu.faults.rate_limit("GET", "/gateway/bot", retry_after=0.5)
+    bot = await start_bot(wait_ready=False)
+    await bot.wait_for(lambda: emu.identify_count == 1, "the bot to connect after the 429")
+    assert [r.status for r in emu.requests_to("GET", "/gateway/bot")][:2] == [429, 200]
+    assert count(bot, "Discord is rate limiting this bot (429)") == 1
+    assert await bot.stop() == 0
+
+
 async def test_a_wrong_api_address_is_one_line_and_exit_1(
     emu, world: World, tmp_path: Path, bots: list[BotProcess]
 ) -> None:
