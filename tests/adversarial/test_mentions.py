@@ -105,3 +105,76 @@ async def test_no_path_pings_anyone_but_the_configured_role(
     assert pinged_anywhere(emu) == {f"role:{listeners.id}"}
     for message_id, pinged in emu.pings.items():
         assert not pinged.everyone and not pinged.users, message_id
+
+
+async def test_request_notices_ping_only_the_member_they_are_for(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    """Page titles, notes and rejection reasons are written by members and strangers; the
+    notices that quote them (a DM, or a mention when DMs are closed) ping the requester alone."""
+    staff = emu.add_role(world.guild_id, "Staff", mentionable=True)
+    review = emu.add_channel(world.guild_id, "narration-review", ChannelType.TEXT).id
+    closed = emu.add_user("dave", dms_open=False)
+    emu.add_member(world.guild_id, closed.id)
+    bait = f"@everyone @here <@{world.admin_id}> <@&{staff.id}>"
+    for page in ("/one.html", "/two.html"):
+        feeds.set_feed(
+            page,
+            f"<html><head><title>{bait} Essay</title></head><body>x</body></html>",
+            content_type="text/html",
+        )
+    await start_bot(
+        f"""
+        [requests]
+        review_channel_id = {review}
+        type3_lookup = false
+        lesswrong_graphql = ""
+        eaforum_graphql = ""
+        fetch_titles = true
+        allow_private_addresses = true
+        """
+    )
+
+    async def ask(user_id: int, page: str) -> None:
+        ix = await emu.slash(
+            world.guild_id,
+            world.text_id,
+            user_id,
+            "request",
+            {"url": feeds.url(page), "note": bait},
+        )
+        _kind, card = await ix.wait_answer(timeout=15)
+        assert "@everyone" in card["embeds"][0]["title"]
+
+    await ask(world.member_id, "/one.html")
+    await ask(closed.id, "/two.html")
+    await emu.wait_until(lambda: len(emu.messages(review)) == 2, timeout=10)
+    first, second = emu.messages(review)
+
+    def action(card: dict[str, Any], label: str) -> str:
+        return next(
+            c["custom_id"]
+            for row in card["components"]
+            for c in row["components"]
+            if c.get("label") == label
+        )
+
+    approve = await emu.click(int(first["id"]), action(first, "Approve"), world.admin_id)
+    await approve.wait_response()
+    reject = await emu.click(int(second["id"]), action(second, "Reject"), world.admin_id)
+    await reject.wait_response()
+    submitted = await emu.submit_modal(reject, None, {"reason": bait}, world.admin_id)
+    await submitted.wait_response()
+
+    await emu.wait_until(lambda: len(emu.dms(world.member_id)) == 1, timeout=10)
+    mention = f"<@{closed.id}>"
+    await emu.wait_until(
+        lambda: any(m["content"].startswith(mention) for m in emu.messages(world.text_id)),
+        timeout=10,
+    )
+    (dm,) = emu.dms(world.member_id)
+    assert "@everyone" in dm["content"] and not emu.pinged(int(dm["id"]))
+    told = next(m for m in emu.messages(world.text_id) if m["content"].startswith(mention))
+    assert "@everyone" in told["content"]
+    assert emu.pinged(int(told["id"])).names() == {f"user:{closed.id}"}
+    assert pinged_anywhere(emu) == {f"user:{closed.id}"}

@@ -165,3 +165,29 @@ async def test_a_failing_secret_feed_is_reported_without_its_secrets(
     # the bot logs at DEBUG in tests, interaction tokens included, were they not masked
     for interaction in emu.interactions.values():
         assert interaction.token not in bot.log
+
+
+async def test_a_failing_request_webhook_is_logged_by_its_status_not_its_url(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    hook = f"/hooks/{TOKEN}"
+    feeds.set_status(hook, 500)
+    bot = await start_bot(
+        f"""
+        [requests]
+        type3_lookup = false
+        fetch_titles = false
+        lesswrong_graphql = ""
+        eaforum_graphql = ""
+        webhook_url = "{feeds.url(hook)}?key={PASSWORD}"
+        """
+    )
+    ix = await emu.slash(
+        world.guild_id, world.text_id, world.member_id, "request", {"url": "https://blog.example/a"}
+    )
+    await ix.wait_answer(timeout=15)
+    line = await bot.wait_for_log("to the webhook failed")
+    assert line.endswith("Forwarding request #1 to the webhook failed: HTTP 500")
+    assert feeds.hits(hook) == 1
+    await bot.stop()
+    assert TOKEN not in bot.log and PASSWORD not in bot.log
