@@ -271,7 +271,6 @@ async def start_stack(n_guilds: int, source: Path, tmp: Path) -> Stack:
             "description": "<p>Benchmark audio.</p>",
         }
         feeds.set_feed("/bench.rss", rss("Bench", [item]))
-        first = stack.guilds[0]
         config = tmp / "config.toml"
         config.write_text(
             textwrap.dedent(
@@ -290,14 +289,15 @@ async def start_stack(n_guilds: int, source: Path, tmp: Path) -> Stack:
                 alone_seconds = 3600
                 [[feeds]]
                 url = "{feeds.url("/bench.rss")}"
-                channel_ids = [{first.text_id}]
+                channel_ids = [{", ".join(str(g.text_id) for g in stack.guilds)}]
                 poll_seconds = 3600
                 """
             )
         )
         stack.bot = BotProcess(emu, config)
         await stack.bot.start()
-        await emu.wait_until(lambda: bool(emu.messages(first.text_id)), timeout=30)
+        # every guild subscribes: /play only finds episodes of the feeds its server follows
+        await emu.wait_until(lambda: all(emu.messages(g.text_id) for g in stack.guilds), timeout=60)
     except BaseException:
         await stack.close()
         raise
