@@ -17,6 +17,12 @@ from typing import Any
 import pytest
 from discord import Permissions
 
+from bot.announce.markers import EpisodeRef, episode_key
+from bot.announce.store import AnnounceStore
+from bot.config import FeedSettings
+from bot.db import Database
+from bot.feeds.fetch import Validators
+from bot.feeds.model import Episode, Feed
 from emulator import ChannelType, Interaction
 from tests.conftest import World
 from tests.e2e.test_announce import BASE, SOURCE, wait_titles
@@ -269,3 +275,40 @@ async def test_votes_and_reviews_forged_from_another_server_change_nothing(
     labels = [c["label"] for row in card["components"] for c in row["components"]]
     assert "Approve" in labels, "still open"
     assert emu.dms(world.member_id) == [], "the requester was told nothing"
+
+
+async def test_a_servers_episode_lookups_see_only_its_own_feeds(db: Database) -> None:
+    """The store's side, on both backends: subscriptions made with /feed add know their server;
+    a config.toml one is counted once its channel is known to be in the server."""
+    store = AnnounceStore(db)
+    await store.sync_config([FeedSettings(url="https://a.example/feed.rss", channel_ids=(11,))])
+    (config_feed,) = await store.feeds()
+    added, _ = await store.subscribe("https://b.example/feed.rss", guild_id=2, channel_id=21)
+    for feed_id, guid, title in [(config_feed.id, "a1", "Alpha 100%"), (added.id, "b1", "Beta")]:
+        episode = Episode(
+            id=guid, title=title, source_key=f"lw:{guid}", audio_url="https://x/a.mp3"
+        )
+        await store.ingest(
+            feed_id, Feed(title="F", episodes=(episode,)), validators=Validators(),
+            body_hash=guid, now=1.0, next_poll_at=2.0, backlog=1, digest_threshold=5,
+        )  # fmt: skip
+    (alpha,) = [e for e in await store.latest(limit=5) if e.episode.id == "a1"]
+    (beta,) = [e for e in await store.latest(limit=5) if e.episode.id == "b1"]
+
+    first = await store.for_guild(1, has_channel=lambda channel: channel == 11)
+    second = await store.for_guild(2)
+    nowhere = await store.for_guild(None, has_channel=lambda _: True)
+    assert [e.id for e in await first.latest(5)] == [alpha.id]
+    assert await first.episode(beta.id) is None and await second.episode(alpha.id) is None
+    assert [e.id for e in await first.search("100%")] == [alpha.id]
+    assert await first.search("_") == [] and await second.search("Alpha") == []
+    assert (
+        await second.by_source_key("lw:a1") == [] and len(await first.by_source_key("lw:a1")) == 1
+    )
+    assert (await second.resolve(EpisodeRef(alpha.id, episode_key("a1")))) is None
+    # a key alone finds the episode of this server (a rebuilt database renumbers rows)
+    found = await second.resolve(EpisodeRef(999_999, episode_key("b1")))
+    assert found is not None and found.id == beta.id
+    assert not nowhere and await nowhere.latest(5) == []
+    unknown_channel = await store.for_guild(1)
+    assert await unknown_channel.latest(5) == [], "a config feed counts once its channel is known"
