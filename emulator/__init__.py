@@ -1,7 +1,8 @@
 """A faithful, in-memory Discord (REST + gateway) for running the unmodified bot offline."""
 
+from .command_permissions import CommandOverwrite
 from .faults import FaultInjector
-from .interactions import Interaction
+from .interactions import Interaction, InteractionRefused
 from .mentions import Pings
 from .models import ChannelType
 from .permissions import Permissions
@@ -10,9 +11,11 @@ from .state import RecordedRequest
 
 __all__ = [
     "ChannelType",
+    "CommandOverwrite",
     "DiscordEmulator",
     "FaultInjector",
     "Interaction",
+    "InteractionRefused",
     "Permissions",
     "Pings",
     "RecordedRequest",
