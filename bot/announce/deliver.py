@@ -147,7 +147,9 @@ class Deliverer:
         view = render.episode_view(stored, announcement=True)
         nonce = render.nonce_for(channel.id, f"episode:{stored.id}:{item.round}")
         try:
-            message_id = await self._send(channel, content, embed, view, mentions, nonce)
+            message_id = await self._send(
+                channel, content, embed, view, mentions, nonce, render.thread_name(stored)
+            )
         except discord.HTTPException as exc:
             if exc.status != 400:
                 raise self._classify(exc) from exc
@@ -166,6 +168,7 @@ class Deliverer:
                     render.episode_view(stored, announcement=True),
                     mentions,
                     nonce,
+                    render.thread_name(stored),  # the name a retry looks for, embed or not
                 )
             except discord.HTTPException as again:
                 raise self._classify(again) from again
@@ -186,12 +189,12 @@ class Deliverer:
         view: discord.ui.View,
         mentions: discord.AllowedMentions,
         nonce: str,
+        thread_name: str,
     ) -> int:
         if isinstance(channel, discord.ForumChannel):
-            name = embed.title if embed and embed.title else (content or "New episode")
             return await self._create_forum_post(
                 channel,
-                outgoing.clip(name, outgoing.THREAD_NAME_MAX),
+                thread_name,
                 content=content,
                 embed=embed,
                 view=view,

@@ -338,3 +338,21 @@ async def test_a_forum_digest_whose_reply_was_lost_is_not_posted_twice(
         "Episode 1",
         "8 new episodes: Test Narrations",
     ]
+
+
+async def test_a_plain_forum_post_whose_reply_was_lost_is_not_posted_twice(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    """Discord refuses the embed, the plain post is stored but its reply is lost: the retry
+    finds it by the same thread name an embed post would have had."""
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    emu.faults.server_error("POST", "/channels/{channel_id}/threads", status=400)
+    emu.faults.fail_after_commit("POST", "/channels/{channel_id}/threads", status=500)
+    bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.forum_id))
+    await emu.wait_until(lambda: len(emu.threads(world.forum_id)) >= 1, timeout=15)
+    await bot.wait_for_log("was already posted", timeout=20)
+    await asyncio.sleep(QUIET)
+    (thread,) = emu.threads(world.forum_id)
+    assert thread["name"] == "Episode 1" and thread["message"]["content"].startswith(
+        "**Episode 1**"
+    )
