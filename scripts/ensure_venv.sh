@@ -12,9 +12,17 @@ if [ "$#" -gt 1 ] || [[ ! "$extras" =~ ^[a-z]*$ ]]; then
 fi
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
-  "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Narrator needs Python 3.11 or newer.")'
+  if ! command -v "$python" >/dev/null; then
+    echo "error: $python not found; install Python 3.11 or newer, or set PYTHON=/path/to/python3" >&2
+    exit 1
+  fi
+  "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else f"error: Narrator needs Python 3.11 or newer; {sys.executable} is {sys.version.split()[0]} (set PYTHON=/path/to/python3.11)")'
   echo "Setting up .venv (once; again only when pyproject.toml changes)..." >&2
-  "$python" -m venv .venv
+  if ! "$python" -m venv .venv; then
+    rm -rf .venv
+    echo "error: $python could not create .venv (on Debian and Ubuntu: apt install python3-venv)" >&2
+    exit 1
+  fi
 fi
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 current() { [ -f "$1" ] && [ "$(cat "$1")" = "$want" ]; }
@@ -22,6 +30,10 @@ stamp=".venv/.installed${extras:+-$extras}"
 # The dev install includes everything the plain one has.
 if current "$stamp" || { [ -z "$extras" ] && current .venv/.installed-dev; }; then
   exit 0
+fi
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  echo "error: .venv has no pip; remove .venv and run this again (on Debian and Ubuntu first: apt install python3-venv)" >&2
+  exit 1
 fi
 echo "Installing the project into .venv${extras:+ with the $extras extras}..." >&2
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip

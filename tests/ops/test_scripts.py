@@ -58,16 +58,17 @@ def _executable(path: Path, text: str) -> None:
 
 
 def script(
-    repo: Path, name: str, *args: str, token: str | None = None
+    repo: Path, name: str, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "VIRTUAL_ENV"))}
-    env["PATH"] = f"{repo.parent / 'tools'}{os.pathsep}{env.get('PATH', '')}"
-    if token is not None:
-        env["DISCORD_TOKEN"] = token
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "VIRTUAL_ENV"))
+    }
+    environment["PATH"] = f"{repo.parent / 'tools'}{os.pathsep}{environment.get('PATH', '')}"
+    environment.update(env or {})
     return subprocess.run(
         [str(repo / "scripts" / name), *args],
         cwd=repo.parent,  # run from anywhere: the scripts find their checkout
-        env=env,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=60,
@@ -82,7 +83,8 @@ def calls(repo: Path) -> list[str]:
 
 
 def pip_installs(lines: list[str]) -> list[str]:
-    return [line.split(" install ", 1)[1] for line in lines if line.startswith("python -m pip")]
+    prefix = "python -m pip install "
+    return [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
 
 
 def test_run_sh_passes_config_to_the_bot_and_installs_once_without_extras(clone: Path) -> None:
@@ -172,3 +174,27 @@ def test_ensure_venv_takes_only_an_extra_name(clone: Path) -> None:
     assert result.returncode == 2
     assert "usage: scripts/ensure_venv.sh [EXTRA]" in result.stderr
     assert calls(clone) == []
+
+
+def test_a_python_that_cannot_make_a_venv_is_one_line_and_leaves_no_half_venv(
+    clone: Path, tmp_path: Path
+) -> None:
+    shutil.rmtree(clone / ".venv")
+    no_venv = tmp_path / "python-without-venv"
+    _executable(
+        no_venv,
+        f"""#!/bin/sh
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  mkdir -p "$3/bin" && touch "$3/bin/python" && chmod +x "$3/bin/python"
+  echo "The virtual environment was not created successfully because ensurepip is not available." >&2
+  exit 1
+fi
+exec {sys.executable} "$@"
+""",
+    )
+    result = script(clone, "run.sh", "check-config", env={"PYTHON": str(no_venv)})
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {no_venv} could not create .venv (on Debian and Ubuntu: apt install python3-venv)"
+    )
+    assert not (clone / ".venv").exists(), "a half-made .venv would break the next run"
