@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.redact import redact_urls_in
+
 Check = Callable[[Any], str | None]
 
 # Settings whose values carry a secret (a webhook's token, a database password): never echoed.
@@ -48,7 +50,10 @@ def _snowflake_or_zero(v: int) -> str | None:
 
 
 def _http_url(v: str) -> str | None:
-    parts = urlsplit(v)
+    try:
+        parts = urlsplit(v)
+    except ValueError:  # "http://[::1" and the like
+        return "must be an http(s) URL"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an http(s) URL"
     return None
@@ -59,8 +64,11 @@ def _optional_http_url(v: str) -> str | None:
 
 
 def _database_url(v: str) -> str | None:
-    if v == "" or urlsplit(v).scheme in ("postgresql", "postgres"):
-        return None
+    try:
+        if v == "" or urlsplit(v).scheme in ("postgresql", "postgres"):
+            return None
+    except ValueError:
+        pass
     return "must be a postgresql:// URL, or empty for the SQLite file at path"
 
 
@@ -285,7 +293,12 @@ def _build(cls: type, table: Mapping[str, Any], where: str) -> Any:
         value = _convert(hints[name], table[name], key)
         check: Check | None = f.metadata.get("check")
         if check is not None and (problem := check(value)):
-            shown = "a hidden value" if key in SECRET_KEYS else _short(table[name])
+            raw = table[name]  # a feed URL's credentials and query are no one's business here
+            shown = (
+                "a hidden value"
+                if key in SECRET_KEYS
+                else _short(redact_urls_in(raw) if isinstance(raw, str) else raw)
+            )
             raise ConfigError(f"{key}: {problem}, got {shown}")
         values[name] = value
     return cls(**values)
