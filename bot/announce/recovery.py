@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.announce.markers import EpisodeRef, episode_key
+from bot.announce.markers import episode_key
 from bot.db import Database
 
 # The order bot/announce/store.py announces in: oldest first.
@@ -69,21 +69,6 @@ class RecoveryStore:
         return str(
             await self.db.fetchval("SELECT COALESCE(title, url) FROM feeds WHERE id = ?", feed_id)
         )
-
-    async def resolve(self, ref: EpisodeRef) -> int | None:
-        """The episode a button names: its row id if the key agrees, else the row with that key.
-
-        A database rebuilt since the button was posted numbers its episodes differently.
-        """
-        guid = await self.db.fetchval("SELECT guid FROM episodes WHERE id = ?", ref.id)
-        if guid is not None and (ref.key is None or episode_key(guid) == ref.key):
-            return ref.id
-        if ref.key is None:
-            return None
-        for row in await self.db.fetch("SELECT id, guid FROM episodes ORDER BY id DESC"):
-            if episode_key(row["guid"]) == ref.key:
-                return int(row["id"])
-        return None
 
     async def apply(
         self, feed_id: int, channel_id: int, found: Mapping[str, int], *, digest_threshold: int
