@@ -101,3 +101,12 @@ async def test_malformed_links_in_commands_get_the_bad_link_sentence(
         assert replies["request"] == replies["play"] == bad_post
         assert replies["feed add"] == replies["feed preview"] == bad_feed
     assert emu.messages(world.news_id) == []
+
+
+def test_a_malformed_feed_url_in_the_config_is_one_line_naming_the_key(tmp_path) -> None:
+    from bot.config import ConfigError, load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[feeds]]\nurl = "http://[::1"\nchannel_ids = [123456789012345678]\n')
+    with pytest.raises(ConfigError, match=r"^feeds\[0\]\.url: must be an http\(s\) URL"):
+        load_settings(config)

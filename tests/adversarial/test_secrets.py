@@ -8,6 +8,7 @@ import logging
 import socket
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -191,3 +192,16 @@ async def test_a_failing_request_webhook_is_logged_by_its_status_not_its_url(
     assert feeds.hits(hook) == 1
     await bot.stop()
     assert TOKEN not in bot.log and PASSWORD not in bot.log
+
+
+def test_a_config_error_does_not_echo_a_feed_urls_secrets(tmp_path: Path) -> None:
+    from bot.config import ConfigError
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[feeds]]\nurl = "ftp://u:{PASSWORD}@h.example/f?token={TOKEN}"\n'
+        "channel_ids = [123456789012345678]\n"
+    )
+    with pytest.raises(ConfigError, match=r"feeds\[0\]\.url") as refused:
+        load_settings(config)
+    assert PASSWORD not in str(refused.value) and TOKEN not in str(refused.value)
