@@ -521,7 +521,8 @@ class State:
 
     def _record_pings(self, message_id: int, content: str, payload: JSON) -> Pings:
         reference = payload.get("message_reference") or {}
-        replied = self.find_message(int(reference["message_id"])) if reference else None
+        replied_id = reference.get("message_id") if isinstance(reference, dict) else None
+        replied = self.find_message(int(replied_id)) if replied_id else None
         replied_user = int(replied["author"]["id"]) if replied else None
         pinged = pings(content, payload.get("allowed_mentions"), replied_user_id=replied_user)
         self.pings[message_id] = pinged

@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.__main__ import describe_settings
@@ -40,6 +40,7 @@ def test_redact_url_keeps_the_place_and_drops_the_secrets() -> None:
     assert PASSWORD not in redact_url(f"http://[::1:{PASSWORD}@x/?token={TOKEN}")  # malformed
 
 
+@settings(deadline=None)
 @given(user=secret, password=secret, token=secret)
 def test_no_credential_or_query_survives_in_text(user: str, password: str, token: str) -> None:
     text = f"The feed at https://{user}:{password}@h.example/f?token={token} answered 503."
