@@ -51,6 +51,18 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class RedactingHandler(logging.StreamHandler):
+    """A last pass over each formatted line, whichever formatter made it: discord.py's coloured
+    one (on a terminal) formats tracebacks itself, after the filter has run."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(sys.stderr)
+        self.secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.secrets)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -65,7 +77,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str, fmt: str, secrets: list[str]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = RedactingHandler(secrets)
     handler.addFilter(RedactFilter(secrets))
     formatter: logging.Formatter
     if fmt == "json":

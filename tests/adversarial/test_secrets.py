@@ -206,3 +206,20 @@ def test_a_config_error_does_not_echo_a_feed_urls_secrets(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match=r"feeds\[0\]\.url") as refused:
         load_settings(config)
     assert PASSWORD not in str(refused.value) and TOKEN not in str(refused.value)
+
+
+def test_every_formatted_line_is_redacted_whatever_formatter_made_it() -> None:
+    """discord.py's coloured terminal formatter formats tracebacks itself, after any filter."""
+    from bot.logs import RedactingHandler
+
+    handler = RedactingHandler(["bot-token-value"])
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    try:
+        raise RuntimeError(f"https://u:{PASSWORD}@h/f?token={TOKEN} bot-token-value")
+    except RuntimeError:
+        import sys
+
+        line = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+    shown = handler.format(line)
+    assert "RuntimeError" in shown
+    assert PASSWORD not in shown and TOKEN not in shown and "bot-token-value" not in shown
