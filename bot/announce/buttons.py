@@ -60,6 +60,11 @@ async def _open(interaction: discord.Interaction[Narrator], ref: EpisodeRef) -> 
     among this server's feeds only (an id names no episode of another server here)."""
     from bot.announce.scope import guild_episodes
 
+    if interaction.guild_id is None:  # e.g. the Play button on a request's DM notice
+        await interaction.response.send_message(
+            "Episodes play in a server: use /play there, or the Audio button.", ephemeral=True
+        )
+        return
     stored = await (await guild_episodes(interaction)).resolve(ref)
     if stored is None:
         await _gone(interaction)

@@ -172,11 +172,13 @@ async def test_another_server_finds_none_of_its_episodes(
 
 
 async def test_a_dm_finds_no_episodes(emu, world: World, start_bot, feeds: FeedServer) -> None:
-    await announced(emu, world, feeds, start_bot)
+    play = await announced(emu, world, feeds, start_bot)
     dm = emu.open_dm(world.member_id)
     ix = await emu.slash(None, dm.id, world.member_id, "episodes latest")
-    assert "server" in await said(ix)
-    assert TOKEN not in everything(ix) and "Supporters Episode" not in everything(ix)
+    click = await emu.forged_click(None, dm.id, world.member_id, play)
+    for answer in (ix, click):
+        assert "server" in await said(answer)
+        assert TOKEN not in everything(answer) and "Supporters Episode" not in everything(answer)
 
 
 async def test_forged_play_buttons_and_digest_picks_from_another_server_show_nothing(
