@@ -158,8 +158,11 @@ class AudioProxy:
             )
             app = web.Application()
             app.router.add_get("/audio/{token}", self._serve, allow_head=False)
-            # A cancelled handler (ffmpeg went away: seek, skip, stop) closes its upstream at once.
-            runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+            # A cancelled handler (ffmpeg went away: seek, skip, stop) closes its upstream at once;
+            # at shutdown the streams' ffmpegs are already stopped, so there is nothing to wait for.
+            runner = web.AppRunner(
+                app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+            )
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
@@ -208,7 +211,9 @@ class AudioProxy:
                 except BaseException:
                     response.close()
                     raise
-        except AudioRefused:
+        except AudioRefused as exc:
+            target.refused = exc.reason
+            log.info("Refused the audio at %s: %s", _for_log(url), exc.reason)
             raise
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             log.info("Could not reach the audio at %s yet: %r", _for_log(url), exc)
