@@ -30,9 +30,9 @@ EMBED_URL_MAX = 2048
 # isolates (U+202A-U+202E, U+2066-U+2069), the directional marks (U+200E, U+200F, U+061C), and
 # invisible spaces (U+200B, U+2060, U+FEFF). "\u202egnp.exe" would otherwise read as "exe.png".
 # Zero-width (non-)joiners stay: emoji sequences and several scripts need them.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 # host, host:port, [IPv6] or [IPv6]:port, nothing else (after any user:password@)
 _NETLOC = re.compile(r"(?:\[[0-9A-Fa-f:.]+(?:%[\w.~-]+)?\]|[^\[\]:@/]+)(?::[0-9]{1,5})?")
-_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def visible(text: str) -> str:
