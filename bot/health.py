@@ -19,6 +19,7 @@ from aiohttp import web
 from bot import metrics
 from bot.config import HealthSettings
 from bot.db import Database, DatabaseError
+from bot.redact import redact_url
 
 if TYPE_CHECKING:
     from bot.bot import Narrator
@@ -78,7 +79,7 @@ async def overdue_feeds(db: Database, now: float) -> list[str]:
         now,
         OVERDUE_FLOOR_SECONDS,
     )
-    return [str(row[0]) for row in rows]
+    return [redact_url(str(row[0])) for row in rows]  # shown on /healthz: no secrets
 
 
 async def check_feeds(db: Database) -> Check:

@@ -223,3 +223,21 @@ def test_every_formatted_line_is_redacted_whatever_formatter_made_it() -> None:
     shown = handler.format(line)
     assert "RuntimeError" in shown
     assert PASSWORD not in shown and TOKEN not in shown and "bot-token-value" not in shown
+
+
+async def test_healthz_names_an_overdue_feed_without_its_secrets(tmp_path: Path) -> None:
+    import time
+
+    from bot.announce.store import AnnounceStore
+    from bot.config import FeedSettings
+    from bot.db import Database
+    from bot.health import check_feeds
+
+    url = f"https://bob:{PASSWORD}@feeds.example/a.rss?token={TOKEN}"
+    async with Database(tmp_path / "n.sqlite3") as db:
+        await AnnounceStore(db).sync_config((FeedSettings(url=url, channel_ids=(123,)),))
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE feeds SET next_poll_at = ?", time.time() - 3600)
+        check = await check_feeds(db)
+    assert not check.ok and "feeds.example/a.rss" in check.detail
+    assert PASSWORD not in check.detail and TOKEN not in check.detail
