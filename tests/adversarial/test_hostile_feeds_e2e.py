@@ -1,0 +1,98 @@
+"""A hostile feed, end to end: the bot process keeps answering while it reads one, and posts the
+feed's good episodes.
+
+The feed is about 2 MB of the fields that used to freeze the bot (30,000-letter dates, durations
+of "1h" and 16,000 spaces, bare ampersands, items with a broken link or year-one date), and it
+changes twice a second, so the bot is parsing it again and again while members use commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from tests.conftest import World
+from tests.feedserver import FeedServer
+
+ITEMS = 40
+
+
+def hostile_feed(version: int, *, good: bool) -> str:
+    items = []
+    for n in range(ITEMS):
+        items.append(
+            f"<item><title>Hostile {n} & friends</title><guid>hostile-{n}</guid>"
+            f"<pubDate>1 {'a' * 30_000}</pubDate>"
+            f"<itunes:duration>1h{' ' * 16_000}x</itunes:duration>"
+            f"<link>http://[oops/{n}</link></item>"
+        )
+    items.append(
+        "<item><title>Year one</title><guid>year-one</guid>"
+        "<pubDate>Mon, 01 Jan 0001 00:00:00 +0100</pubDate></item>"
+    )
+    new = (
+        "<item><title>Fish & Chips</title><guid>good</guid>"
+        '<enclosure url="https://audio.example/ep1.mp3?a=1&b=2" type="audio/mpeg"/></item>'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+        'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>'
+        f"<title>Hostile</title><!-- {version} -->{new if good else ''}{''.join(items)}"
+        "</channel></rss>\n"
+    )
+
+
+async def test_about_answers_within_3_s_while_a_hostile_feed_is_parsed(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    feeds.set_feed("/hostile.rss", hostile_feed(0, good=False))
+    bot = await start_bot(
+        f"""
+        [announce]
+        allow_private_addresses = true
+        first_poll_backlog = 0
+        [[feeds]]
+        url = "{feeds.url("/hostile.rss")}"
+        channel_ids = [{world.text_id}]
+        poll_seconds = 1
+        """
+    )
+
+    good = False
+
+    async def keep_changing() -> None:
+        version = 0
+        while True:
+            await asyncio.sleep(0.5)
+            version += 1
+            feeds.set_feed("/hostile.rss", hostile_feed(version, good=good))
+
+    changer = asyncio.create_task(keep_changing())
+    try:
+        await bot.wait_for(lambda: feeds.hits("/hostile.rss") >= 2, "the hostile feed polled")
+        polls_before = feeds.hits("/hostile.rss")
+        answers: list[float] = []
+        for _ in range(8):
+            started = time.monotonic()
+            interaction = await emu.slash(world.guild_id, world.text_id, world.member_id, "about")
+            await interaction.wait_response(timeout=3)  # Discord's limit
+            answers.append(time.monotonic() - started)
+            await asyncio.sleep(0.5)
+        polls = feeds.hits("/hostile.rss") - polls_before
+        good = True  # a new episode among the hostile items: it is announced
+        await emu.wait_until(lambda: len(emu.messages(world.text_id)) >= 1, timeout=15)
+    finally:
+        changer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await changer
+    assert max(answers) < 3.0
+    assert polls >= 1  # the feed was being fetched and parsed meanwhile
+
+    (message,) = emu.messages(world.text_id)
+    (embed,) = message["embeds"]
+    assert embed["title"] == "Fish & Chips"
+    audio = [
+        c.get("url") for row in message["components"] for c in row["components"] if c.get("url")
+    ]
+    assert "https://audio.example/ep1.mp3?a=1&b=2" in audio
