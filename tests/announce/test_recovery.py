@@ -109,10 +109,19 @@ async def test_a_delivery_already_attempted_is_left_alone(seeded) -> None:
 
 
 async def test_a_button_finds_its_episode_by_key_when_the_id_moved(seeded) -> None:
-    store, recovery, _feed_id = seeded
+    store, _recovery, _feed_id = seeded
     (row,) = await store.search("Episode 4")
     key = episode_key("guid-4")
-    assert await recovery.resolve(EpisodeRef(row.id, key)) == row.id
-    assert await recovery.resolve(EpisodeRef(row.id + 1, key)) == row.id  # another database
-    assert await recovery.resolve(EpisodeRef(row.id, None)) == row.id  # an old button
-    assert await recovery.resolve(EpisodeRef(999, episode_key("gone"))) is None
+    # Channel 10 (the config feed's) is in this server; the button's server sees the feed.
+    episodes = await store.for_guild(1, has_channel=lambda channel_id: channel_id == 10)
+
+    async def resolved(ref: EpisodeRef) -> int | None:
+        stored = await episodes.resolve(ref)
+        return stored.id if stored is not None else None
+
+    assert await resolved(EpisodeRef(row.id, key)) == row.id
+    assert await resolved(EpisodeRef(row.id + 1, key)) == row.id  # another database
+    assert await resolved(EpisodeRef(row.id, None)) == row.id  # an old button
+    assert await resolved(EpisodeRef(999, episode_key("gone"))) is None
+    elsewhere = await store.for_guild(2)  # a server without the feed finds nothing by key
+    assert await elsewhere.resolve(EpisodeRef(row.id + 1, key)) is None
