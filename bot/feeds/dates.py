@@ -76,10 +76,11 @@ _RFC822 = re.compile(
     r" (?:([+-])(\d{2})(\d{2})|GMT|UT|UTC|Z)"
 )
 _MONTH3 = {
-    m: i
+    spelled: i
     for i, m in enumerate(
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
     )
+    for spelled in (m, m.title(), m.upper())
 }
 
 
@@ -87,6 +88,22 @@ def parse_date(text: str | None) -> datetime | None:
     """An aware UTC datetime from an RFC 822 / ISO 8601 / sloppy feed date, or None."""
     if not text:
         return None
+    fast = _RFC822.fullmatch(text)  # no strip first: lxml gives most dates without spaces
+    if fast is not None:
+        day, mon, year, hour, minute, second, sign, zh, zm = fast.groups()
+        month = _MONTH3.get(mon) or _MONTH3.get(mon.lower())
+        if month is not None and int(year) in _YEARS:
+            try:
+                when = datetime(
+                    int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=UTC
+                )
+            except ValueError:
+                when = None  # e.g. "24:00:00": let the tolerant path below try
+            if when is not None:
+                if sign and (zh != "00" or zm != "00"):
+                    offset = timedelta(hours=int(zh), minutes=int(zm))
+                    when = when - offset if sign == "+" else when + offset
+                return when
     text = text.strip()
     if len(text) > MAX_DATE:
         text = " ".join(text.split())
@@ -101,19 +118,8 @@ def parse_date(text: str | None) -> datetime | None:
 
 def _parse_date(text: str) -> datetime | None:
     fast = _RFC822.fullmatch(text)
-    if fast is not None:
-        day, mon, year, hour, minute, second, sign, zh, zm = fast.groups()
-        month = _MONTH3.get(mon.lower())
-        if month is not None:
-            try:
-                when = datetime(int(year), month, int(day), int(hour), int(minute), int(second))
-            except ValueError:
-                when = None  # e.g. "24:00:00": let the tolerant path below try
-            if when is not None:
-                if sign:
-                    offset = timedelta(hours=int(zh), minutes=int(zm))
-                    when = when - offset if sign == "+" else when + offset
-                return when.replace(tzinfo=UTC) if when.year in _YEARS else None
+    if fast is not None and fast.group(3) and int(fast.group(3)) not in _YEARS:
+        return None
     text = " ".join(text.split())
     if not text:
         return None
