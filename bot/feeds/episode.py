@@ -71,6 +71,7 @@ _DATE_KEYS = (
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
 _TAG = re.compile(r"<[^<>]*+>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]++")  # C0 and C1 controls: never part of a title
 # An absolute http(s) URL whose host part urlsplit accepts as it is (ASCII, no brackets): the
 # common case, checked without urlsplit, which is a quarter of the parse time otherwise.
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@-]*+(?:[/?#]|\Z)", re.IGNORECASE)
@@ -239,6 +240,8 @@ def plain_title(el: Element | None) -> str:
     text = text_of(el)
     if len(text) > MAX_TITLE:
         text = text[:MAX_TITLE].rstrip()
+    if not text.isprintable():
+        text = _CONTROL.sub(" ", text).strip()
     if (
         ("<" in text or "&" in text)
         and el is not None

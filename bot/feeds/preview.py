@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object per episode")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds, for a URL")
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # a feed's text must not fail on an ASCII terminal
+        sys.stdout.reconfigure(errors="replace")  # pyright: ignore[reportAttributeAccessIssue]
     try:
         data, url = _read(args.source, args.timeout)
         feed = parse_feed(data, url=url)
@@ -96,13 +99,21 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str) -> str:
+    """Feed text made safe for a terminal: no escape sequences, no line breaks."""
+    return _CONTROL.sub(" ", text)
+
+
 def _print_human(feed: Feed) -> None:
-    print(f"{feed.title or '(untitled feed)'}: {len(feed.episodes)} episodes")
+    print(f"{_shown(feed.title) or '(untitled feed)'}: {len(feed.episodes)} episodes")
     for episode in feed.episodes:
         when = episode.published.date().isoformat() if episode.published else "----------"
         length = _clock(episode.duration_seconds) if episode.duration_seconds else "-"
-        where = episode.source_key or episode.link or episode.audio_url or ""
-        print(f"{when}  {length:>8}  {episode.title or '(untitled)'}  <{where}>")
+        where = _shown(episode.source_key or episode.link or episode.audio_url or "")
+        print(f"{when}  {length:>8}  {_shown(episode.title) or '(untitled)'}  <{where}>")
 
 
 def _clock(seconds: int) -> str:

@@ -81,3 +81,37 @@ def test_url_is_fetched(capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 2
     assert len(captured.err.strip().splitlines()) == 1
+
+
+CASES = Path(__file__).parent / "cases"
+
+
+@pytest.mark.parametrize("mode", [[], ["--json"]])
+def test_every_case_feed_is_a_listing_or_one_stderr_line(
+    mode: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    for path in sorted(CASES.glob("*.xml")):
+        status = main([str(path), *mode])
+        captured = capsys.readouterr()
+        assert status in (0, 1), path.name
+        assert "Traceback" not in captured.err
+        if status == 1:
+            assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+        elif mode:
+            assert all(json.loads(line) for line in captured.out.splitlines())
+
+
+def test_feed_text_cannot_send_escape_sequences_to_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(
+        b"<rss><channel><title>Show\xc2\x9b2J</title><item><guid>g</guid>"
+        b"<title>Ep &#x9b;31m red\xc2\x85next line</title><link>https://e.org/\xc2\x9b</link>"
+        b"</item></channel></rss>"
+    )
+
+    assert main([str(feed)]) == 0
+    out = capsys.readouterr().out
+    assert not any("\x7f" <= ch <= "\x9f" or (ch < " " and ch != "\n") for ch in out)
+    assert len(out.splitlines()) == 2
