@@ -96,3 +96,40 @@ async def test_about_answers_within_3_s_while_a_hostile_feed_is_parsed(
         c.get("url") for row in message["components"] for c in row["components"] if c.get("url")
     ]
     assert "https://audio.example/ep1.mp3?a=1&b=2" in audio
+
+
+async def test_items_that_used_to_raise_are_skipped_and_the_feed_is_fetched_once_per_interval(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    # Before: "http://[oops" and year 1 raised out of the parser, the poll was never recorded, and
+    # a feed with poll_seconds = 300 was fetched (and its traceback logged) every second.
+    feeds.set_feed(
+        "/odd.rss",
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Odd</title>'
+        "<item><title>Fish & Chips</title><guid>good</guid>"
+        "<pubDate>Tue, 03 Jun 2025 09:00:00 GMT</pubDate>"
+        '<enclosure url="https://audio.example/ep1.mp3?a=1&b=2" type="audio/mpeg"/></item>'
+        "<item><title>Broken link</title><guid>b1</guid><link>http://[oops</link></item>"
+        "<item><title>Year one</title><guid>b2</guid>"
+        "<pubDate>Mon, 01 Jan 0001 00:00:00 +0100</pubDate></item>"
+        "</channel></rss>",
+    )
+    bot = await start_bot(
+        f"""
+        [announce]
+        allow_private_addresses = true
+        first_poll_backlog = 10
+        [[feeds]]
+        url = "{feeds.url("/odd.rss")}"
+        channel_ids = [{world.text_id}]
+        poll_seconds = 300
+        """
+    )
+
+    await emu.wait_until(lambda: len(emu.messages(world.text_id)) >= 3, timeout=15)
+    await asyncio.sleep(3)  # three announcer rounds: a hot loop would fetch three more times
+
+    assert feeds.hits("/odd.rss") == 1
+    assert "Traceback" not in bot.log
+    titles = [m["embeds"][0]["title"] for m in emu.messages(world.text_id)]
+    assert sorted(titles) == ["Broken link", "Fish & Chips", "Year one"]
