@@ -105,13 +105,21 @@ class Urls:
     """Makes feed URLs absolute: against `xml:base` (element, item, channel, feed), then the
     feed's own address. A malformed or overlong URL is dropped, not raised."""
 
-    __slots__ = ("document", "notes", "xml_base")
+    __slots__ = ("_data", "_xml_base", "document", "notes")
 
-    def __init__(self, document: str | None, *, xml_base: bool, notes: Notes) -> None:
+    def __init__(self, document: str | None, *, data: bytes, notes: Notes) -> None:
         self.document = document
-        self.xml_base = xml_base
-        """True when the document uses xml:base anywhere (rare, so the lookup is skipped)."""
         self.notes = notes
+        self._data = data
+        self._xml_base: bool | None = None
+
+    @property
+    def xml_base(self) -> bool:
+        """True when the document uses xml:base anywhere (rare, so the lookup is skipped). Asked
+        only for a relative URL: scanning a large feed costs as much as reading ten items."""
+        if self._xml_base is None:
+            self._xml_base = b"xml:base" in self._data
+        return self._xml_base
 
     def absolute(self, url: str | None, el: Element | None = None) -> str | None:
         url = (url or "").strip()

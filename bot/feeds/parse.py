@@ -76,7 +76,7 @@ def parse_feed(data: bytes, *, url: str | None = None) -> Feed:
     else:
         channel, items = _rss_parts(root)
     notes = Notes()
-    urls = Urls(url, xml_base=b"xml:base" in data, notes=notes)
+    urls = Urls(url, data=data, notes=notes)
     episodes: list[Episode] = []
     skipped: list[str] = []
     for item in items:
@@ -131,7 +131,7 @@ _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]{0,100}+)")
 
 def _root(data: bytes) -> Element:
     body = _decoded(data)
-    if not body.strip():
+    if not body or body.isspace():
         raise FeedParseError("The document is empty, so it is not a feed.")
     head = body[:512].lower()
     if head.startswith((b"<!doctype html", b"<html")) or (b"<html" in head and b"<rss" not in head):

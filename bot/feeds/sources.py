@@ -27,7 +27,7 @@ def source_of(
     """(source URL, key): the labelled URL; else `<link>` or the guid when it is a forum post."""
     if labelled:
         return labelled, source_key(labelled)
-    for candidate in dict.fromkeys((link, guid)):
+    for candidate in (link, guid) if link != guid else (link,):
         if candidate and candidate.startswith(("http://", "https://")) and _on_forum(candidate):
             key = source_key(candidate)
             if key is not None and key.startswith(_FORUM_PREFIXES):
