@@ -114,6 +114,9 @@ class Announcer(commands.Cog):
             self._poll_after[feed.id] = time.time() + DATABASE_RETRY
         except Exception:
             log.exception("Polling %s failed unexpectedly", feed.url)
+            # poll_feed records its own failures; this came from around it (read-back, report):
+            # wait a poll interval, as after any poll, instead of trying again every second.
+            self._poll_after[feed.id] = time.time() + float(feed.poll_seconds)
         finally:
             self._polling.discard(feed.id)
 
