@@ -61,13 +61,11 @@ def parse_feed(data: bytes, *, url: str | None = None) -> Feed:
     """Parse a feed document; relative URLs resolve against `url`. Raises `FeedParseError`."""
     root = _root(data)
     key = key_of(root.tag)
+    if key not in _FEED_ROOTS and key.rsplit(":", 1)[-1] in _FEED_NAMES:
+        _adopt_namespace(root)
+        key = key_of(root.tag)
     if key not in _FEED_ROOTS:
         name = key.rsplit(":", 1)[-1]
-        if name in _FEED_NAMES:
-            raise FeedParseError(
-                f"This is not a podcast feed: its <{name}> element is not in the RSS or Atom "
-                "namespace."
-            )
         raise FeedParseError(
             f"This is not a podcast feed: the document is <{name[:40]}>, not RSS or Atom."
         )
@@ -107,6 +105,18 @@ def parse_feed(data: bytes, *, url: str | None = None) -> Feed:
     if skipped:
         log.debug("%s: skipped %d unreadable item(s), e.g. %s", where, len(skipped), skipped[0])
     return feed
+
+
+def _adopt_namespace(root: Element) -> None:
+    """`<rss xmlns="https://cyber.harvard.edu/rss/rss.html">` and the like: a feed root in a
+    namespace nobody else uses. Its elements are the format's own, so they lose the namespace
+    (in this tree only: the namespace means nothing for any other feed)."""
+    tag = root.tag
+    if not isinstance(tag, str) or not tag.startswith("{"):
+        return
+    uri = tag[1:].partition("}")[0]
+    for el in root.iter(f"{{{uri}}}*"):
+        el.tag = el.tag.partition("}")[2]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 # -- reading the document ------------------------------------------------------------------------
