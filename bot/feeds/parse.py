@@ -137,6 +137,7 @@ _LATIN = frozenset(
 )  # fmt: skip
 _C1 = re.compile(rb"[\x80-\x9f]")
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]{0,100}+)")
+_FEED_START = re.compile(rb"<((?:[A-Za-z_][\w.-]{0,40}:)?(?:rss|feed|RDF))[\s>]")
 
 
 def _root(data: bytes) -> Element:
@@ -162,6 +163,12 @@ def _root(data: bytes) -> Element:
     if name is None:
         raise FeedParseError("The document is not readable XML, so it is not a feed.")
     local = name.rsplit(b":", 1)[-1].decode("ascii", "replace")
+    if local not in _FEED_NAMES and (start := _FEED_START.search(body, 0, 65_536)) is not None:
+        # A PHP warning or a banner before the feed: read from the feed (and its declaration).
+        declaration = body.rfind(b"<?xml", 0, start.start())
+        body = body[declaration if declaration >= 0 else start.start() :]
+        name = start.group(1)
+        local = name.rsplit(b":", 1)[-1].decode("ascii", "replace")
     if local not in _FEED_NAMES:
         raise FeedParseError(
             f"This is not a podcast feed: the document is <{local}>, not RSS or Atom."
