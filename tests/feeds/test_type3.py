@@ -36,6 +36,35 @@ def test_alpha_banner_is_removed(banner: str) -> None:
     assert summary == "The real summary."
 
 
+# The AGI Safety Fundamentals feed's own banner, exactly as issue 10 quotes it: three lines.
+AGISF_BANNER = (
+    "May 2023: Welcome to the alpha release of TYPE III AUDIO.",
+    "Expect very rough edges and very broken stuff—and daily improvements.",
+    "Please share your thoughts, but don't share this link on social media, for now.",
+)
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "\n".join(AGISF_BANNER) + "\n\nThe real summary.",
+        "<p>" + "<br/>".join(AGISF_BANNER) + "</p><p>The real summary.</p>",
+        "".join(f"<p>{line}</p>" for line in AGISF_BANNER) + "<p>The real summary.</p>",
+        " ".join(AGISF_BANNER) + "\n\nThe real summary.",
+        "<p>" + " ".join(AGISF_BANNER).replace("don't", "don’t") + "</p><p>The real summary.</p>",
+    ],
+    ids=["lines", "br", "paragraphs", "one-paragraph", "curly-apostrophe"],
+)
+def test_every_sentence_of_the_agisf_banner_is_removed(description: str) -> None:
+    for type3 in (True, False):  # the banner itself says TYPE III AUDIO
+        assert summary_of(description, type3) == "The real summary."
+
+
+def test_please_share_your_thoughts_stays_in_other_podcasts_notes() -> None:
+    notes = "A show about birds.\n\nPlease share your thoughts, on our forum."
+    assert summary_of(notes, False).endswith("Please share your thoughts, on our forum.")
+
+
 @pytest.mark.parametrize(
     "credit",
     [
