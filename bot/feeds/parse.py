@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 _FEED_ROOTS = frozenset({"rss", "feed", "atom:feed", "rdf:RDF", "RDF", "channel"})
 _FEED_NAMES = frozenset({"rss", "feed", "RDF", "channel"})
 _ITEM_KEYS = frozenset({"item", "entry", "atom:entry"})
+_KNOWN_PREFIXES = frozenset({"itunes", "podcast", "psc", "content", "media", "atom", "dc", "rdf"})
 _local = threading.local()  # lxml parser objects must not be shared between threads
 _T = TypeVar("_T")
 
@@ -61,13 +62,20 @@ def parse_feed(data: bytes, *, url: str | None = None) -> Feed:
     """Parse a feed document; relative URLs resolve against `url`. Raises `FeedParseError`."""
     root = _root(data)
     key = key_of(root.tag)
-    if key not in _FEED_ROOTS and key.rsplit(":", 1)[-1] in _FEED_NAMES:
+    prefix, _, local = key.rpartition(":")
+    if key not in _FEED_ROOTS and local in _FEED_NAMES and prefix not in _KNOWN_PREFIXES:
         _adopt_namespace(root)
         key = key_of(root.tag)
     if key not in _FEED_ROOTS:
-        name = key.rsplit(":", 1)[-1]
+        key = key_of(root.tag)
+        prefix, _, local = key.rpartition(":")
+        if local in _FEED_NAMES:  # <itunes:rss>: say what is wrong without contradicting itself
+            raise FeedParseError(
+                f"This is not a podcast feed: its <{local}> element is in the {prefix} namespace, "
+                "not in RSS's or Atom's."
+            )
         raise FeedParseError(
-            f"This is not a podcast feed: the document is <{name[:40]}>, not RSS or Atom."
+            f"This is not a podcast feed: the document is <{local[:40]}>, not RSS or Atom."
         )
     if key in ("feed", "atom:feed"):
         channel, items = root, [e for e in root if key_of(e.tag) in _ITEM_KEYS]

@@ -46,6 +46,8 @@ def check(data: bytes) -> Feed | None:
         message = str(error)
         assert message.endswith(".") and "\n" not in message, message
         assert message.count(". ") == 0, message
+        for root in ("rss", "feed", "RDF"):  # never "the document is <rss>, not RSS or Atom"
+            assert f"<{root}>, not RSS or Atom" not in message, message
         feed = None
     if feed is not None:
         for episode in feed.episodes[:5]:
