@@ -139,10 +139,20 @@ _BOMS = (
 _DECLARED = re.compile(rb"<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._:-]{1,40})[\"']")
 _LATIN = frozenset(
     {
-        b"us-ascii", b"ascii", b"iso-8859-1", b"iso8859-1", b"latin-1", b"latin1", b"l1",
-        b"iso_8859-1", b"windows-1252", b"cp1252", b"x-cp1252",
+        b"us-ascii",
+        b"ascii",
+        b"iso-8859-1",
+        b"iso8859-1",
+        b"latin-1",
+        b"latin1",
+        b"l1",
+        b"iso_8859-1",
     }
-)  # fmt: skip
+)
+"""Labels browsers read as windows-1252."""
+_SINGLE_BYTE = (b"us-ascii", b"ascii", b"iso-8859", b"iso8859", b"iso_8859", b"latin", b"l1")
+_SINGLE_BYTE += (b"windows-125", b"cp125", b"x-cp125")
+_WIDE = (b"utf-16", b"utf16", b"utf-32", b"utf32", b"ucs-2", b"ucs2", b"ucs-4", b"unicode")
 _C1 = re.compile(rb"[\x80-\x9f]")
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]{0,100}+)")
 _FEED_START = re.compile(rb"<((?:[A-Za-z_][\w.-]{0,40}:)?(?:rss|feed|RDF))[\s>]")
@@ -207,9 +217,12 @@ def _root(data: bytes) -> Element:
 def _decoded(data: bytes) -> bytes:
     """The document as bytes libxml2 will decode right.
 
-    A byte-order mark wins over the declaration (XML 1.0 appendix F). A document declared
-    us-ascii or iso-8859-1 that is valid UTF-8 is UTF-8 (feedparser's and browsers' reading of
-    such mislabelled feeds); otherwise those labels mean windows-1252, as in browsers.
+    A byte-order mark wins over the declaration (XML 1.0 appendix F). A document declared in a
+    single-byte encoding (us-ascii, iso-8859-x, windows-125x) that is valid UTF-8 with non-ASCII
+    text is UTF-8: such byte runs are next to impossible in real single-byte text, and mislabelled
+    UTF-8 is common. Otherwise us-ascii and iso-8859-1 mean windows-1252, as in browsers. A
+    "UTF-16" declaration on a document that starts in single bytes (no byte-order mark) is a
+    mislabelled UTF-8 one.
     """
     for bom, codec in _BOMS:
         if data.startswith(bom):
@@ -219,13 +232,17 @@ def _decoded(data: bytes) -> bytes:
             return _declare_utf8(text.encode("utf-8", errors="replace").lstrip())
     body = data.lstrip() if data[:1].isspace() else data
     declared = _DECLARED.match(body)
-    if declared is None or declared.group(1).lower() not in _LATIN or body.isascii():
+    if declared is None:
+        return body
+    label = declared.group(1).lower()
+    if label.startswith(_WIDE):
+        return _declare_utf8(body)
+    if not label.startswith(_SINGLE_BYTE) or body.isascii():
         return body
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
-        label = declared.group(1).lower()
-        if label.startswith((b"windows", b"cp", b"x-cp")) or _C1.search(body) is None:
+        if label not in _LATIN or _C1.search(body) is None:
             return body  # libxml2 reads these right
         return _declare_utf8(body.decode("cp1252", errors="replace").encode("utf-8"))
     return _declare_utf8(body)
