@@ -1,4 +1,5 @@
 """Narrator: a Discord bot for narrated-article podcasts."""
 
 __version__ = "0.1.0"
-PROJECT_URL = "https://github.com/narrator-bot/narrator"
+# How the bot names itself to feed, audio and page hosts (no project URL: none is published).
+USER_AGENT = f"Narrator/{__version__} (Discord podcast bot)"

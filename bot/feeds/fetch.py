@@ -16,7 +16,7 @@ from typing import Literal
 import aiohttp
 from yarl import URL
 
-from bot import PROJECT_URL, __version__
+from bot import USER_AGENT
 from bot.errors import UserFacingError
 from bot.redact import redact_url
 from bot.safe_fetch import UnsafeUrlError, check_address
@@ -30,7 +30,7 @@ __all__ = [
     "parse_retry_after",
 ]
 
-DEFAULT_USER_AGENT = f"Narrator/{__version__} (+{PROJECT_URL})"
+DEFAULT_USER_AGENT = USER_AGENT
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})

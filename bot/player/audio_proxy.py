@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from bot import PROJECT_URL, __version__
+from bot import USER_AGENT
 from bot.errors import UserFacingError
 from bot.safe_fetch import (
     REDIRECT_STATUSES,
@@ -42,7 +42,6 @@ from bot.safe_fetch import (
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"Narrator/{__version__} (+{PROJECT_URL})"
 MAX_REDIRECTS = 10
 """Podcast links often pass through several download trackers before the CDN."""
 PREPARE_TIMEOUT = 10.0
