@@ -27,9 +27,8 @@ class Episodes(
         super().__init__()
 
     async def _show(self, interaction: Interaction, stored: StoredEpisode) -> None:
-        feed = await self.store.feed(stored.feed_id)
         await interaction.response.send_message(
-            embed=episode_embed(stored, feed.name if feed else "", feed.image if feed else None),
+            embed=episode_embed(stored, stored.feed_name, stored.feed_image),
             view=episode_view(stored),
             ephemeral=True,
         )

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot import outgoing
 from bot.announce.poller import fetch_and_parse
 from bot.announce.render import episode_embed, episode_view
-from bot.announce.store import AnnounceStore, StoredEpisode, SubscriptionRow
+from bot.announce.store import AnnounceStore, StoredEpisode, Subscribed
 from bot.bot import Narrator
 from bot.errors import UserFacingError
 from bot.feeds.fetch import FeedFetchError
@@ -87,10 +87,10 @@ class Feeds(
         except FeedParseError as exc:
             raise UserFacingError(f"That address does not serve a podcast feed: {exc}") from exc
 
-    async def _guild_subscriptions(self, interaction: Interaction) -> list[SubscriptionRow]:
+    async def _guild_subscriptions(self, interaction: Interaction) -> list[Subscribed]:
         assert interaction.guild is not None
         guild = interaction.guild
-        subs = await self.store.subscriptions(guild_id=guild.id)
+        subs = await self.store.subscribed(guild_id=guild.id)
         return [s for s in subs if s.guild_id == guild.id or guild.get_channel(s.channel_id)]
 
     async def feed_autocomplete(
@@ -100,9 +100,7 @@ class Feeds(
         if not interaction.permissions.manage_guild:  # autocomplete skips interaction_check
             return choices
         for sub in await self._guild_subscriptions(interaction):
-            feed = await self.store.feed(sub.feed_id)
-            if feed is None:
-                continue
+            feed = sub.feed
             channel = self.bot.get_channel(sub.channel_id)
             label = f"{feed.name} → #{getattr(channel, 'name', sub.channel_id)}"
             if current.lower() in label.lower():
@@ -113,7 +111,7 @@ class Feeds(
                 )
         return choices[:25]
 
-    async def _subscription(self, interaction: Interaction, value: str) -> SubscriptionRow:
+    async def _subscription(self, interaction: Interaction, value: str) -> Subscribed:
         subs = {str(s.id): s for s in await self._guild_subscriptions(interaction)}
         if value not in subs:
             raise UserFacingError("I don't know that feed here; pick one from the list.")
@@ -163,14 +161,13 @@ class Feeds(
     @app_commands.autocomplete(feed=feed_autocomplete)
     async def remove(self, interaction: Interaction, feed: str) -> None:
         sub = await self._subscription(interaction, feed)
-        row = await self.store.feed(sub.feed_id)
         if sub.from_config:
             raise UserFacingError(
                 "That feed comes from config.toml; remove it there and restart me."
             )
         await self.store.unsubscribe(sub.id)
         await interaction.response.send_message(
-            f"Stopped announcing **{shown_name(row.name) if row else 'that feed'}** in <#{sub.channel_id}>.",
+            f"Stopped announcing **{shown_name(sub.feed.name)}** in <#{sub.channel_id}>.",
             ephemeral=True,
         )
 
@@ -178,9 +175,7 @@ class Feeds(
     async def list(self, interaction: Interaction) -> None:
         lines = []
         for sub in await self._guild_subscriptions(interaction):
-            feed = await self.store.feed(sub.feed_id)
-            if feed is None:
-                continue
+            feed = sub.feed
             extra = f", mentions <@&{sub.mention_role_id}>" if sub.mention_role_id else ""
             origin = " (config.toml)" if sub.from_config else ""
             lines.append(
@@ -196,8 +191,8 @@ class Feeds(
         embed = discord.Embed(title="Feed health", colour=discord.Colour.blurple())
         seen: set[int] = set()
         for sub in await self._guild_subscriptions(interaction):
-            feed = await self.store.feed(sub.feed_id)
-            if feed is None or feed.id in seen or len(embed.fields) >= 25:
+            feed = sub.feed
+            if feed.id in seen or len(embed.fields) >= 25:
                 continue
             seen.add(feed.id)
             state = (

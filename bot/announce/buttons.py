@@ -39,8 +39,7 @@ async def show_episode(interaction: discord.Interaction[Narrator], episode_id: i
     if stored is None:
         await _gone(interaction)
         return
-    feed = await store.feed(stored.feed_id)
-    embed = episode_embed(stored, feed.name if feed else "", feed.image if feed else None)
+    embed = episode_embed(stored, stored.feed_name, stored.feed_image)
     await interaction.response.send_message(
         "Join a voice channel and press Play again to hear it there, or use the Audio button.",
         embed=embed,

@@ -15,11 +15,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.announce.markers import episode_key
+from bot.announce.episodes import OLDEST_FIRST
 from bot.db import Database
-
-# The order bot/announce/store.py announces in: oldest first.
-_OLDEST_FIRST = "COALESCE(published_at, first_seen_at), id"
 
 
 @dataclass(frozen=True)
@@ -86,11 +83,11 @@ class RecoveryStore:
             if not seeded:  # the poll failed: nothing was decided yet, so nothing to replace
                 return None
             rows = await tx.fetch(
-                f"SELECT id, guid FROM episodes WHERE feed_id = ? ORDER BY {_OLDEST_FIRST}",
+                f"SELECT e.id, e.episode_key FROM episodes e WHERE e.feed_id = ? ORDER BY {OLDEST_FIRST}",
                 feed_id,
             )
             plan = plan_recovery(
-                [(int(r["id"]), episode_key(r["guid"])) for r in rows],
+                [(int(r["id"]), str(r["episode_key"])) for r in rows],
                 found,
                 digest_threshold=digest_threshold,
             )

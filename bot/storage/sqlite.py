@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -26,6 +27,11 @@ def _translated(label: str) -> Iterator[None]:
         raise IntegrityError(f"{exc}.") from exc
     except sqlite3.Error as exc:
         raise DatabaseError(f"The database at {label} failed: {exc}.") from exc
+
+
+def _sha256_hex(text: str | None) -> str | None:
+    """SQL `sha256_hex(text)`: what PostgreSQL's encode(sha256(...), 'hex') gives (migrations)."""
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
 
 
 class _Connection(Queries):
@@ -77,6 +83,7 @@ class SqliteBackend(Backend):
         try:
             conn = await aiosqlite.connect(self.path, isolation_level=None)
             conn.row_factory = sqlite3.Row
+            await conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
             await conn.execute("PRAGMA busy_timeout = 5000")  # first: the others may wait on a lock
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from bot.announce.markers import episode_key
 from bot.announce.store import AnnounceStore
 from bot.config import FeedSettings
-from bot.db import Database
+from bot.db import Database, load_migrations
 from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
 
@@ -146,3 +148,82 @@ async def test_episodes_survive_the_json_round_trip(store: AnnounceStore) -> Non
     assert found.episode.summary == "**hi**"
     assert [e.episode.title for e in await store.search("t")] == ["T"]
     assert (await store.search("%")) == []
+
+
+async def test_lookups_carry_the_feeds_name_and_image(store: AnnounceStore) -> None:
+    await store.sync_config(
+        [FeedSettings(url="https://u:pw@feeds.example/a.rss?t=1", channel_ids=(10,))]
+    )
+    (row,) = await store.feeds()
+    await ingest(store, row.id, feed(1, title=""))
+    [untitled] = await store.latest(limit=1)
+    assert untitled.feed_name == "https://[redacted]@feeds.example/a.rss?[redacted]"
+    await ingest(store, row.id, Feed(title="Named", image="https://img.example/a.png", episodes=()))
+    [named] = await store.latest(limit=1)
+    assert (named.feed_name, named.feed_image) == ("Named", "https://img.example/a.png")
+    scoped = await store.for_guild(1, lambda channel_id: channel_id == 10)
+    [seen] = await scoped.search("episode")
+    assert (seen.feed_name, seen.feed_image) == ("Named", "https://img.example/a.png")
+    [owed] = await store.waiting(10)
+    assert owed.feed_name == owed.episode.feed_name == "Named"
+
+
+async def test_a_servers_subscriptions_come_with_their_feeds_in_one_query(
+    store: AnnounceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.sync_config([FeedSettings(url=URL, channel_ids=(10,))])  # server not known yet
+    for n in range(5):
+        await store.subscribe(f"https://feeds.example/{n}.rss", guild_id=1, channel_id=20 + n)
+    await store.subscribe("https://feeds.example/other.rss", guild_id=2, channel_id=99)
+    queries: list[str] = []
+    fetch = store.db.fetch
+
+    async def counted(sql: str, *args: object):
+        queries.append(sql)
+        return await fetch(sql, *args)
+
+    monkeypatch.setattr(store.db, "fetch", counted)
+    subscribed = await store.subscribed(guild_id=1)
+    assert len(queries) == 1
+    assert [s.channel_id for s in subscribed] == [10, 20, 21, 22, 23, 24]
+    assert [s.feed.url for s in subscribed[1:3]] == [
+        "https://feeds.example/0.rss",
+        "https://feeds.example/1.rss",
+    ]
+    assert all(s.feed.id == s.feed_id for s in subscribed)
+    assert subscribed[0].from_config and not subscribed[1].from_config
+    assert [s.id for s in subscribed] == [s.id for s in await store.subscriptions(guild_id=1)]
+
+
+async def test_the_episode_key_is_written_on_ingest(store: AnnounceStore) -> None:
+    await store.sync_config([FeedSettings(url=URL, channel_ids=(10,))])
+    (row,) = await store.feeds()
+    await ingest(store, row.id, Feed(title="F", episodes=(Episode(id="ключ-1", title="T"),)))
+    keys = await store.db.fetch("SELECT guid, episode_key FROM episodes")
+    assert [(r["guid"], r["episode_key"]) for r in keys] == [("ключ-1", episode_key("ключ-1"))]
+
+
+async def test_the_migration_gives_existing_episodes_their_key(db_target: str | Path) -> None:
+    db = Database(db_target)
+    await db.backend.open()  # without migrating: the database as version 5 left it
+    try:
+        earlier = [m for m in load_migrations(db.kind) if m.version < 6]
+        await db.migrate(earlier)
+        async with db.transaction() as tx:
+            feed_id = await tx.fetchval(
+                "INSERT INTO feeds(url, fetch_url, added_at) VALUES (?, ?, 0) RETURNING id",
+                URL,
+                URL,
+            )
+            for guid in ("guid-1", "ключ/ü?&=1", ""):
+                await tx.execute(
+                    "INSERT INTO episodes(feed_id, guid, title, data, first_seen_at)"
+                    " VALUES (?, ?, 'T', '{}', 0)",
+                    feed_id,
+                    guid,
+                )
+        await db.migrate()
+        rows = await db.fetch("SELECT guid, episode_key FROM episodes ORDER BY id")
+        assert [r["episode_key"] for r in rows] == [episode_key(r["guid"]) for r in rows]
+    finally:
+        await db.close()

@@ -1,0 +1,123 @@
+"""What each channel is owed, and the record of every attempt to post it (exactly once)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.announce.episodes import (
+    EPISODE_COLUMNS,
+    OLDEST_FIRST,
+    Episodes,
+    StoredEpisode,
+    stored_episode,
+)
+from bot.db import Database, Queries
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A delivery still owed to a channel."""
+
+    episode: StoredEpisode
+    channel_id: int
+    state: str  # 'pending' or 'digest'
+    attempts: int
+    round: int  # 0 for the first posting; more when an admin asked to post it again
+    feed_name: str
+    feed_image: str | None
+    mention_role_id: int
+
+
+async def owe(
+    conn: Queries, episode_ids: Sequence[int], channel_id: int, state: str, now: float
+) -> None:
+    """Record episodes as owed to a channel in `state`, unless it already has a record of them."""
+    await conn.executemany(
+        "INSERT INTO deliveries(episode_id, channel_id, state, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(episode_id, channel_id) DO NOTHING",
+        [(episode_id, channel_id, state, now) for episode_id in episode_ids],
+    )
+
+
+class Deliveries:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def channels_with_waiting(self) -> list[int]:
+        rows = await self.db.fetch(
+            "SELECT DISTINCT d.channel_id FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
+            " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
+            " WHERE d.state IN ('pending', 'digest')"
+        )
+        return [r["channel_id"] for r in rows]
+
+    async def waiting(self, channel_id: int) -> list[Waiting]:
+        rows = await self.db.fetch(
+            f"SELECT {EPISODE_COLUMNS}, d.state, d.attempts, d.round, s.mention_role_id"
+            " FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
+            " JOIN feeds f ON f.id = e.feed_id"
+            " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
+            f" WHERE d.channel_id = ? AND d.state IN ('pending', 'digest') ORDER BY {OLDEST_FIRST}",
+            channel_id,
+        )
+        waiting = []
+        for row in rows:
+            stored = stored_episode(row)
+            waiting.append(
+                Waiting(
+                    stored,
+                    channel_id,
+                    row["state"],
+                    row["attempts"],
+                    row["round"],
+                    stored.feed_name,
+                    stored.feed_image,
+                    row["mention_role_id"],
+                )
+            )
+        return waiting
+
+    async def begin_attempt(self, episode_ids: Iterable[int], channel_id: int) -> None:
+        """Written before a send, so a crash mid-send is known to need a check on restart."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE deliveries SET attempts = attempts + 1, updated_at = ?"
+                " WHERE episode_id = ? AND channel_id = ?",
+                [(time.time(), episode_id, channel_id) for episode_id in episode_ids],
+            )
+
+    async def mark_sent(self, episode_ids: Iterable[int], channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE deliveries SET state = 'sent', message_id = ?, last_error = NULL,"
+                " updated_at = ? WHERE episode_id = ? AND channel_id = ?",
+                [(message_id, time.time(), episode_id, channel_id) for episode_id in episode_ids],
+            )
+
+    async def mark_error(self, episode_ids: Iterable[int], channel_id: int, error: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE deliveries SET last_error = ?, updated_at = ?"
+                " WHERE episode_id = ? AND channel_id = ?",
+                [(error, time.time(), episode_id, channel_id) for episode_id in episode_ids],
+            )
+
+    async def owe_latest(self, feed_id: int, channel_ids: Sequence[int]) -> StoredEpisode | None:
+        """Make the feed's newest episode owed again to these channels (/feed post-latest)."""
+        latest = await Episodes(self.db).latest(feed_id=feed_id, limit=1)
+        if not latest:
+            return None
+        async with self.db.transaction() as conn:
+            for channel_id in channel_ids:
+                await conn.execute(
+                    "INSERT INTO deliveries(episode_id, channel_id, state, updated_at)"
+                    " VALUES (?, ?, 'pending', ?) ON CONFLICT(episode_id, channel_id) DO UPDATE"
+                    " SET state = 'pending', attempts = 0, message_id = NULL,"
+                    " round = deliveries.round + 1",
+                    latest[0].id,
+                    channel_id,
+                    time.time(),
+                )
+        return latest[0]

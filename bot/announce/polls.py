@@ -1,0 +1,198 @@
+"""A feed poll's bookkeeping: new episodes stored and owed in one transaction, failures counted."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.announce.codec import episode_to_json
+from bot.announce.deliveries import owe
+from bot.announce.episodes import OLDEST_FIRST
+from bot.announce.markers import episode_key
+from bot.announce.plan import EpisodeOrder, plan_channel
+from bot.db import Database, Queries
+from bot.feeds.fetch import Validators
+from bot.feeds.model import Episode, Feed
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    new_episodes: int
+    channels: tuple[int, ...]  # channels with something waiting now
+    digests: tuple[tuple[int, int], ...]  # (channel_id, episodes in the digest)
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+class Polls:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record_not_modified(
+        self, feed_id: int, now: float, next_poll_at: float, *, backlog: int
+    ) -> tuple[IngestResult, bool]:
+        """A poll that found nothing new. Channels subscribed since the last change still get
+        their backlog. Returns that and whether the feed just recovered from a reported failure."""
+        async with self.db.transaction() as conn:
+            channels, _ = await _plan(
+                conn, feed_id, set(), now, backlog=backlog, digest_threshold=1 << 30
+            )
+            recovered = await _record_success(conn, feed_id, now, next_poll_at)
+        return IngestResult(0, tuple(channels), ()), recovered
+
+    async def record_failure(
+        self, feed_id: int, error: str, now: float, next_poll_at: float, *, notify_after: int
+    ) -> bool:
+        """Count a failed poll; returns True exactly once per outage, when admins should be told."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE feeds SET last_polled_at = ?, last_error = ?, next_poll_at = ?,"
+                " consecutive_failures = consecutive_failures + 1 WHERE id = ?",
+                now,
+                error,
+                next_poll_at,
+                feed_id,
+            )
+            changed = await conn.execute(
+                "UPDATE feeds SET failure_notified = 1 WHERE id = ? AND failure_notified = 0"
+                " AND consecutive_failures >= ?",
+                feed_id,
+                notify_after,
+            )
+            return changed == 1
+
+    async def moved(self, feed_id: int, new_url: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE feeds SET fetch_url = ? WHERE id = ?", new_url, feed_id)
+
+    async def ingest(
+        self,
+        feed_id: int,
+        parsed: Feed,
+        *,
+        validators: Validators,
+        body_hash: str,
+        now: float,
+        next_poll_at: float,
+        backlog: int,
+        digest_threshold: int,
+    ) -> tuple[IngestResult, bool]:
+        """Store a poll's episodes and owe each subscribed channel what the plan says, atomically.
+
+        Returns the result and whether the feed just recovered from a reported failure.
+        """
+        async with self.db.transaction() as conn:
+            known = {
+                r["guid"]
+                for r in await conn.fetch("SELECT guid FROM episodes WHERE feed_id = ?", feed_id)
+            }
+            fresh = _dedupe(e for e in parsed.episodes if e.id not in known)
+            new_ids: list[int] = []
+            # Feeds list newest first; inserting oldest first makes ties sort oldest first.
+            for episode in reversed(fresh):
+                episode_id = await conn.fetchval(
+                    "INSERT INTO episodes(feed_id, guid, episode_key, title, published_at,"
+                    " audio_url, duration_seconds, source_key, data, first_seen_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    feed_id,
+                    episode.id,
+                    episode_key(episode.id),
+                    episode.title,
+                    episode.published.timestamp() if episode.published else None,
+                    episode.audio_url,
+                    episode.duration_seconds,
+                    episode.source_key,
+                    episode_to_json(episode),
+                    now,
+                )
+                new_ids.append(int(episode_id))
+            channels, digests = await _plan(
+                conn, feed_id, set(new_ids), now, backlog=backlog, digest_threshold=digest_threshold
+            )
+            await conn.execute(
+                "UPDATE feeds SET title = ?, image = ?, etag = ?, last_modified = ?, body_hash = ?,"
+                " polled_once = 1 WHERE id = ?",
+                parsed.title or None,
+                parsed.image,
+                validators.etag,
+                validators.last_modified,
+                body_hash,
+                feed_id,
+            )
+            recovered = await _record_success(conn, feed_id, now, next_poll_at)
+        return IngestResult(len(new_ids), tuple(channels), tuple(digests)), recovered
+
+
+async def _plan(
+    conn: Queries,
+    feed_id: int,
+    new_ids: set[int],
+    now: float,
+    *,
+    backlog: int,
+    digest_threshold: int,
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Owe each of the feed's channels what bot/announce/plan.py says; returns the channels with
+    something waiting and the digests among them."""
+    ordered = [
+        r["id"]
+        for r in await conn.fetch(
+            f"SELECT e.id FROM episodes e WHERE e.feed_id = ? ORDER BY {OLDEST_FIRST}",
+            feed_id,
+        )
+    ]
+    order = EpisodeOrder(known=tuple(ordered), new=tuple(i for i in ordered if i in new_ids))
+    subs = await conn.fetch(
+        "SELECT id, channel_id, seeded FROM subscriptions WHERE feed_id = ? ORDER BY id",
+        feed_id,
+    )
+    channels: list[int] = []
+    digests: list[tuple[int, int]] = []
+    for sub in subs:
+        plan = plan_channel(
+            seeded=bool(sub["seeded"]),
+            order=order,
+            backlog=backlog,
+            digest_threshold=digest_threshold,
+        )
+        channel_id = sub["channel_id"]
+        await owe(conn, plan.pending, channel_id, "pending", now)
+        await owe(conn, plan.digest, channel_id, "digest", now)
+        await owe(conn, plan.skipped, channel_id, "skipped", now)
+        if plan.seeded_now:
+            await conn.execute("UPDATE subscriptions SET seeded = 1 WHERE id = ?", sub["id"])
+        if plan.pending or plan.digest:
+            channels.append(channel_id)
+        if plan.digest:
+            digests.append((channel_id, len(plan.digest)))
+    return channels, digests
+
+
+async def _record_success(conn: Queries, feed_id: int, now: float, next_poll_at: float) -> bool:
+    """Mark a poll successful; returns whether the feed just recovered from a reported failure."""
+    recovered = bool(
+        await conn.fetchval("SELECT failure_notified FROM feeds WHERE id = ?", feed_id)
+    )
+    await conn.execute(
+        "UPDATE feeds SET last_polled_at = ?, last_success_at = ?, last_error = NULL,"
+        " consecutive_failures = 0, failure_notified = 0, next_poll_at = ? WHERE id = ?",
+        now,
+        now,
+        next_poll_at,
+        feed_id,
+    )
+    return recovered
+
+
+def _dedupe(episodes: Iterable[Episode]) -> list[Episode]:
+    """A feed that repeats a guid contributes its first occurrence only."""
+    seen: set[str] = set()
+    unique: list[Episode] = []
+    for episode in episodes:
+        if episode.id not in seen:
+            seen.add(episode.id)
+            unique.append(episode)
+    return unique

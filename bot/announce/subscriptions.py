@@ -1,0 +1,242 @@
+"""Feeds and the channels they are announced in: config.toml's and those added with /feed add."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.announce.episodes import feed_name
+from bot.config import FeedSettings
+from bot.db import Database, Queries, Row
+from bot.feeds.fetch import Validators
+from bot.rows import from_row
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    id: int
+    url: str
+    fetch_url: str
+    title: str | None
+    image: str | None
+    poll_seconds: int
+    from_config: bool
+    validators: Validators
+    body_hash: str | None
+    polled_once: bool
+    last_polled_at: float | None
+    last_success_at: float | None
+    last_error: str | None
+    consecutive_failures: int
+    failure_notified: bool
+    next_poll_at: float
+
+    @property
+    def name(self) -> str:
+        return feed_name(self.title, self.url)  # shown: no credentials, no query
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    id: int
+    feed_id: int
+    guild_id: int
+    channel_id: int
+    mention_role_id: int
+    from_config: bool
+    blocked_error: str | None
+
+
+@dataclass(frozen=True)
+class Subscribed(SubscriptionRow):
+    """A subscription with its feed, read in the same query (what /feed list and status show)."""
+
+    feed: FeedRow
+
+
+def feed_row(row: Row, prefix: str = "") -> FeedRow:
+    return from_row(
+        FeedRow,
+        row,
+        prefix,
+        validators=Validators(row[prefix + "etag"], row[prefix + "last_modified"]),
+    )
+
+
+_FEED_COLUMNS = (
+    "id, url, fetch_url, title, image, poll_seconds, from_config, etag, last_modified, body_hash,"
+    " polled_once, last_polled_at, last_success_at, last_error, consecutive_failures,"
+    " failure_notified, next_poll_at"
+)
+# A feed's columns beside a subscription's, named apart from them: f.id AS f_id, ...
+_JOINED_FEED = ", ".join(f"f.{c} AS f_{c}" for c in _FEED_COLUMNS.split(", "))
+_ABANDONED_FEEDS = (
+    "DELETE FROM feeds WHERE from_config = 0"
+    " AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = feeds.id)"
+)
+
+
+class Subscriptions:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def sync_config(self, feeds: Sequence[FeedSettings], now: float | None = None) -> None:
+        """Make the database's config-owned feeds and subscriptions match config.toml."""
+        now = time.time() if now is None else now
+        async with self.db.transaction() as conn:
+            wanted: set[tuple[int, int]] = set()
+            for feed in feeds:
+                feed_id = await _upsert_feed(conn, feed.url, feed.poll_seconds, True, now)
+                for channel_id in feed.channel_ids:
+                    wanted.add((feed_id, channel_id))
+                    await conn.execute(
+                        "INSERT INTO subscriptions(feed_id, channel_id, mention_role_id, from_config,"
+                        " created_at) VALUES (?, ?, ?, 1, ?)"
+                        " ON CONFLICT(feed_id, channel_id) DO UPDATE SET"
+                        " mention_role_id = excluded.mention_role_id, from_config = 1",
+                        feed_id,
+                        channel_id,
+                        feed.mention_role_id,
+                        now,
+                    )
+            rows = await conn.fetch(
+                "SELECT id, feed_id, channel_id FROM subscriptions WHERE from_config = 1"
+            )
+            for row in rows:
+                if (row["feed_id"], row["channel_id"]) not in wanted:
+                    await conn.execute("DELETE FROM subscriptions WHERE id = ?", row["id"])
+            config_urls = [feed.url for feed in feeds]
+            marks = ",".join("?" * len(config_urls))
+            await conn.execute(
+                "UPDATE feeds SET from_config = 0 WHERE from_config = 1"
+                + (f" AND url NOT IN ({marks})" if config_urls else ""),
+                *config_urls,
+            )
+            await conn.execute(_ABANDONED_FEEDS)
+
+    async def subscribe(
+        self,
+        url: str,
+        *,
+        guild_id: int,
+        channel_id: int,
+        mention_role_id: int = 0,
+        poll_seconds: int = 300,
+    ) -> tuple[FeedRow, bool]:
+        """Add a command-managed subscription; returns the feed and whether it was new."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            feed_id = await _upsert_feed(conn, url, poll_seconds, False, now)
+            created = (
+                await conn.execute(
+                    "INSERT INTO subscriptions(feed_id, guild_id, channel_id, mention_role_id,"
+                    " created_at) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT(feed_id, channel_id) DO NOTHING",
+                    feed_id,
+                    guild_id,
+                    channel_id,
+                    mention_role_id,
+                    now,
+                )
+                == 1
+            )
+            await conn.execute("UPDATE feeds SET next_poll_at = 0 WHERE id = ?", feed_id)
+        feed = await self.feed(feed_id)
+        assert feed is not None
+        return feed, created
+
+    async def unsubscribe(self, subscription_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM subscriptions WHERE id = ?", subscription_id)
+            await conn.execute(_ABANDONED_FEEDS)
+
+    async def feed(self, feed_id: int) -> FeedRow | None:
+        row = await self.db.fetchrow("SELECT * FROM feeds WHERE id = ?", feed_id)
+        return None if row is None else feed_row(row)
+
+    async def feeds(self) -> list[FeedRow]:
+        rows = await self.db.fetch("SELECT * FROM feeds ORDER BY id")
+        return [feed_row(r) for r in rows]
+
+    async def due_feeds(self, now: float) -> list[FeedRow]:
+        rows = await self.db.fetch(
+            "SELECT * FROM feeds WHERE next_poll_at <= ?"
+            " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = feeds.id)"
+            " ORDER BY next_poll_at",
+            now,
+        )
+        return [feed_row(r) for r in rows]
+
+    async def subscriptions(
+        self, *, feed_id: int | None = None, guild_id: int | None = None
+    ) -> list[SubscriptionRow]:
+        """All subscriptions, or a feed's, or a server's (with config.toml's not yet placed)."""
+        where, args = _subscription_filter(feed_id, guild_id)
+        rows = await self.db.fetch(f"SELECT s.* FROM subscriptions s{where} ORDER BY s.id", *args)
+        return [from_row(SubscriptionRow, r) for r in rows]
+
+    async def subscribed(
+        self, *, feed_id: int | None = None, guild_id: int | None = None
+    ) -> list[Subscribed]:
+        """Like `subscriptions`, each with its feed read in the same query."""
+        where, args = _subscription_filter(feed_id, guild_id)
+        rows = await self.db.fetch(
+            f"SELECT s.*, {_JOINED_FEED} FROM subscriptions s JOIN feeds f ON f.id = s.feed_id"
+            f"{where} ORDER BY s.id",
+            *args,
+        )
+        return [from_row(Subscribed, r, feed=feed_row(r, "f_")) for r in rows]
+
+    async def set_subscription_guild(self, subscription_id: int, guild_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE subscriptions SET guild_id = ? WHERE id = ?", guild_id, subscription_id
+            )
+
+    async def set_blocked(self, channel_id: int, error: str | None) -> bool:
+        """Record why a channel cannot be posted in; True when this is news (admins not told yet)."""
+        if error is None:
+            changed = await self.db.execute(
+                "UPDATE subscriptions SET blocked_error = NULL WHERE channel_id = ?"
+                " AND blocked_error IS NOT NULL",
+                channel_id,
+            )
+        else:
+            changed = await self.db.execute(
+                "UPDATE subscriptions SET blocked_error = ? WHERE channel_id = ?"
+                " AND (blocked_error IS NULL OR blocked_error <> ?)",
+                error,
+                channel_id,
+                error,
+            )
+        return changed > 0
+
+
+def _subscription_filter(feed_id: int | None, guild_id: int | None) -> tuple[str, list[int]]:
+    where, args = [], []
+    if feed_id is not None:
+        where.append("s.feed_id = ?")
+        args.append(feed_id)
+    if guild_id is not None:  # guild 0: a config.toml channel whose server is not known yet
+        where.append("s.guild_id IN (?, 0)")
+        args.append(guild_id)
+    return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+async def _upsert_feed(
+    conn: Queries, url: str, poll_seconds: int, from_config: bool, now: float
+) -> int:
+    await conn.execute(
+        "INSERT INTO feeds(url, fetch_url, poll_seconds, from_config, added_at)"
+        " VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT(url) DO UPDATE SET poll_seconds = excluded.poll_seconds,"
+        " from_config = CASE WHEN excluded.from_config > feeds.from_config"
+        " THEN excluded.from_config ELSE feeds.from_config END",
+        url,
+        url,
+        poll_seconds,
+        int(from_config),
+        now,
+    )
+    return int(await conn.fetchval("SELECT id FROM feeds WHERE url = ?", url))
