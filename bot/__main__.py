@@ -19,7 +19,16 @@ import discord
 from bot import __version__
 from bot.backup import backup_database, check_database_file
 from bot.bot import Narrator
-from bot.config import ConfigError, Environment, Settings, load_settings, read_environment
+from bot.config import (
+    MASKED_URLS,
+    REDACTED_URLS,
+    SECRET_SETTINGS,
+    ConfigError,
+    Environment,
+    Settings,
+    load_settings,
+    read_environment,
+)
 from bot.db import Database, DatabaseError, database_target, describe, is_postgres_url, mask_url
 from bot.endpoints import use_endpoints
 from bot.health import HealthServer, HealthServerError
@@ -313,14 +322,6 @@ async def _run(
         log.error("Lost Discord while starting: %s; exiting with status 1", describe_failure(exc))
         return 1
     return 0
-
-
-# Settings whose values are secrets (a webhook URL carries its token): never printed.
-SECRET_SETTINGS = frozenset({"requests.webhook_url"})
-# Settings shown with only their password masked: where the data is matters when checking.
-MASKED_URLS = frozenset({"database.url"})
-# Feed URLs may carry credentials or a signed query: shown without them.
-REDACTED_URLS = frozenset({"feeds.url"})
 
 
 def describe_settings(settings: Settings, env: Environment) -> str:

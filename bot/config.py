@@ -20,8 +20,15 @@ from bot.redact import redact_urls_in
 
 Check = Callable[[Any], str | None]
 
-# Settings whose values carry a secret (a webhook's token, a database password): never echoed.
-SECRET_KEYS = frozenset({"requests.webhook_url", "database.url"})
+# The settings that hold secrets, written once; check-config (bot/__main__.py) shows them so.
+# Never shown: a webhook URL carries its token.
+SECRET_SETTINGS = frozenset({"requests.webhook_url"})
+# Shown with only their password masked: where the data is matters when checking.
+MASKED_URLS = frozenset({"database.url"})
+# Feed URLs may carry credentials or a signed query: shown without them.
+REDACTED_URLS = frozenset({"feeds.url"})
+# Never echoed in a configuration error: a secret, or a URL that may carry a password.
+SECRET_KEYS = SECRET_SETTINGS | MASKED_URLS
 
 
 class ConfigError(Exception):

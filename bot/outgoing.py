@@ -7,7 +7,10 @@ DMs all use these same helpers, so a limit or a rule is enforced in one place.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import discord
@@ -118,6 +121,39 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
     while len(embed) > EMBED_TOTAL and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
     return embed
+
+
+def nonce_for(channel_id: int, key: str) -> str:
+    """The same (channel, thing posted) always gives the same 25-character nonce."""
+    digest = hashlib.sha256(f"{channel_id}:{key}".encode()).digest()
+    return base64.b32encode(digest).decode()[:25]
+
+
+def format_time(seconds: float) -> str:
+    """`M:SS` under an hour, else `H:MM:SS`; negative times show as 0:00."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def format_duration(seconds: int | None) -> str | None:
+    """An episode's length as `format_time` shows it, or None when it is not known."""
+    return format_time(seconds) if seconds else None
+
+
+def format_uptime(seconds: float) -> str:
+    """`1d 2h 3m 4s`, the larger units only when there are any."""
+    delta = timedelta(seconds=int(seconds))
+    days, rest = delta.days, delta.seconds
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{days}d"] if days else []
+    parts += [f"{hours}h"] if hours or days else []
+    parts += [f"{minutes}m", f"{secs}s"]
+    return " ".join(parts)
 
 
 def mentions(*, role_id: int = 0, user_id: int = 0) -> discord.AllowedMentions:

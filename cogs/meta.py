@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
 import discord
 from discord import app_commands
@@ -12,19 +11,9 @@ from discord.ext import commands
 from bot import __version__
 from bot.announce.store import AnnounceStore
 from bot.bot import Narrator
+from bot.outgoing import format_uptime
 
 Interaction = discord.Interaction[Narrator]
-
-
-def format_uptime(seconds: float) -> str:
-    delta = timedelta(seconds=int(seconds))
-    days, rest = delta.days, delta.seconds
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    parts += [f"{hours}h"] if hours or days else []
-    parts += [f"{minutes}m", f"{secs}s"]
-    return " ".join(parts)
 
 
 class Meta(commands.Cog):

@@ -7,7 +7,6 @@ value 1,024, 6,000 in all; content 2,000; thread names 100; link buttons 512), w
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -15,8 +14,8 @@ from urllib.parse import urlsplit
 import discord
 
 from bot.announce.buttons import DigestSelect, PlayButton
+from bot.announce.episodes import StoredEpisode
 from bot.announce.markers import episode_key, text_mark
-from bot.announce.store import StoredEpisode
 from bot.feeds.markdown import summarize
 from bot.outgoing import (
     CONTENT_MAX,
@@ -25,27 +24,15 @@ from bot.outgoing import (
     THREAD_NAME_MAX,
     clip,
     fit_embed,
+    format_duration,
     mentions,
+    nonce_for,  # noqa: F401 - still reached as render.nonce_for
     usable_url,
     visible,
 )
 
 SUMMARY_TARGET = 1200  # a readable announcement; the full text is one click away
 COLOUR = discord.Colour(0x5B8DEF)
-
-
-def nonce_for(channel_id: int, key: str) -> str:
-    """The same (channel, thing posted) always gives the same 25-character nonce."""
-    digest = hashlib.sha256(f"{channel_id}:{key}".encode()).digest()
-    return base64.b32encode(digest).decode()[:25]
-
-
-def format_duration(seconds: int | None) -> str | None:
-    if not seconds:
-        return None
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
 def _site(url: str) -> str:

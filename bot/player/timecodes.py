@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.errors import UserFacingError
+from bot.outgoing import format_time  # also reached as timecodes.format_time
 
 MAX_SECONDS = 24 * 3600
 """Longer than any episode; stops `99999999` from becoming a seek target."""
@@ -67,16 +68,6 @@ def parse_seek(text: str) -> SeekTarget:
         amount = _checked(_seconds(cleaned[1:]), text)
         return SeekTarget(-amount if cleaned[0] == "-" else amount, relative=True)
     return SeekTarget(parse_duration(cleaned))
-
-
-def format_time(seconds: float) -> str:
-    """`M:SS` under an hour, else `H:MM:SS`; negative times show as 0:00."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
 
 
 BAR = "▬"
