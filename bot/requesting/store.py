@@ -8,6 +8,7 @@ from typing import Literal
 
 from bot.db import Database, Queries, Row
 from bot.requesting import policy
+from bot.rows import from_row
 
 Status = Literal["open", "approved", "rejected", "narrated"]
 NoticeKind = Literal["approved", "rejected", "narrated"]
@@ -64,23 +65,7 @@ _SAME_SERVER_EPISODE = (
 
 
 def _row(row: Row) -> RequestRow:
-    return RequestRow(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        post_key=row["post_key"],
-        url=row["url"],
-        title=row["title"],
-        note=row["note"],
-        requester_id=row["requester_id"],
-        status=row["status"],
-        reason=row["reason"],
-        episode_id=row["episode_id"],
-        public_message_id=row["public_message_id"],
-        review_message_id=row["review_message_id"],
-        created_at=row["created_at"],
-        votes=row["votes"],
-    )
+    return from_row(RequestRow, row)
 
 
 class RequestStore:
