@@ -11,12 +11,14 @@ import discord
 from discord.ext import commands
 
 from bot.announce.buttons import DigestSelect, PlayButton
+from bot.announce.scheduler import Scheduler
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
 from bot.metrics import discord_http_trace
 from bot.outgoing import mentions
 from bot.requesting.buttons import ReviewButton, VoteButton
+from bot.requesting.service import RequestService
 from bot.tree import NarratorTree
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,10 @@ class Narrator(commands.AutoShardedBot):
     # never has to care how many shards there are (guild -> shard routing is discord.py's).
     settings: Settings
     db: Database
+    announce_scheduler: Scheduler
     session: aiohttp.ClientSession
     feed_session: aiohttp.ClientSession
+    requests: RequestService
     started_at: float
     max_concurrency: int
 
@@ -73,16 +77,19 @@ class Narrator(commands.AutoShardedBot):
         )
         self.settings = settings
         self.db = db
+        self.announce_scheduler = Scheduler(db)  # started and stopped by cogs/announce.py
         self.session = session  # fixed, configured endpoints (TYPE III, forum APIs, webhooks)
         self.feed_session = feed_session  # feeds: public addresses only unless configured
+        self.requests = RequestService(self)  # opened in setup_hook, closed in close()
         self.force_sync = force_sync
         self.started_at = time.monotonic()
         self.max_concurrency = 1
 
     async def setup_hook(self) -> None:
-        # Fixed order: the database is migrated before this (Database.open), then extensions,
-        # then components that outlive restarts, then the command registration check, which
-        # needs every command loaded.
+        # Fixed order: the database is migrated before this (Database.open), then services,
+        # then extensions, then components that outlive restarts, then the command registration
+        # check, which needs every command loaded.
+        await self.requests.open()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(PlayButton, DigestSelect, VoteButton, ReviewButton)
@@ -99,6 +106,12 @@ class Narrator(commands.AutoShardedBot):
             return
         if shard_id % self.max_concurrency == 0 or self.is_ready():
             await asyncio.sleep(IDENTIFY_WINDOW)
+
+    async def close(self) -> None:
+        try:
+            await super().close()  # unloads the cogs first: nothing calls a service after this
+        finally:
+            await self.requests.close()
 
     @property
     def uptime_seconds(self) -> float:

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
-from typing import Any
 
 import discord
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot import outgoing
-from bot.announce.deliver import Deliverer
+from bot.announce.deliver import Deliverer, Report
 from bot.announce.poller import PollOutcome, poll_feed
 from bot.announce.readback import HistoryUnreadable, ReadBack
 from bot.announce.recovery import RecoveryStore
+from bot.announce.scheduler import PollDone
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.bot import Narrator
 from bot.db import DatabaseError
@@ -29,58 +28,59 @@ RECOVERY_RETRY = 30.0  # seconds before a channel that could not be read back is
 
 
 class Announcer(commands.Cog):
+    """Starts and stops the announcer's scheduler (bot/announce/scheduler.py) and does its work:
+    a poll, a delivery, and the admin notices they call for."""
+
     def __init__(self, bot: Narrator) -> None:
         self.bot = bot
         self.store = AnnounceStore(bot.db)
         self.deliverer = Deliverer(bot, self.store)
         self.readback = ReadBack(bot, RecoveryStore(bot.db), self.deliverer)
-        self._polling: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.scheduler = bot.announce_scheduler
         self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
-        self._retry_at: dict[int, float] = {}
-        self._retry_failures: dict[int, int] = {}
-        self._poll_after: dict[int, float] = {}  # feeds whose channels could not be read back
 
     async def cog_load(self) -> None:
         await self.store.sync_config(self.bot.settings.feeds)
-        self.tick.start()
+        self.scheduler.start(self)
 
     async def cog_unload(self) -> None:
-        self.tick.cancel()
-        if self._tasks:
-            _done, pending = await asyncio.wait(self._tasks, timeout=SHUTDOWN_GRACE)
-            for task in pending:  # safe: every send is recorded before and checked after
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self.scheduler.stop(SHUTDOWN_GRACE)
 
-    # -- the loop ----------------------------------------------------------------------------------
+    # -- events that may let a waiting channel post again ------------------------------------------
 
-    @tasks.loop(seconds=1.0)
-    async def tick(self) -> None:
-        now = time.time()
-        for feed in await self.store.due_feeds(now):
-            if feed.id not in self._polling and self._poll_after.get(feed.id, 0) <= now:
-                self._polling.add(feed.id)
-                self._spawn(self._poll(feed))
-        for channel_id in await self.store.channels_with_waiting():
-            if not self.deliverer.busy(channel_id) and self._retry_at.get(channel_id, 0) <= now:
-                self._spawn(self._deliver(channel_id))
+    @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        self._retry_guild(after.guild.id)  # overwrites here or on its category
 
-    @tick.before_loop
-    async def _before_tick(self) -> None:
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        self._retry_guild(after.guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self._retry_guild(guild.id)
+
+    @commands.Cog.listener()
+    async def on_resumed(self) -> None:
+        self.scheduler.retry_channels()  # Discord is reachable again
+
+    def _retry_guild(self, guild_id: int) -> None:
+        def in_guild(channel_id: int) -> bool:
+            guild = getattr(self.bot.get_channel(channel_id), "guild", None)
+            return guild is not None and guild.id == guild_id
+
+        self.scheduler.retry_channels(c for c in self.scheduler.held_channels() if in_guild(c))
+
+    # -- the scheduler's work (bot/announce/scheduler.py Work) --------------------------------------
+
+    async def ready(self) -> None:
         await self.bot.wait_until_ready()
         await self._learn_guilds()
 
-    @tick.error
-    async def _tick_error(self, error: BaseException) -> None:
-        log.exception("The announcer loop stopped on an unexpected error", exc_info=error)
-        await asyncio.sleep(5)
-        self.tick.restart()
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def busy(self, channel_id: int) -> bool:
+        return self.deliverer.busy(channel_id)
 
     async def _learn_guilds(self) -> None:
         """Config subscriptions only know their channel; fill in its guild for /feed list."""
@@ -90,9 +90,7 @@ class Announcer(commands.Cog):
             if sub.guild_id == 0 and guild is not None:
                 await self.store.set_subscription_guild(sub.id, guild.id)
 
-    # -- work ------------------------------------------------------------------------------------
-
-    async def _poll(self, feed: FeedRow) -> None:
+    async def poll(self, feed: FeedRow) -> PollDone:
         try:
             settings = self.bot.settings.announce
             async with (
@@ -100,49 +98,38 @@ class Announcer(commands.Cog):
                 self.readback.around_poll(feed, digest_threshold=settings.digest_threshold),
             ):
                 outcome = await poll_feed(self.bot.feed_session, self.store, feed, settings)
-            self._poll_after.pop(feed.id, None)
             await self._report(outcome)
-            for channel_id in outcome.result.channels if outcome.result else ():
-                self._retry_at.pop(channel_id, None)
-                if not self.deliverer.busy(channel_id):
-                    await self._deliver(channel_id)
+            await self.scheduler.deliver_now(outcome.result.channels if outcome.result else ())
+            return PollDone(outcome.next_poll_at)
         except HistoryUnreadable as exc:
             log.warning("Not polling %s yet: %s", feed.url, exc)
-            self._poll_after[feed.id] = time.time() + RECOVERY_RETRY
+            return PollDone(time.time() + RECOVERY_RETRY, held=True)
         except DatabaseError as exc:  # e.g. a full disk: nothing was recorded, so nothing is lost
             self.bot.db.report_failure(f"Polling {feed.url}", exc)
-            self._poll_after[feed.id] = time.time() + DATABASE_RETRY
+            return PollDone(time.time() + DATABASE_RETRY, held=True)
         except Exception:
             log.exception("Polling %s failed unexpectedly", feed.url)
             # poll_feed records its own failures; this came from around it (read-back, report):
             # wait a poll interval, as after any poll, instead of trying again every second.
-            self._poll_after[feed.id] = time.time() + float(feed.poll_seconds)
-        finally:
-            self._polling.discard(feed.id)
+            return PollDone(time.time() + float(feed.poll_seconds), held=True)
 
-    async def _deliver(self, channel_id: int) -> None:
+    async def deliver(self, channel_id: int) -> Report | None:
         try:
             report = await self.deliverer.deliver(channel_id)
         except DatabaseError as exc:
             self.bot.db.report_failure(f"Delivering to channel {channel_id}", exc)
-            report = None
+            return None
         except Exception:
             log.exception("Delivering to channel %s failed unexpectedly", channel_id)
-            report = None
-        if report is not None and not report.retry:
-            self._retry_at.pop(channel_id, None)
-            self._retry_failures.pop(channel_id, None)
-            return
-        failures = self._retry_failures.get(channel_id, 0) + 1
-        self._retry_failures[channel_id] = failures
-        self._retry_at[channel_id] = time.time() + min(300.0, 2.0**failures)
-        if report is not None and report.blocked:
+            return None
+        if report.blocked:
             await self._tell_admins(
                 channel_id,
                 f"I can't post new episodes in <#{channel_id}>: {report.blocked}. "
                 "They are kept and will be posted once this is fixed.",
                 fallback_to_channel=False,
             )
+        return report
 
     async def _report(self, outcome: PollOutcome) -> None:
         name = discord.utils.escape_markdown(outgoing.clip(outcome.feed.name, 200))

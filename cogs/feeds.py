@@ -143,6 +143,7 @@ class Feeds(
             channel_id=channel.id,
             mention_role_id=role.id if role else 0,
         )
+        self.bot.announce_scheduler.wake()  # poll it now, not at the next due feed
         if not created:
             raise UserFacingError(f"{channel.mention} already gets **{shown_name(feed.name)}**.")
         backlog = self.bot.settings.announce.first_poll_backlog
@@ -166,6 +167,7 @@ class Feeds(
                 "That feed comes from config.toml; remove it there and restart me."
             )
         await self.store.unsubscribe(sub.id)
+        self.bot.announce_scheduler.wake()  # its next poll is no longer the next thing due
         await interaction.response.send_message(
             f"Stopped announcing **{shown_name(sub.feed.name)}** in <#{sub.channel_id}>.",
             ephemeral=True,
@@ -242,6 +244,7 @@ class Feeds(
     async def post_latest(self, interaction: Interaction, feed: str) -> None:
         sub = await self._subscription(interaction, feed)
         stored = await self.store.owe_latest(sub.feed_id, [sub.channel_id])
+        self.bot.announce_scheduler.wake()  # deliver it now
         if stored is None:
             raise UserFacingError(
                 "I haven't read any episode of that feed yet; try again in a moment."

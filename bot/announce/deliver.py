@@ -54,6 +54,7 @@ class Report:
     sent: int = 0
     blocked: str | None = None  # why nothing can be posted here, when it is news
     retry: bool = False
+    retry_after: float | None = None  # Discord said how long to wait (a 429)
 
 
 def digest_thread_name(embed: discord.Embed) -> str:

@@ -1,8 +1,8 @@
 """One poll of one feed, start to finish: fetch, parse off the loop, store, decide what is owed.
 
-No Discord here: the outcome says what happened, and the cog tells admins and delivers. Every
-poll ends recorded: a success, or a failure with its backoff, whatever went wrong (only the
-database's own errors go up, to the cog, since nothing could be recorded then).
+No Discord here: the outcome says what happened and when the feed is due again; the cog tells
+admins and delivers. Every poll ends recorded: a success, or a failure with its backoff, whatever
+went wrong (only the database's own errors go up, to the cog, since nothing could be recorded).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class PollOutcome:
     now_failing: bool = False  # tell admins once: it started failing
     recovered: bool = False  # tell admins once: it works again
     moved_to: str | None = None
+    next_poll_at: float = 0.0  # as recorded
 
 
 async def poll_feed(
@@ -64,7 +65,9 @@ async def poll_feed(
                 feed.id, now, next_poll_at, backlog=settings.first_poll_backlog
             )
             metrics.POLLS.labels(result="not_modified").inc()
-            return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
+            return PollOutcome(
+                feed, result, recovered=recovered, moved_to=moved_to, next_poll_at=next_poll_at
+            )
         assert fetched.body is not None and digest is not None
         parsed = await asyncio.to_thread(parse_feed, fetched.body, url=fetched.final_url)
         result, recovered = await store.ingest(
@@ -82,7 +85,9 @@ async def poll_feed(
             count = result.new_episodes
             word = "episode" if count == 1 else "episodes"
             log.info("Feed %s: %d new %s", parsed.title or feed.url, count, word)
-        return PollOutcome(feed, result, recovered=recovered, moved_to=moved_to)
+        return PollOutcome(
+            feed, result, recovered=recovered, moved_to=moved_to, next_poll_at=next_poll_at
+        )
     except (FeedFetchError, FeedParseError) as exc:
         retry_after = exc.retry_after if isinstance(exc, FeedFetchError) else None
         return await _failed(store, feed, settings, str(exc), now, retry_after=retry_after)
@@ -113,7 +118,7 @@ async def _failed(
     now_failing = await store.record_failure(
         feed.id, message, now, now + delay, notify_after=settings.notify_after_failures
     )
-    return PollOutcome(feed, error=message, now_failing=now_failing)
+    return PollOutcome(feed, error=message, now_failing=now_failing, next_poll_at=now + delay)
 
 
 async def fetch_and_parse(

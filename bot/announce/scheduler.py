@@ -1,0 +1,289 @@
+"""When the announcer works: it sleeps until the next feed is due or a channel's retry comes up,
+or until something wakes it (a new subscription, an episode owed again, shutdown).
+
+RoboDanny's timer pattern: read the next due time from the database, wait on an event with that
+timeout, and look again. An idle bot therefore costs one short round of queries per due feed
+(and one every MAX_SLEEP), not two queries a second forever. What is due lives in the database;
+only the short in-memory holds (a channel's retry backoff, a feed whose poll the database
+refused) live here, as they did in the 1 s tick this replaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.announce.store import AnnounceStore, FeedRow
+from bot.backoff import Backoff
+from bot.db import Database, DatabaseError
+
+log = logging.getLogger(__name__)
+
+MIN_ROUND_GAP = 1.0
+"""Rounds started by the clock come at most once a second (the old tick's resolution), so many
+feeds falling due one after another cost one round a second; a wake() is served at once."""
+MAX_SLEEP = 60.0
+"""The schedule is read again at least this often: a wall-clock jump or a row written by another
+process is noticed within a minute."""
+ERROR_PAUSE = 5.0  # seconds before a round that failed on the database is tried again
+CHANNEL_RETRY = Backoff(first=1.0, cap=300.0)
+"""A channel whose delivery failed (Discord down, permissions missing) is tried again after this;
+a new episode for it, or an event that may have fixed it (retry_channels), cuts the wait short."""
+
+_NEXT_DUE_SQL = (
+    "SELECT MIN(next_poll_at) FROM feeds WHERE next_poll_at > ?"
+    " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = feeds.id)"
+)
+
+
+@dataclass(frozen=True)
+class PollDone:
+    """What a poll tells the scheduler: when the feed needs attention again."""
+
+    at: float
+    held: bool = False
+    """True when the poll could not be recorded: the database still says the feed is due, so the
+    scheduler keeps it back in memory until `at`."""
+
+
+class DeliveryResult(Protocol):
+    @property
+    def retry(self) -> bool: ...
+
+    @property
+    def retry_after(self) -> float | None: ...
+
+
+class Work(Protocol):
+    """The announcer's side: what a poll and a delivery are (cogs/announce.py)."""
+
+    async def ready(self) -> None: ...
+
+    async def poll(self, feed: FeedRow) -> PollDone: ...
+
+    async def deliver(self, channel_id: int) -> DeliveryResult | None:
+        """None: it failed on an unexpected error (logged), to be retried like any failure."""
+        ...
+
+    def busy(self, channel_id: int) -> bool: ...
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        channel_retry: Backoff = CHANNEL_RETRY,
+    ) -> None:
+        self.db = db
+        self.store = AnnounceStore(db)
+        self.clock = clock
+        self.channel_retry = channel_retry
+        self.rounds = 0  # rounds of queries so far (tests and benchmarks read it)
+        self._work: Work | None = None
+        self._loop: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._event = asyncio.Event()
+        self._urgent = False
+        self._deadline = 0.0  # when the next round starts unless something wakes it sooner
+        self._last_round = 0.0
+        self._polling: set[int] = set()
+        self._delivering: set[int] = set()
+        self._feed_held: dict[int, float] = {}
+        self._channel_retry_at: dict[int, float] = {}
+        self._channel_failures: dict[int, int] = {}
+        self._rate_limited_until: dict[int, float] = {}  # Discord's Retry-After; nothing cuts it
+        self._recheck: set[int] = set()  # channels found busy: look again when they are free
+
+    # -- life cycle --------------------------------------------------------------------------------
+
+    def start(self, work: Work) -> None:
+        self._work = work
+        self._loop = asyncio.create_task(self._run(), name="announce-scheduler")
+
+    async def stop(self, grace: float) -> None:
+        """Stop the loop, give in-flight work `grace` seconds, then cancel what is left."""
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for task in pending:  # safe: every send is recorded before and checked after
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    @property
+    def running(self) -> bool:
+        return self._loop is not None and not self._loop.done()
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look at the database now: a subscription was added or removed, or something is owed."""
+        self._urgent = True
+        self._event.set()
+
+    def retry_channels(self, channel_ids: Iterable[int] | None = None) -> None:
+        """Something that may have fixed these channels (all, with None) happened: a permission
+        change, Discord reachable again. Their backoff is cut short (a 429's wait is not)."""
+        waiting = self._channel_retry_at
+        released = [
+            c for c in (list(waiting) if channel_ids is None else channel_ids) if c in waiting
+        ]
+        for channel_id in released:
+            del waiting[channel_id]
+        if released:
+            self.wake()
+
+    def held_channels(self) -> list[int]:
+        return list(self._channel_retry_at)
+
+    def _due_at(self, when: float) -> None:
+        """Something falls due at `when`: make sure the loop is awake by then."""
+        when = max(when, self._last_round + MIN_ROUND_GAP)
+        if when < self._deadline:
+            self._deadline = when
+            self._event.set()
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self._work is not None
+        await self._work.ready()
+        while True:
+            self._urgent = False
+            self._event.clear()
+            now = self.clock()
+            self._last_round = now
+            self._deadline = float("inf")  # work ending during the round may bring it forward
+            try:
+                next_due = await self._round(now)
+            except DatabaseError as exc:
+                self.db.report_failure("Looking for due feeds", exc)
+                next_due = now + ERROR_PAUSE
+            except Exception:
+                log.exception("The announcer's scheduler failed unexpectedly; going on")
+                next_due = now + ERROR_PAUSE
+            planned = max(min(next_due, now + MAX_SLEEP), now + MIN_ROUND_GAP)
+            self._deadline = min(self._deadline, planned)
+            await self._sleep()
+
+    async def _sleep(self) -> None:
+        """Until the deadline, which _due_at may bring forward, or until wake()."""
+        while not self._urgent:
+            timeout = self._deadline - self.clock()
+            if timeout <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._event.wait(), timeout=timeout)
+            except TimeoutError:
+                return
+            self._event.clear()
+
+    async def _round(self, now: float) -> float:
+        """Start what is due; returns when the next thing falls due."""
+        assert self._work is not None
+        self.rounds += 1
+        upcoming: list[float] = []
+        for feed in await self.store.due_feeds(now):
+            if feed.id in self._polling:
+                continue  # its end tells us when it is due next
+            held = self._feed_held.get(feed.id, 0.0)
+            if held > now:
+                upcoming.append(held)
+                continue
+            self._polling.add(feed.id)
+            self._spawn(self._poll(feed))
+        for channel_id in await self.store.channels_with_waiting():
+            if self._work.busy(channel_id) or channel_id in self._delivering:
+                # Held by a poll's read-back or a delivery: their end wakes us. Someone else's
+                # hold does not, so look again soon, as the old tick did every second.
+                self._recheck.add(channel_id)
+                upcoming.append(now + MIN_ROUND_GAP)
+                continue
+            at = self._channel_due(channel_id)
+            if at > now:
+                upcoming.append(at)
+                continue
+            self._spawn(self._deliver(channel_id))
+        next_poll = await self.db.fetchval(_NEXT_DUE_SQL, now)
+        if next_poll is not None:
+            upcoming.append(float(next_poll))
+        return min(upcoming, default=now + MAX_SLEEP)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- work --------------------------------------------------------------------------------------
+
+    async def _poll(self, feed: FeedRow) -> None:
+        assert self._work is not None
+        try:
+            done = await self._work.poll(feed)
+        except Exception:  # the announcer reports its own failures; this is a bug around it
+            log.exception("Polling %s failed unexpectedly", feed.url)
+            done = PollDone(self.clock() + float(feed.poll_seconds), held=True)
+        finally:
+            self._polling.discard(feed.id)
+        if done.held:
+            self._feed_held[feed.id] = done.at
+        else:
+            self._feed_held.pop(feed.id, None)
+        self._due_at(done.at)
+        self._after_work()
+
+    async def deliver_now(self, channel_ids: Iterable[int]) -> None:
+        """New episodes are owed here: deliver at once, whatever backoff the channels were in."""
+        assert self._work is not None
+        for channel_id in channel_ids:
+            self._channel_retry_at.pop(channel_id, None)
+            if self._work.busy(channel_id) or channel_id in self._delivering:
+                self._recheck.add(channel_id)
+            elif self._channel_due(channel_id) <= self.clock():
+                await self._deliver(channel_id)
+            else:
+                self._due_at(self._channel_due(channel_id))
+
+    async def _deliver(self, channel_id: int) -> None:
+        assert self._work is not None
+        self._delivering.add(channel_id)
+        try:
+            result = await self._work.deliver(channel_id)
+        finally:
+            self._delivering.discard(channel_id)
+        now = self.clock()
+        if result is not None and result.retry_after:
+            self._rate_limited_until[channel_id] = now + result.retry_after
+        else:
+            self._rate_limited_until.pop(channel_id, None)
+        if result is not None and not result.retry:
+            self._channel_retry_at.pop(channel_id, None)
+            self._channel_failures.pop(channel_id, None)
+        else:
+            failures = self._channel_failures.get(channel_id, 0) + 1
+            self._channel_failures[channel_id] = failures
+            self._channel_retry_at[channel_id] = now + self.channel_retry.delay(failures)
+            self._due_at(self._channel_due(channel_id))
+        self._after_work()
+
+    def _channel_due(self, channel_id: int) -> float:
+        return max(
+            self._channel_retry_at.get(channel_id, 0.0),
+            self._rate_limited_until.get(channel_id, 0.0),
+        )
+
+    def _after_work(self) -> None:
+        """A channel found busy earlier may have more owed than its delivery saw: look again."""
+        assert self._work is not None
+        free = {c for c in self._recheck if not self._work.busy(c) and c not in self._delivering}
+        if free:
+            self._recheck -= free
+            self.wake()

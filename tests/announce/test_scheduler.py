@@ -1,0 +1,191 @@
+"""The announcer's scheduler on a real migrated database (SQLite and PostgreSQL): idle, it asks
+the database nothing; a new subscription, an owed episode or a fixed channel wake it at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.announce.scheduler import PollDone, Scheduler
+from bot.announce.store import AnnounceStore, FeedRow
+from bot.backoff import Backoff
+from bot.config import FeedSettings
+from bot.db import Database
+from bot.feeds.fetch import Validators
+from bot.feeds.model import Episode, Feed
+
+URL = "https://feeds.example/a.rss"
+CHANNEL = 10
+PROMPTLY = 0.5  # seconds: a wake is served at once, not at the next timer round
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Result:
+    retry: bool = False
+    retry_after: float | None = None
+
+
+@dataclass
+class FakeWork:
+    """Records what the scheduler asks for; a poll records the feed as due in an hour."""
+
+    store: AnnounceStore
+    results: list[Result] = field(default_factory=list)
+    polled: list[int] = field(default_factory=list)
+    delivered: list[int] = field(default_factory=list)
+    looked: int = 0  # how often a round looked at a waiting channel
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def ready(self) -> None:
+        return None
+
+    async def poll(self, feed: FeedRow) -> PollDone:
+        at = time.time() + HOUR
+        await self.store.record_not_modified(feed.id, time.time(), at, backlog=1)
+        self.polled.append(feed.id)
+        self.changed.set()
+        return PollDone(at)
+
+    async def deliver(self, channel_id: int) -> Result:
+        self.delivered.append(channel_id)
+        self.changed.set()
+        return self.results.pop(0) if self.results else Result()
+
+    def busy(self, channel_id: int) -> bool:
+        self.looked += 1
+        self.changed.set()
+        return False
+
+    async def until(self, condition: Callable[[], bool], timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                self.changed.clear()
+                await self.changed.wait()
+
+
+class Counted:
+    """Counts every statement that goes through the Database wrapper."""
+
+    def __init__(self, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        for name in ("fetch", "fetchrow", "execute", "executemany", "transaction"):
+            monkeypatch.setattr(db, name, self._counting(getattr(db, name)))
+
+    def _counting(self, method: Any) -> Any:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return method(*args, **kwargs)
+
+        return counted
+
+
+async def subscribe(store: AnnounceStore, url: str = URL) -> int:
+    await store.sync_config([FeedSettings(url=url, channel_ids=(CHANNEL,))])
+    return next(f.id for f in await store.feeds() if f.url == url)
+
+
+async def owe_an_episode(store: AnnounceStore, feed_id: int) -> None:
+    parsed = Feed(title="A", episodes=(Episode(id="g1", title="One", published=datetime.now(UTC)),))
+    await store.ingest(
+        feed_id,
+        parsed,
+        validators=Validators(None, None),
+        body_hash="x",
+        now=time.time(),
+        next_poll_at=time.time() + HOUR,
+        backlog=1,
+        digest_threshold=5,
+    )
+
+
+@pytest.fixture
+async def started(db: Database) -> AsyncIterator[tuple[Scheduler, FakeWork, int]]:
+    """A scheduler that has polled its one feed and has nothing to do for an hour."""
+    scheduler = Scheduler(db, channel_retry=Backoff(first=HOUR, cap=HOUR))
+    work = FakeWork(AnnounceStore(db))
+    feed_id = await subscribe(work.store)
+    scheduler.start(work)
+    await work.until(lambda: feed_id in work.polled, timeout=5)
+    yield scheduler, work, feed_id
+    await scheduler.stop(grace=1.0)
+
+
+async def test_an_idle_scheduler_asks_the_database_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = AnnounceStore(db)
+    await subscribe(store)
+    work = FakeWork(store)
+    scheduler = Scheduler(db)
+    scheduler.start(work)
+    try:
+        await work.until(lambda: work.polled != [], timeout=5)  # the first poll, then an hour
+        queries = Counted(db, monkeypatch)
+        await asyncio.sleep(3)  # the window measured: the old 1 s tick asked 6 times in it
+        assert queries.count == 0 and scheduler.rounds == 1
+    finally:
+        await scheduler.stop(grace=1.0)
+
+
+async def test_a_new_subscription_is_polled_as_soon_as_it_wakes_the_scheduler(
+    db: Database, started: tuple[Scheduler, FakeWork, int]
+) -> None:
+    scheduler, work, _ = started
+    feed, _ = await work.store.subscribe(
+        "https://feeds.example/new.rss", guild_id=1, channel_id=CHANNEL
+    )  # what /feed add does
+
+    scheduler.wake()
+
+    await work.until(lambda: feed.id in work.polled, timeout=PROMPTLY)
+
+
+async def test_an_owed_episode_is_delivered_as_soon_as_it_wakes_the_scheduler(
+    db: Database, started: tuple[Scheduler, FakeWork, int]
+) -> None:
+    scheduler, work, feed_id = started
+    await owe_an_episode(work.store, feed_id)
+
+    scheduler.wake()
+
+    await work.until(lambda: work.delivered == [CHANNEL], timeout=PROMPTLY)
+
+
+async def test_a_channel_in_backoff_is_tried_again_when_something_may_have_fixed_it(
+    db: Database, started: tuple[Scheduler, FakeWork, int]
+) -> None:
+    scheduler, work, feed_id = started
+    work.results = [Result(retry=True)]  # missing permissions, say: backoff of an hour
+    await owe_an_episode(work.store, feed_id)
+    scheduler.wake()
+    await work.until(lambda: work.delivered == [CHANNEL], timeout=5)
+    assert scheduler.held_channels() == [CHANNEL]
+
+    scheduler.retry_channels([CHANNEL])  # an admin changed the channel's permissions
+
+    await work.until(lambda: work.delivered == [CHANNEL, CHANNEL], timeout=PROMPTLY)
+    assert scheduler.held_channels() == []
+
+
+async def test_a_new_episode_cuts_a_backoff_short_but_not_discords_retry_after(
+    db: Database, started: tuple[Scheduler, FakeWork, int]
+) -> None:
+    scheduler, work, feed_id = started
+    work.results = [Result(retry=True, retry_after=HOUR)]
+    await owe_an_episode(work.store, feed_id)
+    scheduler.wake()
+    await work.until(lambda: work.delivered == [CHANNEL], timeout=5)
+
+    await scheduler.deliver_now([CHANNEL])
+    looked = work.looked
+    scheduler.wake()
+    await work.until(lambda: work.looked > looked, timeout=PROMPTLY)  # a round looked at it
+
+    assert work.delivered == [CHANNEL]  # a 429 said an hour: nothing cuts that short
