@@ -1,12 +1,12 @@
 """Request buttons that keep working after restarts; the request id travels in the custom_id.
 
-The clicks are handled by the Requests cog, so all request logic stays in one place.
+The clicks are handled by the request service (`bot.requests`), where all request logic lives.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -14,23 +14,6 @@ from bot.tree import RoutedErrors, send_error
 
 if TYPE_CHECKING:
     from bot.bot import Narrator
-
-
-class RequestHandlers(Protocol):
-    async def on_vote(
-        self, interaction: discord.Interaction[Narrator], request_id: int
-    ) -> None: ...
-
-    async def on_review(
-        self, interaction: discord.Interaction[Narrator], request_id: int, action: str
-    ) -> None: ...
-
-
-def _handlers(interaction: discord.Interaction[Narrator]) -> RequestHandlers:
-    cog = interaction.client.get_cog("Requests")
-    if cog is None:
-        raise RuntimeError("the Requests cog is not loaded")
-    return cog  # type: ignore[return-value]
 
 
 class VoteButton(
@@ -60,7 +43,7 @@ class VoteButton(
         return cls(int(match["id"]))
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
-        await _handlers(interaction).on_vote(interaction, self.request_id)
+        await interaction.client.requests.vote(interaction, self.request_id)
 
 
 REVIEW_LABELS = {
@@ -96,7 +79,7 @@ class ReviewButton(
         return cls(int(match["id"]), match["action"])
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
-        await _handlers(interaction).on_review(interaction, self.request_id, self.action)
+        await interaction.client.requests.review(interaction, self.request_id, self.action)
 
 
 class RejectModal(discord.ui.Modal, title="Reject this request"):
@@ -113,8 +96,7 @@ class RejectModal(discord.ui.Modal, title="Reject this request"):
         self.request_id = request_id
 
     async def on_submit(self, interaction: discord.Interaction[Narrator]) -> None:  # type: ignore[override]
-        cog = interaction.client.get_cog("Requests")
-        await cog.reject(interaction, self.request_id, str(self.reason))  # type: ignore[union-attr]
+        await interaction.client.requests.reject(interaction, self.request_id, str(self.reason))
 
     async def on_error(self, interaction: discord.Interaction[Narrator], error: Exception) -> None:  # type: ignore[override]
         await send_error(interaction, error)
