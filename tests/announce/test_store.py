@@ -227,3 +227,16 @@ async def test_the_migration_gives_existing_episodes_their_key(db_target: str | 
         assert [r["episode_key"] for r in rows] == [episode_key(r["guid"]) for r in rows]
     finally:
         await db.close()
+
+
+async def test_a_button_key_is_looked_up_through_the_index(store: AnnounceStore) -> None:
+    if store.db.kind != "sqlite":
+        pytest.skip("the query plan is read on SQLite")
+    plan = await store.db.fetch(
+        "EXPLAIN QUERY PLAN SELECT e.id FROM episodes e"
+        " WHERE e.feed_id IN (?, ?) AND e.episode_key = ? ORDER BY e.id DESC LIMIT 1",
+        1,
+        2,
+        "0123456789abcdef",
+    )
+    assert any("episodes_by_key" in str(tuple(step)) for step in plan)
