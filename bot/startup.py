@@ -17,7 +17,6 @@ import contextlib
 import errno
 import logging
 import os
-import random
 import signal
 import sys
 import threading
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from bot.backoff import Backoff
 from bot.bot import IDENTIFY_WINDOW
 
 if TYPE_CHECKING:
@@ -35,8 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKOFF_FIRST = 1.0  # seconds before the first retry; doubles up to BACKOFF_MAX
-BACKOFF_MAX = 60.0
+UNREACHABLE_RETRY = Backoff(first=1.0, cap=60.0)  # Discord down: 1-2 s, 2-4 s ... up to a minute
 CLOSE_TIMEOUT = 7.0  # the bot's close: in-flight posts get 5 s of it, voice a moment
 SHUTDOWN_DEADLINE = 9.0  # after a signal the process is gone within this (Docker waits 10 s)
 
@@ -130,30 +129,23 @@ async def _retry_after(response: aiohttp.ClientResponse) -> float | None:
     return None
 
 
-class Backoff:
-    """1, 2, 4 ... up to 60 s, with a little jitter so a fleet does not retry in step."""
-
-    def __init__(self, first: float = BACKOFF_FIRST, most: float = BACKOFF_MAX) -> None:
-        self.first, self.most, self.next_delay = first, most, first
-
-    def delay(self) -> float:
-        delay = self.next_delay
-        self.next_delay = min(self.most, delay * 2)
-        return delay * random.uniform(0.9, 1.1)
-
-
 async def wait_for_discord(
     session: aiohttp.ClientSession, api_base: str, token: str, timeout: float
 ) -> dict[str, Any]:
     """Asks until Discord answers; one log line per change of reason, and one on success."""
-    backoff = Backoff()
+    failures = 0
     reason: str | None = None
     since = time.monotonic()
     while True:
         try:
             data = await ask_for_gateway(session, api_base, token, timeout)
         except Unreachable as exc:
-            delay = exc.retry_after if exc.retry_after is not None else backoff.delay()
+            failures += 1
+            delay = (
+                exc.retry_after
+                if exc.retry_after is not None
+                else UNREACHABLE_RETRY.delay(failures)
+            )
             if str(exc) != reason:
                 log.warning(
                     "Cannot reach Discord at %s: %s; retrying in %.0f s, then less often "

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Postable = discord.TextChannel | discord.ForumChannel | discord.Thread
 HISTORY_CHECK = 50  # recent messages searched for a post that may have gone out before a crash
+MAX_RETRY_AFTER = 3600.0  # a longer Retry-After is read as this, so a bad one cannot mute a channel
 
 
 class ChannelBlocked(Exception):
@@ -46,7 +47,11 @@ class ChannelBlocked(Exception):
 
 
 class TryLater(Exception):
-    """A passing problem (Discord 5xx, network); the delivery stays owed."""
+    """A passing problem (Discord 5xx or 429, network); the delivery stays owed."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after  # Discord said: not before this many seconds
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ class Deliverer:
                 return Report(blocked=str(exc) if news else None, retry=True)
             except TryLater as exc:
                 log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
-                return Report(sent=sent, retry=True)
+                return Report(sent=sent, retry=True, retry_after=exc.retry_after)
             await self.store.set_blocked(channel_id, None)
             return Report(sent=sent)
 
@@ -301,6 +306,11 @@ class Deliverer:
             if 200 <= response.status < 300 and isinstance(data, dict):
                 message = data.get("message") or {}
                 return int(message.get("id") or data["id"])
+            if response.status == 429:  # nothing was posted: wait as long as Discord says
+                raise TryLater(
+                    "Discord is rate limiting posts in this forum (429)",
+                    retry_after=_retry_after(response, data),
+                )
             if response.status == 403:
                 raise discord.Forbidden(response, data)
             if response.status == 404:
@@ -343,3 +353,17 @@ class Deliverer:
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(f"could not check for an earlier post: {exc}") from exc
         return None
+
+
+def _retry_after(response: aiohttp.ClientResponse, data: object) -> float | None:
+    """Seconds a 429 asks to wait: the JSON body's `retry_after`, else the Retry-After header."""
+    raw = data.get("retry_after") if isinstance(data, dict) else None
+    if raw is None:
+        raw = response.headers.get("Retry-After")
+    try:
+        seconds = float(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None
+    if seconds is None or seconds != seconds or seconds <= 0:  # absent, NaN or nonsense
+        return None
+    return min(seconds, MAX_RETRY_AFTER)

@@ -1,11 +1,15 @@
-"""When to poll a feed next: its interval when healthy, jittered exponential backoff when not.
+"""When to poll a feed next: its interval when healthy, the bot's one backoff policy
+(bot/backoff.py) scaled to that interval when not.
 
-Pure: the caller keeps the failure count and passes a seeded `random.Random` in tests.
+Pure: the caller keeps the failure count (persisted with the feed) and passes a seeded
+`random.Random` in tests.
 """
 
 from __future__ import annotations
 
 import random
+
+from bot.backoff import Backoff
 
 __all__ = ["DEFAULT_CAP", "MAX_RETRY_AFTER", "initial_poll_delay", "next_poll_delay"]
 
@@ -13,8 +17,6 @@ DEFAULT_CAP = 6 * 3600.0
 """Longest wait between two attempts at a failing feed, unless its own interval is longer."""
 MAX_RETRY_AFTER = 24 * 3600.0
 """A Retry-After beyond this is treated as this, so a broken header cannot silence a feed."""
-# 2**30 intervals is far past any cap; it only keeps the float arithmetic finite.
-_MAX_EXPONENT = 30
 
 
 def next_poll_delay(
@@ -39,17 +41,12 @@ def next_poll_delay(
         raise ValueError("poll_seconds must be positive")
     if consecutive_failures < 0:
         raise ValueError("consecutive_failures cannot be negative")
+    if retry_after is not None:
+        retry_after = min(retry_after, max_retry_after)
     if consecutive_failures == 0:
-        delay = poll_seconds
-    else:
-        ceiling = max(cap, poll_seconds)
-        exponent = min(consecutive_failures, _MAX_EXPONENT)
-        high = min(poll_seconds * 2.0**exponent, ceiling)
-        low = min(poll_seconds * 2.0 ** (exponent - 1), ceiling)
-        delay = (rng or random).uniform(low, high)
-    if retry_after is not None and retry_after > 0:
-        delay = max(delay, min(retry_after, max_retry_after))
-    return delay
+        return max(poll_seconds, retry_after or 0.0)
+    backoff = Backoff(first=poll_seconds, cap=max(cap, poll_seconds))
+    return backoff.delay(consecutive_failures, retry_after=retry_after, rng=rng)
 
 
 def initial_poll_delay(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import metrics
+from bot.backoff import Backoff
 from bot.errors import UserFacingError
 from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
 from bot.player.ffmpeg import check_source, opus_source_spec
@@ -40,6 +41,7 @@ SAVE_EVERY = 10.0  # seconds between position saves while playing
 # discord.py waits forever for the UDP IP-discovery reply, so one lost datagram hangs a connection
 # attempt until its timeout ([voice] connect_timeout): then one fresh attempt is made.
 CONNECT_ATTEMPTS = 2
+CONNECT_RETRY = Backoff(first=0.5, cap=5.0)  # the pause before that fresh attempt
 # How long a player whose audio ended mid-reconnect waits for discord.py to finish reconnecting.
 RECONNECT_WAIT = 20.0
 
@@ -193,6 +195,7 @@ class GuildPlayer:
                     channel.id,
                     attempt,
                 )
+                await asyncio.sleep(CONNECT_RETRY.delay(attempt))
 
     # -- playing ---------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from typing import Any, TypeAlias, TypeVar, cast
 import asyncpg
 from asyncpg import exceptions as pg
 
+from bot.backoff import Backoff
 from bot.storage.base import (
     Backend,
     DatabaseError,
@@ -140,8 +141,7 @@ class PostgresBackend(Backend):
     kind = "postgres"
     # How long a lost connection is retried before an operation gives up with DatabaseError.
     retry_for = 30.0
-    first_delay = 0.1
-    max_delay = 2.0
+    reconnect = Backoff(first=0.1, cap=2.0)
 
     def __init__(self, url: str, *, max_connections: int = 5) -> None:
         self.url = url
@@ -212,11 +212,13 @@ class PostgresBackend(Backend):
         """Runs `op` again while the connection is lost, with exponential backoff; only for
         operations that are safe to repeat."""
         deadline = time.monotonic() + self.retry_for
-        delay = self.first_delay
+        failures = 0
         while True:
             try:
                 result = await op()
             except Exception as exc:
+                failures += 1
+                delay = self.reconnect.delay(failures)
                 if not is_connection_error(exc) or time.monotonic() + delay > deadline:
                     error = self.translate(exc)
                     if error is exc:
@@ -231,7 +233,6 @@ class PostgresBackend(Backend):
                         exc,
                     )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_delay)
                 continue
             if self._outage_logged:
                 self._outage_logged = False

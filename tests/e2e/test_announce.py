@@ -170,6 +170,20 @@ async def test_forum_channel_gets_one_post_per_episode(
     assert [t["name"] for t in threads] == ["Episode 1", "Episode 2"]
 
 
+async def test_a_rate_limited_forum_post_waits_as_long_as_discord_says(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    # The forum POST bypasses discord.py (no automatic retries), so its 429 is the bot's to honour:
+    # the channel's own backoff after one failure is 1-2 s; Discord asks for 3.
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    emu.faults.rate_limit("POST", "/channels/{channel_id}/threads", retry_after=3.0)
+    await start_bot(feed_config(feeds.url("/feed.rss"), world.forum_id))
+    await emu.wait_until(lambda: len(emu.threads(world.forum_id)) == 1, timeout=15)
+    limited, posted = emu.requests_to("POST", "/channels/{channel_id}/threads")
+    assert (limited.status, posted.status) == (429, 201)
+    assert posted.at - limited.at >= 3.0
+
+
 async def test_a_10000_character_summary_is_cut_to_fit(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
