@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import aiohttp
 import discord
@@ -17,6 +18,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.metrics import discord_http_trace
 from bot.outgoing import mentions
+from bot.player.buttons import ControlButton, PlayerControls
 from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.requesting.service import RequestService
 from bot.tree import NarratorTree
@@ -30,6 +32,16 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.episodes",
     "cogs.requests",
     "cogs.voice",
+)
+
+# Every component that outlives a restart, registered once in setup_hook (a test checks that no
+# DynamicItem in bot/ or cogs/ is missing here).
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    PlayButton,
+    DigestSelect,
+    VoteButton,
+    ReviewButton,
+    ControlButton,
 )
 
 
@@ -53,6 +65,7 @@ class Narrator(commands.AutoShardedBot):
     session: aiohttp.ClientSession
     feed_session: aiohttp.ClientSession
     requests: RequestService
+    players: PlayerControls | None = None  # set by the Voice cog while it is loaded
     started_at: float
     max_concurrency: int
 
@@ -92,7 +105,7 @@ class Narrator(commands.AutoShardedBot):
         await self.requests.open()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(PlayButton, DigestSelect, VoteButton, ReviewButton)
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
         await sync_if_changed(self.tree, self.db, self.application_id, force=self.force_sync)
         if self.shard_count != 1:
             limits = await self.fetch_session_start_limits()

@@ -18,6 +18,7 @@ from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.bot import Narrator
 from bot.errors import UserFacingError
 from bot.player.audio_proxy import AudioProxy
+from bot.player.buttons import ControlButton
 from bot.player.chapters import chapter_at
 from bot.player.ffmpeg import check_speed, find_ffmpeg
 from bot.player.guild import GuildPlayer, PlayerOptions, prepare_audio
@@ -26,7 +27,7 @@ from bot.player.positions_store import PlaybackStore
 from bot.player.queue import QueueItem
 from bot.player.timecodes import format_time, parse_duration, parse_seek, progress_bar
 from bot.post_urls import PostUrlError, canonical_key
-from bot.tree import RoutedErrors, send_error
+from bot.tree import send_error
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,11 @@ class Voice(commands.Cog):
         self._restored = False
 
     async def cog_load(self) -> None:
+        self.bot.players = self  # the announcements' Play button and the controls reach it here
         self.housekeeping.start()
 
     async def cog_unload(self) -> None:
+        self.bot.players = None
         self.housekeeping.cancel()
         for player in list(self.players.values()):
             try:  # keep the session row: the next start continues from here
@@ -617,47 +620,6 @@ def controls_view(player: GuildPlayer) -> discord.ui.View:
     return view
 
 
-CONTROL_LABELS = {
-    "toggle": "Pause",
-    "back": "−15 s",
-    "forward": "+30 s",
-    "skip": "Skip",
-    "stop": "Stop",
-}
-
-
-class ControlButton(
-    RoutedErrors,
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"narrator:np:(?P<action>toggle|back|forward|skip|stop)",
-):
-    """Now-playing controls; the guild comes from the click, so they work after a restart."""
-
-    def __init__(self, action: str, *, paused: bool = False) -> None:
-        label = "Resume" if action == "toggle" and paused else CONTROL_LABELS[action]
-        style = discord.ButtonStyle.danger if action == "stop" else discord.ButtonStyle.secondary
-        super().__init__(
-            discord.ui.Button(label=label, style=style, custom_id=f"narrator:np:{action}")
-        )
-        self.action = action
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ControlButton:
-        return cls(match["action"])
-
-    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
-        cog = interaction.client.get_cog("Voice")
-        if not isinstance(cog, Voice):
-            raise UserFacingError("Playback is not available right now.")
-        await cog.on_control(interaction, self.action)
-
-
 class ResumeOffer(discord.ui.View):
     """Asked when /play names an episode the member had half heard."""
 
@@ -687,5 +649,4 @@ class ResumeOffer(discord.ui.View):
 
 
 async def setup(bot: Narrator) -> None:
-    bot.add_dynamic_items(ControlButton)
     await bot.add_cog(Voice(bot))

@@ -69,9 +69,8 @@ async def _open(interaction: discord.Interaction[Narrator], ref: EpisodeRef) -> 
         await _gone(interaction)
         return
     episode_id = stored.id
-    voice = interaction.client.get_cog("Voice")
-    play = getattr(voice, "play_from_button", None)
-    if play is None or not await play(interaction, episode_id):
+    players = interaction.client.players
+    if players is None or not await players.play_from_button(interaction, episode_id):
         await show_episode(interaction, episode_id)
 
 

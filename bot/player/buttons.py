@@ -1,0 +1,68 @@
+"""The now-playing controls, which keep working after a restart: the guild comes from the click.
+
+The clicks are handled by whatever registered itself as `bot.players` (today the Voice cog).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Protocol
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.tree import RoutedErrors
+
+if TYPE_CHECKING:
+    from bot.bot import Narrator
+
+
+class PlayerControls(Protocol):
+    """What buttons outside the player need from it; `bot.players` is None while none is loaded."""
+
+    async def play_from_button(
+        self, interaction: discord.Interaction[Narrator], episode_id: int
+    ) -> bool: ...
+
+    async def on_control(self, interaction: discord.Interaction[Narrator], action: str) -> None: ...
+
+
+CONTROL_LABELS = {
+    "toggle": "Pause",
+    "back": "−15 s",
+    "forward": "+30 s",
+    "skip": "Skip",
+    "stop": "Stop",
+}
+
+
+class ControlButton(
+    RoutedErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"narrator:np:(?P<action>toggle|back|forward|skip|stop)",
+):
+    """Now-playing controls; the guild comes from the click, so they work after a restart."""
+
+    def __init__(self, action: str, *, paused: bool = False) -> None:
+        label = "Resume" if action == "toggle" and paused else CONTROL_LABELS[action]
+        style = discord.ButtonStyle.danger if action == "stop" else discord.ButtonStyle.secondary
+        super().__init__(
+            discord.ui.Button(label=label, style=style, custom_id=f"narrator:np:{action}")
+        )
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ControlButton:
+        return cls(match["action"])
+
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        players = interaction.client.players
+        if players is None:
+            raise UserFacingError("Playback is not available right now.")
+        await players.on_control(interaction, self.action)
