@@ -141,11 +141,6 @@ def render(lines: list[Line]) -> str:
     return "".join(out)
 
 
-def html_to_markdown(text: str) -> str:
-    """Convert a description (HTML or plain text) to Markdown."""
-    return render(to_lines(text))
-
-
 def _plain_lines(text: str) -> list[Line]:
     lines: list[Line] = []
     gap = True

@@ -14,13 +14,6 @@ from bot.player.queue import QueueItem, dump_items, load_items
 
 
 @dataclass(frozen=True, slots=True)
-class SavedPosition:
-    episode_id: int
-    position: float
-    updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
 class GuildSession:
     """Enough to rebuild a guild's player after a restart."""
 
@@ -97,27 +90,6 @@ class PlaybackStore:
             episode_id,
         )
         return None if value is None else float(value)
-
-    async def in_progress(self, user_id: int, limit: int = 10) -> list[SavedPosition]:
-        """Unfinished episodes of `user_id`, most recently played first (for "continue")."""
-        rows = await self.db.fetch(
-            "SELECT episode_id, position_seconds, updated_at FROM playback_positions"
-            " WHERE user_id = ? AND finished = 0 ORDER BY updated_at DESC LIMIT ?",
-            user_id,
-            limit,
-        )
-        return [
-            SavedPosition(r["episode_id"], float(r["position_seconds"]), r["updated_at"])
-            for r in rows
-        ]
-
-    async def forget_position(self, user_id: int, episode_id: int) -> bool:
-        deleted = await self.db.execute(
-            "DELETE FROM playback_positions WHERE user_id = ? AND episode_id = ?",
-            user_id,
-            episode_id,
-        )
-        return deleted > 0
 
     # -- speed -------------------------------------------------------------------------------
 

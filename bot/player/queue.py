@@ -50,33 +50,19 @@ class Queue:
     def is_full(self) -> bool:
         return len(self._items) >= self.max_length
 
-    @property
-    def remaining_seconds(self) -> int | None:
-        """Total duration of the upcoming items, or None if any is unknown."""
-        total = 0
-        for item in self._items:
-            if item.duration is None:
-                return None
-            total += item.duration
-        return total
-
     def add(self, item: QueueItem, *, next_up: bool = False) -> int:
         """Queue `item` last (or first with `next_up`); returns its 1-based place."""
         if any(queued.episode_id == item.episode_id for queued in self._items):
             raise UserFacingError(f"“{item.title}” is already in the queue.")
         if self.is_full:
             raise UserFacingError(
-                f"The queue is full ({self.max_length} episodes); remove some or wait."
+                f"The queue is full ({self.max_length} episodes); wait for some to play."
             )
         if next_up:
             self._items.insert(0, item)
             return 1
         self._items.append(item)
         return len(self._items)
-
-    def peek(self) -> QueueItem | None:
-        """What `next()` would start, without changing anything."""
-        return self._items[0] if self._items else None
 
     def next(self) -> QueueItem | None:
         """Start the first upcoming item: it becomes `now_playing` (None once the queue is empty)."""
@@ -89,38 +75,10 @@ class Queue:
         self.next()
         return skipped
 
-    def remove(self, place: int) -> QueueItem:
-        """Remove the item at 1-based `place` in the upcoming list."""
-        if not 1 <= place <= len(self._items):
-            if not self._items:
-                raise UserFacingError("The queue is empty.")
-            raise UserFacingError(f"Pick a place from 1 to {len(self._items)}.")
-        return self._items.pop(place - 1)
-
-    def clear(self) -> int:
-        """Empty the upcoming list (what is playing keeps playing); returns how many went."""
-        count = len(self._items)
-        self._items.clear()
-        return count
-
     def stop(self) -> None:
         """Nothing playing and nothing upcoming."""
         self.now_playing = None
         self._items.clear()
-
-    def to_json(self) -> str:
-        return dump_items(self._items)
-
-    @classmethod
-    def from_items(cls, items: list[QueueItem], max_length: int = MAX_LENGTH) -> Queue:
-        """A queue holding `items` (cut to `max_length`, duplicates dropped), nothing playing."""
-        queue = cls(max_length)
-        seen: set[int] = set()
-        for item in items:
-            if item.episode_id not in seen and not queue.is_full:
-                seen.add(item.episode_id)
-                queue._items.append(item)
-        return queue
 
 
 def dump_items(items: list[QueueItem] | tuple[QueueItem, ...]) -> str:

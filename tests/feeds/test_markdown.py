@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.feeds.markdown import html_to_markdown, summarize
+from bot.feeds.markdown import render, summarize, to_lines
 
 
 @pytest.mark.parametrize(
@@ -49,11 +49,11 @@ from bot.feeds.markdown import html_to_markdown, summarize
     ],
 )
 def test_html_to_markdown(html: str, markdown: str) -> None:
-    assert html_to_markdown(html) == markdown
+    assert render(to_lines(html)) == markdown
 
 
 def test_broken_html_still_converts() -> None:
-    assert html_to_markdown("<p>Unclosed <b>bold <i>and italic") == "Unclosed **bold *and italic***"
+    assert render(to_lines("<p>Unclosed <b>bold <i>and italic")) == "Unclosed **bold *and italic***"
 
 
 def test_summary_is_unchanged_when_it_fits() -> None:

@@ -45,28 +45,13 @@ async def test_a_position_is_saved_for_every_listener(store: PlaybackStore) -> N
 async def test_a_finished_episode_offers_no_resume(store: PlaybackStore) -> None:
     await store.save_position([10], 1, 1790, finished=True)
     assert await store.position(10, 1) is None
-    assert await store.in_progress(10) == []
-
-
-async def test_in_progress_lists_the_most_recent_first(store: PlaybackStore) -> None:
-    await store.save_position([10], 1, 100, now=1000)
-    await store.save_position([10], 2, 200, now=3000)
-    await store.save_position([10], 3, 300, now=2000)
-    assert [p.episode_id for p in await store.in_progress(10)] == [2, 3, 1]
-    assert [p.episode_id for p in await store.in_progress(10, limit=1)] == [2]
-
-
-async def test_forgetting_a_position(store: PlaybackStore) -> None:
-    await store.save_position([10], 1, 100)
-    assert await store.forget_position(10, 1)
-    assert not await store.forget_position(10, 1)
 
 
 async def test_positions_go_with_their_episode(store: PlaybackStore, db: Database) -> None:
     await store.save_position([10], 1, 100)
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM episodes WHERE id = 1")
-    assert await store.in_progress(10) == []
+    assert await store.position(10, 1) is None
 
 
 async def test_positions_need_a_known_episode(store: PlaybackStore) -> None:
