@@ -28,7 +28,7 @@ from bot.requesting.recovery import RequestRecoveryStore, read_review_channel
 from bot.requesting.render import notice_text, request_embed, request_view, review_view
 from bot.requesting.store import Limits, Notice, RequestRow, RequestStore
 from bot.safe_fetch import fetch_title, safe_session
-from bot.type3_api import find_narration
+from bot.type3_api import Narration, find_narration
 
 if TYPE_CHECKING:
     from bot.bot import Narrator
@@ -148,7 +148,7 @@ class RequestService:
             timeout=LOOKUP_TIMEOUT,
         )
 
-    async def _type3(self, key: PostKey):
+    async def _type3(self, key: PostKey) -> Narration | None:
         if not self.settings.type3_lookup:
             return None
         return await find_narration(
