@@ -168,9 +168,8 @@ class RequestService:
             return None
 
     async def _answer_narrated(self, interaction: Interaction, stored: StoredEpisode) -> None:
-        feed = await self.episodes.feed(stored.feed_id)
         text = "This post is already narrated:"
-        embed = episode_embed(stored, feed.name if feed else "", feed.image if feed else None)
+        embed = episode_embed(stored, stored.feed_name, stored.feed_image)
         if interaction.response.is_done():
             await interaction.followup.send(text, embed=embed, view=episode_view(stored))
         else:
@@ -415,10 +414,7 @@ class RequestService:
         if notice.kind == "narrated" and request.episode_id:
             stored = await self.episodes.episode(request.episode_id)
             if stored is not None:
-                feed = await self.episodes.feed(stored.feed_id)
-                embed = episode_embed(
-                    stored, feed.name if feed else "", feed.image if feed else None
-                )
+                embed = episode_embed(stored, stored.feed_name, stored.feed_image)
                 view = episode_view(stored)
         extra = {"embed": embed} if embed else {}
         if view is not None:
