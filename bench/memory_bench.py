@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from driver.feedserver import FeedServer, rss  # noqa: E402
+from driver.harness import BotProcess, write_config  # noqa: E402
 from emulator import ChannelType, DiscordEmulator  # noqa: E402
-from tests.feedserver import FeedServer, rss  # noqa: E402
-from tests.harness import BotProcess, write_config  # noqa: E402
 
 
 def memory_kib(pid: int) -> dict[str, int]:

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.feeds.fetch import FetchResult, Validators, fetch_feed  # noqa: E402
-from tests.feedserver import FeedServer, rss  # noqa: E402
+from driver.feedserver import FeedServer, rss  # noqa: E402
 
 _TEXT = """the of and to in a is that for it as with was on be by this are at from or an have not
 but alignment model training risk policy safety research forum post argument evidence claim

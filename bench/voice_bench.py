@@ -51,10 +51,10 @@ if str(ROOT / "bench") not in sys.path:
 from voice_proc import CpuWindow, children, loadavg, status_value, thread_cpu  # noqa: E402
 
 from bot.player.ffmpeg import find_ffmpeg, opus_source_spec  # noqa: E402
+from driver.audioserver import AudioServer  # noqa: E402
+from driver.feedserver import FeedServer, rss  # noqa: E402
+from driver.harness import BotProcess  # noqa: E402
 from emulator.voice.receiver import RtpPacket, VoiceReceiver  # noqa: E402
-from tests.audioserver import AudioServer  # noqa: E402
-from tests.feedserver import FeedServer, rss  # noqa: E402
-from tests.harness import BotProcess  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
 FRAME = 0.020

@@ -521,6 +521,13 @@ class Voice(commands.Cog):
             if stored is None:
                 await self.store.delete_session(session.guild_id)
                 continue
+            try:  # the audio may have become unplayable (a refused address) since the restart
+                await prepare_audio(self.options, stored.episode.audio_url, stored.episode.title)
+            except UserFacingError as refused:
+                log.info("Not continuing the player of guild %s: %s", session.guild_id, refused)
+                await self.store.delete_session(session.guild_id)
+                await self._say(session.text_channel_id, f"Back after a restart, but {refused}")
+                continue
             player = self._player(guild, session.text_channel_id)
             player.speed = session.speed
             for item in session.queue:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import Database
-from tests.feedserver import FeedServer
-from tests.harness import BotProcess, write_config
+from driver.feedserver import FeedServer
+from driver.harness import BotProcess, write_config
 from tests.pg import REQUIRE_ENV, PostgresServer, PostgresUnavailable, start_server
 
 

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 
 from bot.player.audio_proxy import USER_AGENT
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer, rss
+from driver.harness import BotProcess, write_config
 from emulator.voice.tones import make_tone
-from tests.audioserver import AudioServer
 from tests.conftest import World
 from tests.e2e.test_announce import wait_titles
 from tests.e2e.test_voice import episode, ffmpeg_children, slash
-from tests.feedserver import FeedServer, rss
-from tests.harness import BotProcess, write_config
 
 FAKE_DNS = Path(__file__).parent / "fake_dns"
 FEEDS_HOST = "feeds.example.test"

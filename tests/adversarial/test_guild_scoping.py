@@ -23,11 +23,11 @@ from bot.config import FeedSettings
 from bot.db import Database
 from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
+from driver.feedserver import FeedServer, rss
 from emulator import ChannelType, Interaction
 from tests.conftest import World
 from tests.e2e.test_announce import BASE, SOURCE, wait_titles
 from tests.e2e.test_requests import Type3StandIn, config, votes_on
-from tests.feedserver import FeedServer, rss
 
 TOKEN = "SECRET-supporters-token-42"
 POST = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-motivations"

@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import time
 
+from driver.feedserver import FeedServer
 from tests.conftest import World
-from tests.feedserver import FeedServer
 
 ITEMS = 40
 

@@ -18,7 +18,7 @@ from bot.announce.poller import poll_feed
 from bot.announce.store import AnnounceStore
 from bot.config import AnnounceSettings, FeedSettings
 from bot.db import Database
-from tests.feedserver import FeedServer
+from driver.feedserver import FeedServer
 
 SETTINGS = AnnounceSettings(allow_private_addresses=True, notify_after_failures=1)
 

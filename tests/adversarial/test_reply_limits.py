@@ -19,14 +19,14 @@ import pytest
 from bot.feeds.model import Chapter, Episode
 from bot.player.queue import QueueItem
 from cogs.voice import now_playing_embed
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer, rss
 from emulator.errors import FormErrors
 from emulator.validation import validate_embeds
 from emulator.voice.tones import make_tone
-from tests.audioserver import AudioServer
 from tests.conftest import World
 from tests.e2e.test_voice import episode as tone_episode
 from tests.e2e.test_voice import slash
-from tests.feedserver import FeedServer, rss
 
 LONG = "Essay \u202eon very long titles " * 150  # ~3,700 characters, with a bidi override
 BASE = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)

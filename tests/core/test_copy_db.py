@@ -17,7 +17,7 @@ from bot.feeds.model import Episode, Feed
 from bot.player.positions_store import GuildSession, PlaybackStore
 from bot.player.queue import QueueItem
 from bot.requesting.store import RequestStore
-from tests.harness import ROOT
+from driver.harness import ROOT
 
 
 async def fill(db: Database) -> None:

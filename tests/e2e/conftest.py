@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from driver.audioserver import AudioServer
 from emulator.voice.tones import make_tone, make_tones
-from tests.audioserver import AudioServer
 
 STEP_SEGMENTS = [(300 + 100 * n, 1.0) for n in range(8)]  # 1 s steps: 300, 400, ... 1000 Hz
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from discord import Permissions
 
+from driver.feedserver import FeedServer, rss
 from emulator import ChannelType
 from tests.conftest import World
-from tests.feedserver import FeedServer, rss
 
 BASE = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 SOURCE = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-motivations"

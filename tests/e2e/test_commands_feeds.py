@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from discord import Permissions
 
+from driver.feedserver import FeedServer
 from tests.conftest import World
 from tests.e2e.test_announce import feed_xml, titles, wait_titles
-from tests.feedserver import FeedServer
 
 BASE_CONFIG = """
 [announce]

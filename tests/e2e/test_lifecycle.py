@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot import __version__
+from driver.harness import ROOT, BotProcess, write_config
 from tests.conftest import World
-from tests.harness import ROOT, BotProcess, write_config
 
 
 def about_embed(response: dict) -> dict:

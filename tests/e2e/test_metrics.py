@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from tests.audioserver import AudioServer
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer, rss
 from tests.conftest import World
 from tests.e2e.test_announce import wait_titles
 from tests.e2e.test_voice import episode, slash
-from tests.feedserver import FeedServer, rss
 from tests.ops.conftest import http_get
 from tests.ops.test_health_metrics import samples
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from driver.feedserver import FeedServer
 from emulator import ChannelType
 from tests.conftest import World
 from tests.e2e.test_announce import QUIET, feed_xml
 from tests.e2e.test_requests import AF_URL, LW_URL, answer, request, text_of, votes_on
-from tests.feedserver import FeedServer
 
 UNRELATED = "<p>Unrelated to any request.</p>"
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from driver.feedserver import FeedServer
 from emulator import ChannelType
 from tests.conftest import World
 from tests.e2e.test_announce import feed_xml, wait_titles
-from tests.feedserver import FeedServer
 
 POST_ID = "Kv7DRtEaQYjfyZ8Ld"
 LW_URL = f"https://www.lesswrong.com/posts/{POST_ID}/giving-ais-safe-motivations"

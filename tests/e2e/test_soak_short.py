@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.soak import SoakOptions, run_soak
+from driver.soak import SoakOptions, run_soak
 
 
 @pytest.mark.timeout(240)

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from bot.startup import SHUTDOWN_DEADLINE
+from driver.feedserver import FeedServer, rss
+from driver.harness import BotProcess, write_config
 from emulator import DiscordEmulator
 from tests.conftest import World
 from tests.e2e.test_voice import play_long_tone
-from tests.feedserver import FeedServer, rss
-from tests.harness import BotProcess, write_config
 
 TOKEN = "startup-test-token-0123456789abcdef"
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.audioserver import AudioServer
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer, rss
 from tests.conftest import World
 from tests.e2e.test_announce import wait_titles
-from tests.feedserver import FeedServer, rss
 
 
 def episode(n: int, url: str, seconds: int) -> dict[str, Any]:

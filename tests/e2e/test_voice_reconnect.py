@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.audioserver import AudioServer
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer
 from tests.conftest import World
 from tests.e2e.test_voice import episode, slash, start_with
-from tests.feedserver import FeedServer
 
 
 async def test_a_slow_voice_reconnect_resumes_playback_or_says_why_not(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.audioserver import AudioServer
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer
 from tests.conftest import World
 from tests.e2e.test_voice import episode, play_long_tone, slash, start_with
-from tests.feedserver import FeedServer
 
 
 def said(emu, channel_id: int, text: str) -> bool:

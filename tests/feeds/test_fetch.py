@@ -16,7 +16,7 @@ from bot.feeds.fetch import (
     fetch_feed,
     parse_retry_after,
 )
-from tests.feedserver import FeedServer, feed_server, rss, unused_url
+from driver.feedserver import FeedServer, feed_server, rss, unused_url
 
 __all__ = ["feed_server"]  # the fixture, imported for pytest
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from tests.feedserver import FeedServer, feed_server, rss
+from driver.feedserver import FeedServer, feed_server, rss
 
 __all__ = ["feed_server"]  # the fixture, imported for pytest
 

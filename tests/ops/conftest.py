@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.harness import BotProcess, write_config
+from driver.harness import BotProcess, write_config
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from bot import __version__
 from bot.__main__ import main
 from bot.db import Database
-from tests.harness import ROOT
+from driver.harness import ROOT
 
 TOKEN = "secret-token-abcdef0123456789"
 FIXTURE = ROOT / "tests" / "feeds" / "fixtures" / "type3_synthetic_lesswrong.xml"

@@ -7,9 +7,9 @@ import json
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from driver.feedserver import FeedServer
 from tests.conftest import World
 from tests.e2e.test_announce import feed_config, feed_xml
-from tests.feedserver import FeedServer
 from tests.ops.conftest import http_get
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot import __version__
-from tests.harness import ROOT
+from driver.harness import ROOT
 
 if shutil.which("git") is None:  # pragma: no cover - git is how the project is obtained
     pytest.skip("git is not installed", allow_module_level=True)

@@ -9,7 +9,7 @@ import textwrap
 import time
 
 from bot.startup import CLOSE_TIMEOUT, SHUTDOWN_DEADLINE
-from tests.harness import ROOT
+from driver.harness import ROOT
 
 HANGING = textwrap.dedent(
     """

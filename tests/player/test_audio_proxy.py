@@ -14,8 +14,8 @@ import pytest
 from bot.player.audio_proxy import USER_AGENT, AudioProxy, AudioRefused
 from bot.player.ffmpeg import find_ffmpeg, opus_source_spec
 from bot.safe_fetch import IPAddress
+from driver.audioserver import AudioServer
 from emulator.voice.tones import make_tone
-from tests.audioserver import AudioServer
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.soak_feeds import SoakFeed
 from bot.db import Database
+from driver.soak_feeds import SoakFeed
 
 # narrator:play:<id>, or with the episode's key (and :a on an announcement): bot/announce/markers.py
 PLAY = re.compile(r"^narrator:play:(\d+)(?::[0-9a-f]{16}(?::a)?)?$")

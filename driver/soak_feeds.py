@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.feedserver import rss
+from driver.feedserver import rss
 
 BASE = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 _WORDS = [
