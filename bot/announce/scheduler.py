@@ -191,7 +191,10 @@ class Scheduler:
         assert self._work is not None
         self.rounds += 1
         upcoming: list[float] = []
-        for feed in await self.store.due_feeds(now):
+        due = await self.store.due_feeds(now)
+        for gone in self._feed_held.keys() - {f.id for f in due}:  # removed, or polled after all
+            del self._feed_held[gone]
+        for feed in due:
             if feed.id in self._polling:
                 continue  # its end tells us when it is due next
             held = self._feed_held.get(feed.id, 0.0)
@@ -200,12 +203,14 @@ class Scheduler:
                 continue
             self._polling.add(feed.id)
             self._spawn(self._poll(feed))
-        for channel_id in await self.store.channels_with_waiting():
+        waiting = set(await self.store.channels_with_waiting())
+        held = self._channel_retry_at.keys() | self._rate_limited_until.keys()
+        for gone in held - waiting:
+            self._forget_channel(gone)  # nothing owed there any more (unsubscribed, say)
+            self._rate_limited_until.pop(gone, None)
+        for channel_id in waiting:
             if self._work.busy(channel_id) or channel_id in self._delivering:
-                # Held by a poll's read-back or a delivery: their end wakes us. Someone else's
-                # hold does not, so look again soon, as the old tick did every second.
-                self._recheck.add(channel_id)
-                upcoming.append(now + MIN_ROUND_GAP)
+                self._recheck.add(channel_id)  # held by a poll or a delivery, whose end wakes us
                 continue
             at = self._channel_due(channel_id)
             if at > now:
@@ -265,14 +270,17 @@ class Scheduler:
         else:
             self._rate_limited_until.pop(channel_id, None)
         if result is not None and not result.retry:
-            self._channel_retry_at.pop(channel_id, None)
-            self._channel_failures.pop(channel_id, None)
+            self._forget_channel(channel_id)
         else:
             failures = self._channel_failures.get(channel_id, 0) + 1
             self._channel_failures[channel_id] = failures
             self._channel_retry_at[channel_id] = now + self.channel_retry.delay(failures)
             self._due_at(self._channel_due(channel_id))
         self._after_work()
+
+    def _forget_channel(self, channel_id: int) -> None:
+        self._channel_retry_at.pop(channel_id, None)
+        self._channel_failures.pop(channel_id, None)
 
     def _channel_due(self, channel_id: int) -> float:
         return max(

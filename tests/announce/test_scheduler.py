@@ -22,7 +22,7 @@ from bot.feeds.model import Episode, Feed
 
 URL = "https://feeds.example/a.rss"
 CHANNEL = 10
-PROMPTLY = 0.5  # seconds: a wake is served at once, not at the next timer round
+PROMPTLY = 2.0  # seconds: far below the MAX_SLEEP (60 s) or the hour it would sleep unwoken
 HOUR = 3600.0
 
 
@@ -41,7 +41,6 @@ class FakeWork:
     polled: list[int] = field(default_factory=list)
     delivered: list[int] = field(default_factory=list)
     looked: int = 0  # how often a round looked at a waiting channel
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def ready(self) -> None:
         return None
@@ -50,24 +49,21 @@ class FakeWork:
         at = time.time() + HOUR
         await self.store.record_not_modified(feed.id, time.time(), at, backlog=1)
         self.polled.append(feed.id)
-        self.changed.set()
         return PollDone(at)
 
     async def deliver(self, channel_id: int) -> Result:
         self.delivered.append(channel_id)
-        self.changed.set()
         return self.results.pop(0) if self.results else Result()
 
     def busy(self, channel_id: int) -> bool:
         self.looked += 1
-        self.changed.set()
         return False
 
     async def until(self, condition: Callable[[], bool], timeout: float) -> None:
+        """Wait for a condition on the work or the scheduler (checked every 10 ms)."""
         async with asyncio.timeout(timeout):
-            while not condition():
-                self.changed.clear()
-                await self.changed.wait()
+            while not condition():  # noqa: ASYNC110 - rounds and holds are not events
+                await asyncio.sleep(0.01)
 
 
 class Counted:
@@ -189,3 +185,42 @@ async def test_a_new_episode_cuts_a_backoff_short_but_not_discords_retry_after(
     await work.until(lambda: work.looked > looked, timeout=PROMPTLY)  # a round looked at it
 
     assert work.delivered == [CHANNEL]  # a 429 said an hour: nothing cuts that short
+
+
+async def test_a_feed_whose_poll_was_not_recorded_is_held_back_not_polled_every_round(
+    db: Database,
+) -> None:
+    class Refused(FakeWork):
+        async def poll(self, feed: FeedRow) -> PollDone:  # the database refused to record it
+            self.polled.append(feed.id)
+            return PollDone(time.time() + HOUR, held=True)
+
+    work = Refused(AnnounceStore(db))
+    feed_id = await subscribe(work.store)
+    scheduler = Scheduler(db)
+    scheduler.start(work)
+    try:
+        await work.until(lambda: work.polled == [feed_id], timeout=5)
+        rounds = scheduler.rounds
+        scheduler.wake()
+        await work.until(lambda: scheduler.rounds > rounds, timeout=PROMPTLY)
+        assert work.polled == [feed_id]  # still due in the database, but held for an hour
+    finally:
+        await scheduler.stop(grace=1.0)
+
+
+async def test_an_unsubscribed_channel_leaves_no_backoff_behind(
+    db: Database, started: tuple[Scheduler, FakeWork, int]
+) -> None:
+    scheduler, work, feed_id = started
+    work.results = [Result(retry=True)]
+    await owe_an_episode(work.store, feed_id)
+    scheduler.wake()
+    await work.until(lambda: scheduler.held_channels() == [CHANNEL], timeout=5)
+
+    await work.store.sync_config([])  # the subscription left config.toml
+    rounds = scheduler.rounds
+    scheduler.wake()
+
+    await work.until(lambda: scheduler.held_channels() == [], timeout=PROMPTLY)
+    assert scheduler.rounds > rounds
