@@ -4,7 +4,7 @@ Run: `.venv/bin/python bench/parse_fuzz.py [--examples 20000] [--seed N] [--corp
 the feeds in tests/feeds/cases and tests/feeds/fixtures, plus (with `--corpus`) the small
 podcastparser feeds of ../shared/corpus. Each example is a seed truncated, with bytes flipped,
 junk inserted, slices repeated, a field blown up or elements nested (1-3 of these), exactly as in
-tests/adversarial/test_hostile_feeds_fuzz.py. Every document must parse or be refused with one
+`driver/hostile_feeds.py`, which the suite uses. Every document must parse or be refused with one
 sentence, within the suite's time bound; the first that does not is written to
 `parse_fuzz_failure.xml` and the run stops. Prints examples per second and the slowest parse.
 """
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 
-from tests.adversarial import test_hostile_feeds_fuzz as fuzz  # noqa: E402
+from driver import hostile_feeds as fuzz  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -10,6 +10,9 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
 if TYPE_CHECKING:
     from emulator import DiscordEmulator
 
@@ -152,3 +155,20 @@ class BotProcess:
 
     async def kill(self) -> int:
         return await self.stop(signal.SIGKILL)
+
+
+async def http_get(port: int, path: str) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"http://127.0.0.1:{port}{path}") as response,
+    ):
+        return response.status, await response.text()
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a Prometheus text page, keyed by (name, sorted labels)."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }

@@ -1,31 +1,23 @@
-"""Shared fixtures: a started Discord emulator with a realistic guild, and the bot as a process."""
+"""Shared fixtures: a started Discord emulator with a realistic guild, the bot as a process, the
+feed and episode hosts, voice with tone files, TYPE III's stand-in, and the databases."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.db import Database
+from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
 from driver.harness import BotProcess, write_config
+from driver.requesting import Type3StandIn
+from driver.world import World, make_world
+from emulator import ChannelType
+from emulator.voice.tones import make_tone, make_tones
 from tests.pg import REQUIRE_ENV, PostgresServer, PostgresUnavailable, start_server
-
-
-@dataclass
-class World:
-    """The guild the tests act in, with the ids a test needs."""
-
-    guild_id: int
-    text_id: int
-    news_id: int
-    forum_id: int
-    voice_id: int
-    member_id: int
-    admin_id: int
 
 
 @pytest.fixture
@@ -42,32 +34,59 @@ async def emu() -> AsyncIterator[object]:
 
 @pytest.fixture
 def world(emu) -> World:
-    from discord import Permissions
-
-    from emulator import ChannelType
-
-    guild = emu.add_guild("Listeners")
-    text = emu.add_channel(guild.id, "new-episodes", ChannelType.TEXT)
-    news = emu.add_channel(guild.id, "announcements", ChannelType.NEWS)
-    forum = emu.add_channel(guild.id, "episodes-forum", ChannelType.FORUM)
-    voice = emu.add_channel(guild.id, "Listening room", ChannelType.VOICE)
-    admins = emu.add_role(guild.id, "Admins", permissions=Permissions(manage_guild=True).value)
-    member = emu.add_user("alice")
-    admin = emu.add_user("root")
-    emu.add_member(guild.id, member.id)
-    emu.add_member(guild.id, admin.id, roles=[admins.id])
-    return World(guild.id, text.id, news.id, forum.id, voice.id, member.id, admin.id)
+    return make_world(emu)
 
 
 @pytest.fixture
 async def feeds() -> AsyncIterator[FeedServer]:
     """A local feed server whose feeds tests change between polls."""
-    server = FeedServer()
-    await server.start()
-    try:
+    async with FeedServer() as server:
         yield server
+
+
+@pytest.fixture
+async def audio() -> AsyncIterator[AudioServer]:
+    """A local episode host."""
+    async with AudioServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def voice(emu, tmp_path: Path):
+    """The emulator's voice side; the bot process is told to trust its certificate."""
+    return await emu.enable_voice(tmp_path / "certs")
+
+
+STEP_SEGMENTS = [(300 + 100 * n, 1.0) for n in range(8)]  # 1 s steps: 300, 400, ... 1000 Hz
+
+
+@pytest.fixture(scope="session")
+def tones(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("tones")
+    return {
+        "a440": make_tone(folder / "a440.mp3", 440, 8),
+        "a880": make_tone(folder / "a880.mp3", 880, 6),
+        "steps": make_tones(folder / "steps.mp3", STEP_SEGMENTS),
+        "mid": make_tone(folder / "mid.mp3", 550, 15),
+        "long": make_tone(folder / "long.mp3", 660, 40),
+    }
+
+
+@pytest.fixture
+async def type3() -> AsyncIterator[Type3StandIn]:
+    """TYPE III's narration lookup, answering at once unless a test sets `delay`."""
+    stand_in = Type3StandIn()
+    await stand_in.start()
+    try:
+        yield stand_in
     finally:
-        await server.stop()
+        await stand_in.stop()
+
+
+@pytest.fixture
+def review(emu, world: World) -> int:
+    """The requests review channel."""
+    return emu.add_channel(world.guild_id, "narration-review", ChannelType.TEXT).id
 
 
 BotFactory = Callable[..., Awaitable[BotProcess]]

@@ -21,13 +21,12 @@ from typing import Any
 import pytest
 
 from bot.player.audio_proxy import USER_AGENT
+from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
 from driver.harness import BotProcess, write_config
-from emulator.voice.tones import make_tone
-from tests.conftest import World
-from tests.e2e.test_announce import wait_titles
-from tests.e2e.test_voice import episode, ffmpeg_children, slash
+from driver.voice import episode, ffmpeg_children, slash
+from driver.world import World
 
 FAKE_DNS = Path(__file__).parent / "fake_dns"
 FEEDS_HOST = "feeds.example.test"
@@ -35,21 +34,6 @@ CDN_HOST = "cdn.example.test"
 INTRANET_HOST = "intranet.example.test"
 
 StartBot = Callable[[list[dict[str, Any]]], Awaitable[BotProcess]]
-
-
-@pytest.fixture
-async def voice(emu, tmp_path: Path):
-    """The emulator's voice side; the bot process is told to trust its certificate."""
-    return await emu.enable_voice(tmp_path / "certs")
-
-
-@pytest.fixture(scope="module")
-def tones(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("tones")
-    return {
-        "a440": make_tone(folder / "a440.mp3", 440, 8),
-        "long": make_tone(folder / "long.mp3", 660, 40),
-    }
 
 
 def ffmpeg_input(pid: int) -> tuple[str, str]:
@@ -61,23 +45,15 @@ def ffmpeg_input(pid: int) -> tuple[str, str]:
 @pytest.fixture
 async def private() -> AsyncIterator[AudioServer]:
     """A host on the bot's own network: it must never see a request."""
-    server = AudioServer()
-    await server.start()
-    try:
+    async with AudioServer() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
 async def cdn() -> AsyncIterator[AudioServer]:
     """A public episode host (`cdn.example.test`)."""
-    server = AudioServer()
-    await server.start()
-    try:
+    async with AudioServer() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ requests.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,11 +22,11 @@ from bot.config import FeedSettings
 from bot.db import Database
 from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
+from driver.announce import BASE, SOURCE, feed_block, wait_titles
 from driver.feedserver import FeedServer, rss
+from driver.requesting import Type3StandIn, config, votes_on
+from driver.world import World
 from emulator import ChannelType, Interaction
-from tests.conftest import World
-from tests.e2e.test_announce import BASE, SOURCE, wait_titles
-from tests.e2e.test_requests import Type3StandIn, config, votes_on
 
 TOKEN = "SECRET-supporters-token-42"
 POST = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-motivations"
@@ -52,17 +51,6 @@ def supporters_feed(*numbers: int, source_in: tuple[int, ...] = ()) -> str:
     return rss("Supporters Feed", items)
 
 
-def feed_block(url: str, channel_id: int) -> str:
-    return f"""
-    [announce]
-    allow_private_addresses = true
-    [[feeds]]
-    url = "{url}"
-    channel_ids = [{channel_id}]
-    poll_seconds = 1
-    """
-
-
 @dataclass
 class Other:
     """Server B: no feeds; a member and an admin of its own."""
@@ -83,23 +71,6 @@ def other(emu) -> Other:
     emu.add_member(guild.id, eve.id)
     emu.add_member(guild.id, mallory.id, roles=[admins.id])
     return Other(guild.id, text.id, eve.id, mallory.id)
-
-
-@pytest.fixture
-async def type3() -> AsyncIterator[Type3StandIn]:
-    stand_in = Type3StandIn()
-    await stand_in.start()
-    try:
-        yield stand_in
-    finally:
-        stand_in.released.set()
-        assert stand_in.runner is not None
-        await stand_in.runner.cleanup()
-
-
-@pytest.fixture
-def review(emu, world: World) -> int:
-    return emu.add_channel(world.guild_id, "narration-review", ChannelType.TEXT).id
 
 
 def everything(ix: Interaction) -> str:

@@ -13,7 +13,7 @@ import contextlib
 import time
 
 from driver.feedserver import FeedServer
-from tests.conftest import World
+from driver.world import World
 
 ITEMS = 40
 

@@ -11,9 +11,9 @@ from bot.errors import UserFacingError
 from bot.feeds.parse import parse_feed
 from bot.post_urls import PostUrlError, canonical_key
 from cogs.feeds import check_feed_url
+from driver.announce import feed_xml, item, titles, wait_titles
 from driver.feedserver import FeedServer, rss
-from tests.conftest import World
-from tests.e2e.test_announce import feed_xml, item, titles, wait_titles
+from driver.world import World
 
 MALFORMED = ["http://[::1", "https://[oops/posts/abc", "http://[::1]x/", "https://h:port/x"]
 

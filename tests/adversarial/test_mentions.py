@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from driver.announce import item
 from driver.feedserver import FeedServer, rss
+from driver.world import World
 from emulator import ChannelType
-from tests.conftest import World
-from tests.e2e.test_announce import item
 
 
 def hostile_feed(numbers: list[int], member_id: int, role_id: int) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from driver.announce import feed_config, feed_xml, wait_titles
 from driver.feedserver import FeedServer
+from driver.world import World
 from emulator.command_permissions import ROLE, CommandOverwrite
 from emulator.interactions import InteractionRefused
-from tests.conftest import World
-from tests.e2e.test_announce import feed_config, feed_xml, wait_titles
 
 BASE_CONFIG = """
 [announce]

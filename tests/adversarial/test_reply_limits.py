@@ -8,25 +8,21 @@ told the admin something went wrong, /play of a silent episode answered nothing 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-
-import pytest
 
 from bot.feeds.model import Chapter, Episode
 from bot.player.queue import QueueItem
 from cogs.voice import now_playing_embed
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
+from driver.voice import episode as tone_episode
+from driver.voice import slash
+from driver.world import World
 from emulator.errors import FormErrors
 from emulator.validation import validate_embeds
-from emulator.voice.tones import make_tone
-from tests.conftest import World
-from tests.e2e.test_voice import episode as tone_episode
-from tests.e2e.test_voice import slash
 
 LONG = "Essay \u202eon very long titles " * 150  # ~3,700 characters, with a bidi override
 BASE = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
@@ -48,26 +44,6 @@ def long_item(n: int, *, audio: bool = True) -> dict[str, Any]:
             "type": "audio/mpeg",
         }
     return fields
-
-
-@pytest.fixture
-async def audio() -> AsyncIterator[AudioServer]:
-    server = AudioServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-async def voice(emu, tmp_path: Path):
-    return await emu.enable_voice(tmp_path / "certs")
-
-
-@pytest.fixture(scope="module")
-def long_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tone(tmp_path_factory.mktemp("tones") / "long.mp3", 660, 40)
 
 
 def content(response: dict[str, Any]) -> str:
@@ -162,9 +138,15 @@ def test_the_now_playing_card_drops_a_javascript_link_and_fits() -> None:
 
 
 async def test_play_queue_and_skip_answer_with_long_titles(
-    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, long_tone: Path
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones: dict[str, Path],
 ) -> None:
-    url = audio.add("long.mp3", long_tone)
+    url = audio.add("long.mp3", tones["long"])
     first, second = tone_episode(1, url, 40), tone_episode(2, url, 40)
     first["title"], second["title"] = f"One {LONG}", f"Two {LONG}"
     feeds.set_feed("/tones.rss", rss("Tones", [first, second]))

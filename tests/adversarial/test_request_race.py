@@ -7,34 +7,26 @@ so each request counts the ones before it, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.requesting.store import Limits, RequestStore
+from driver.requesting import Type3StandIn, config
+from driver.world import World
 from emulator import ChannelType
-from tests.conftest import World
-from tests.e2e.test_requests import Type3StandIn, config
 
 AT_ONCE = 10
-PER_HOUR = 3  # what tests.e2e.test_requests.config allows
+PER_HOUR = 3  # what driver.type3.config allows
 
 
 @pytest.fixture
-async def type3() -> AsyncIterator[Type3StandIn]:
+def type3(type3: Type3StandIn) -> Type3StandIn:
     """TYPE III's lookup, slow enough that all ten requests are counted before any is stored
     (what a busy bot or a slow network does)."""
-    stand_in = Type3StandIn()
-    stand_in.delay = 1.0
-    await stand_in.start()
-    try:
-        yield stand_in
-    finally:
-        stand_in.released.set()
-        assert stand_in.runner is not None
-        await stand_in.runner.cleanup()
+    type3.delay = 1.0
+    return type3
 
 
 async def answer(ix) -> str:

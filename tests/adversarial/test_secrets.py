@@ -17,10 +17,10 @@ from bot.config import load_settings, read_environment
 from bot.feeds.fetch import FeedFetchError
 from bot.logs import RedactFilter
 from bot.redact import redact_url, redact_urls_in
+from driver.announce import feed_xml, wait_titles
 from driver.feedserver import FeedServer
-from tests.conftest import World
-from tests.e2e.test_announce import feed_xml, wait_titles
-from tests.ops.conftest import http_get
+from driver.harness import http_get
+from driver.world import World
 
 PASSWORD = "hunter2pass"
 TOKEN = "s3cr3t-signed-token"

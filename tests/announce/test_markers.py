@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import MagicMock
-
-import discord
 
 from bot.announce import render
 from bot.announce.markers import (
@@ -19,6 +16,7 @@ from bot.announce.markers import (
 )
 from bot.announce.store import StoredEpisode
 from bot.feeds.model import Episode
+from driver.received import as_received
 
 GUID = "https://example.org/episodes/1"
 
@@ -32,37 +30,6 @@ def stored(episode_id: int = 7, guid: str = GUID, **fields: Any) -> StoredEpisod
     }
     base.update(fields)
     return StoredEpisode(id=episode_id, feed_id=1, episode=Episode(**base))
-
-
-def as_received(
-    *,
-    content: str | None = None,
-    embed: discord.Embed | None = None,
-    view: discord.ui.View | None = None,
-    message_id: int = 10,
-) -> discord.Message:
-    """The message as discord.py builds it from what Discord returns for this post."""
-    state = MagicMock()
-    state.store_user = lambda data, **_: discord.User(state=state, data=data)
-    channel = MagicMock(spec=discord.TextChannel, id=5, guild=None)
-    data: dict[str, Any] = {
-        "id": str(message_id),
-        "channel_id": "5",
-        "author": {"id": "1", "username": "narrator", "discriminator": "0", "avatar": None},
-        "content": content or "",
-        "timestamp": "2025-06-01T09:00:00+00:00",
-        "edited_timestamp": None,
-        "tts": False,
-        "mention_everyone": False,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [embed.to_dict()] if embed else [],
-        "components": view.to_components() if view else [],
-        "pinned": False,
-        "type": 0,
-    }
-    return discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
 
 
 def test_the_key_depends_on_the_guid_only_and_is_short() -> None:

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from discord import Permissions
 
+from driver.announce import feed_xml, titles, wait_titles
 from driver.feedserver import FeedServer
-from tests.conftest import World
-from tests.e2e.test_announce import feed_xml, titles, wait_titles
+from driver.world import World
 
 BASE_CONFIG = """
 [announce]

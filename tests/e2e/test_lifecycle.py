@@ -13,7 +13,7 @@ import pytest
 
 from bot import __version__
 from driver.harness import ROOT, BotProcess, write_config
-from tests.conftest import World
+from driver.world import World
 
 
 def about_embed(response: dict) -> dict:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import socket
 
+from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
-from tests.conftest import World
-from tests.e2e.test_announce import wait_titles
-from tests.e2e.test_voice import episode, slash
-from tests.ops.conftest import http_get
-from tests.ops.test_health_metrics import samples
+from driver.harness import http_get, samples
+from driver.voice import episode, slash
+from driver.world import World
 
 LW_URL = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-motivations"
 

@@ -10,9 +10,9 @@ import asyncio
 
 import pytest
 
+from driver.announce import feed_config, feed_xml, titles, wait_titles
 from driver.feedserver import FeedServer
-from tests.conftest import World
-from tests.e2e.test_announce import feed_config, feed_xml, titles, wait_titles
+from driver.world import World
 from tests.pg import PostgresServer
 
 

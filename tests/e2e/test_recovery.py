@@ -5,20 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
+from driver.announce import QUIET, feed_xml
 from driver.feedserver import FeedServer
-from emulator import ChannelType
-from tests.conftest import World
-from tests.e2e.test_announce import QUIET, feed_xml
-from tests.e2e.test_requests import AF_URL, LW_URL, answer, request, text_of, votes_on
+from driver.requesting import AF_URL, LW_URL, answer, request, text_of, votes_on
+from driver.world import World
 
 UNRELATED = "<p>Unrelated to any request.</p>"
-
-
-@pytest.fixture
-def review(emu, world: World) -> int:
-    return emu.add_channel(world.guild_id, "narration-review", ChannelType.TEXT).id
 
 
 def config(feed_url: str, channels: list[int], review_id: int) -> str:

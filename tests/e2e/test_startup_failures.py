@@ -19,9 +19,9 @@ import pytest
 from bot.startup import SHUTDOWN_DEADLINE
 from driver.feedserver import FeedServer, rss
 from driver.harness import BotProcess, write_config
+from driver.voice import play_long_tone
+from driver.world import World
 from emulator import DiscordEmulator
-from tests.conftest import World
-from tests.e2e.test_voice import play_long_tone
 
 TOKEN = "startup-test-token-0123456789abcdef"
 

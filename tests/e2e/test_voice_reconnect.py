@@ -6,8 +6,8 @@ import asyncio
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from tests.conftest import World
-from tests.e2e.test_voice import episode, slash, start_with
+from driver.voice import episode, slash, start_with
+from driver.world import World
 
 
 async def test_a_slow_voice_reconnect_resumes_playback_or_says_why_not(

@@ -6,8 +6,8 @@ import asyncio
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from tests.conftest import World
-from tests.e2e.test_voice import episode, play_long_tone, slash, start_with
+from driver.voice import episode, play_long_tone, slash, start_with
+from driver.world import World
 
 
 def said(emu, channel_id: int, text: str) -> bool:

@@ -12,10 +12,10 @@ import asyncio
 import textwrap
 from pathlib import Path
 
+from driver.announce import feed_config, feed_xml, titles, wait_titles
 from driver.feedserver import FeedServer
 from driver.harness import BotProcess, write_config
-from tests.conftest import World
-from tests.e2e.test_announce import feed_config, feed_xml, titles, wait_titles
+from driver.world import World
 
 SITECUSTOMIZE = '''
 import os

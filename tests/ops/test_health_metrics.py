@@ -5,21 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from prometheus_client.parser import text_string_to_metric_families
-
+from driver.announce import feed_config, feed_xml
 from driver.feedserver import FeedServer
-from tests.conftest import World
-from tests.e2e.test_announce import feed_config, feed_xml
-from tests.ops.conftest import http_get
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of a Prometheus text page, keyed by (name, sorted labels)."""
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+from driver.harness import http_get, samples
+from driver.world import World
 
 
 async def poll_health(port: int, status: int, timeout: float = 10) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import World
+from driver.world import World
 
 
 async def test_json_log_lines_parse_and_never_contain_the_token(emu, world: World, run_bot) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import World
+from driver.world import World
 
 
 def shards_identified(emu) -> list[list[int]]:

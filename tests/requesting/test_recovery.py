@@ -8,7 +8,7 @@ from bot.db import Database
 from bot.requesting.recovery import RequestRecoveryStore, read_card
 from bot.requesting.render import request_embed, review_view, voters_text
 from bot.requesting.store import RequestRow, RequestStore
-from tests.announce.test_markers import as_received
+from driver.received import as_received
 
 GUILD, CHANNEL, PUBLIC, REVIEW = 10, 20, 30_000_000_000_000_001, 40_000_000_000_000_002
 REQUESTER = 100_000_000_000_000_000

@@ -21,7 +21,7 @@ from bot.safe_fetch import (
     is_public_address,
     safe_session,
 )
-from tests.requests_core.conftest import Handler, Serve
+from tests.core.conftest import Handler, Serve
 
 FAKE_PUBLIC_IP = ipaddress.ip_address("127.0.0.2")
 

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot import type3_api
 from bot.type3_api import Narration, find_narration
-from tests.requests_core.conftest import Handler, Serve
+from tests.core.conftest import Handler, Serve
 
 POST = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-motivations"
 SUCCEEDED = {

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.forum_lookup import POST_BY_LEGACY_ID, POST_BY_SLUG, resolve
 from bot.post_urls import PostKey, canonical_key
-from tests.requests_core.conftest import Handler, Serve
+from tests.core.conftest import Handler, Serve
 
 LW_ID = "Dw8mskAvBX37MxvXo"
 EA_ID = "sxEcd6PAQkWiH7edd"

@@ -1,4 +1,4 @@
-"""A tiny local aiohttp server factory for the request-core tests (127.0.0.x only)."""
+"""A tiny local aiohttp server factory for the tests of the fetching modules (127.0.0.x only)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,100 @@
+"""Voice tests' episodes, slash commands as a member in the test guild, and the ffmpeg processes
+a bot runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from driver.announce import wait_titles
+from driver.feedserver import FeedServer, rss
+from driver.world import World
+
+
+def episode(n: int, url: str, seconds: int) -> dict[str, Any]:
+    return {
+        "guid": f"tone-{n}",
+        "title": f"Tone {n}",
+        "pubDate": datetime(2025, 1, n, tzinfo=UTC),
+        "enclosure": {"url": url, "length": "1000", "type": "audio/mpeg"},
+        "duration": str(seconds),
+        "description": f"<p>Tone number {n}.</p>",
+    }
+
+
+async def slash(emu, world: World, name: str, **options: Any) -> str:
+    ix = await emu.slash(
+        world.guild_id, world.text_id, world.member_id, name, options=options or None
+    )
+    first = await ix.wait_response(timeout=20)
+    if first["type"] != 5:
+        return (first.get("data") or {}).get("content") or ""
+    try:  # joining may take two connection attempts (voice.connect_timeout each)
+        return (await ix.wait_followup(timeout=40)).get("content") or ""
+    except TimeoutError:
+        voice = emu.voice.receiver(world.guild_id) if emu.voice is not None else None
+        events = [(e.kind, e.data) for e in voice.events] if voice is not None else []
+        raise AssertionError(f"/{name} never answered; voice events: {events}") from None
+
+
+def ffmpeg_children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == pid and b"ffmpeg" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+async def start_with(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    items: list[dict[str, Any]],
+    idle: int = 60,
+    alone: int = 60,
+    connect_timeout: int = 15,
+):
+    feeds.set_feed("/tones.rss", rss("Tones", items))
+    bot = await start_bot(
+        f"""
+        [announce]
+        allow_private_addresses = true
+        first_poll_backlog = {len(items)}
+        [voice]
+        idle_seconds = {idle}
+        alone_seconds = {alone}
+        connect_timeout = {connect_timeout}
+        [[feeds]]
+        url = "{feeds.url("/tones.rss")}"
+        channel_ids = [{world.text_id}]
+        poll_seconds = 1
+        """
+    )
+    await wait_titles(
+        emu, world.text_id, [i["title"] for i in sorted(items, key=lambda i: i["pubDate"])]
+    )
+    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
+    await asyncio.sleep(0.2)
+    return bot
+
+
+async def play_long_tone(emu, world: World, start_bot, feeds: FeedServer, audio, voice, tones):
+    """The 40 s 660 Hz episode, playing: returns the bot and the listener's receiver once 1 s is heard."""
+    url = audio.add("long.mp3", tones["long"])
+    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+    return bot, receiver
