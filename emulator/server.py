@@ -220,30 +220,6 @@ class DiscordEmulator(InteractionsMixin, State):
     def commands(self) -> list[JSON]:
         return list(self.global_commands.values())
 
-    def commands_for(self, guild_id: int) -> list[JSON]:
-        return list(self.guild_commands.get(guild_id, {}).values())
-
-    async def wait_for_message(
-        self,
-        channel_id: int,
-        predicate: Callable[[JSON], bool] | None = None,
-        timeout: float = 10,
-    ) -> JSON:
-        seen = {m["id"] for m in self.messages(channel_id)} if predicate is None else set()
-        result: list[JSON] = []
-
-        def found() -> bool:
-            for message in self.messages(channel_id):
-                if message["id"] in seen:
-                    continue
-                if predicate is None or predicate(message):
-                    result.append(message)
-                    return True
-            return False
-
-        await self.wait_until(found, timeout)
-        return result[0]
-
     def requests_to(self, method: str, route: str) -> list[RecordedRequest]:
         from .faults import normalise
 

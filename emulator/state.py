@@ -230,13 +230,6 @@ class State:
         guild.members[user_id] = member
         return member
 
-    def set_bot_permissions(self, guild_id: int, permissions: int) -> None:
-        guild = self.guild(guild_id)
-        guild.roles[guild.bot_role_id].permissions = int(permissions)
-
-    def set_role_permissions(self, guild_id: int, role_id: int, permissions: int) -> None:
-        self.role(guild_id, role_id).permissions = int(permissions)
-
     def _overwrite(self, channel_id: int, target_id: int) -> Overwrite:
         channel = self.channel(channel_id)
         for ow in channel.overwrites:

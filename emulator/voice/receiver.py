@@ -217,9 +217,6 @@ class VoiceReceiver:
         """Until `seconds` of audio have arrived (counted from packet index `since`)."""
         await self.wait_for(lambda: self.audio_seconds(since) >= seconds, timeout)
 
-    async def wait_for_packets(self, count: int, timeout: float = 10.0) -> None:
-        await self.wait_for(lambda: len(self.packets) >= count, timeout)
-
     async def wait_for_speaking(self, speaking: bool, timeout: float = 10.0) -> None:
         await self.wait_for(lambda: self.speaking_now == speaking, timeout)
 
