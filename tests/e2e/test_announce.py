@@ -176,6 +176,21 @@ async def test_missing_permission_keeps_the_episode_and_tells_admins_once(
     await wait_titles(emu, world.text_id, ["Episode 1"], timeout=20)
 
 
+async def test_a_permission_fix_is_tried_at_once_not_after_the_channels_backoff(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    emu.deny(world.text_id, world.guild_id, Permissions(send_messages=True).value)
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
+    # Three refusals in a row: the channel's next attempt is 4-8 s away...
+    await emu.wait_until(lambda: bot.log.count("Cannot post in channel") >= 3, timeout=30)
+
+    emu.allow(world.text_id, world.guild_id, Permissions(send_messages=True).value)
+
+    # ...but the channel update that fixed it is the cue to try again now.
+    await emu.wait_until(lambda: titles(emu, world.text_id) == ["Episode 1"], timeout=3)
+
+
 async def test_a_failing_feed_is_reported_once_and_its_recovery_once(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
