@@ -72,10 +72,6 @@ def votes_on(message: dict | None) -> str | None:
     return {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}["Votes"]
 
 
-def text_of(response: dict) -> str:
-    return (response.get("data") or response).get("content") or ""
-
-
 async def answer(ix) -> dict:
     """The member-visible answer: the first follow-up after a defer, else the response."""
     first = await ix.wait_response(timeout=15)

@@ -24,6 +24,7 @@ from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
 from driver.announce import BASE, SOURCE, feed_block, wait_titles
 from driver.feedserver import FeedServer, rss
+from driver.replies import reply_text
 from driver.requesting import Type3StandIn, config, votes_on
 from driver.world import World
 from emulator import ChannelType, Interaction
@@ -78,13 +79,6 @@ def everything(ix: Interaction) -> str:
     return json.dumps([ix.responses, ix.followups, ix.edits, ix.choices])
 
 
-async def said(ix: Interaction) -> str:
-    first = await ix.wait_response(timeout=15)
-    if first["type"] in (5, 6):
-        return (await ix.wait_followup(timeout=15)).get("content") or ""
-    return (first.get("data") or {}).get("content") or ""
-
-
 def play_button(message: dict[str, Any]) -> str:
     return next(
         c["custom_id"]
@@ -121,7 +115,7 @@ async def test_another_server_finds_none_of_its_episodes(
         ("play", {"episode": POST}),
     ]:
         ix = await emu.slash(*b, name, options)
-        text = await said(ix)
+        text = await reply_text(ix)
         assert "Supporters Episode" not in everything(ix), (name, options, text)
         assert TOKEN not in everything(ix)
         assert ix.ephemeral, "a refusal is only for the member"
@@ -148,7 +142,7 @@ async def test_a_dm_finds_no_episodes(emu, world: World, start_bot, feeds: FeedS
     ix = await emu.slash(None, dm.id, world.member_id, "episodes latest")
     click = await emu.forged_click(None, dm.id, world.member_id, play)
     for answer in (ix, click):
-        assert "server" in await said(answer)
+        assert "server" in await reply_text(answer)
         assert TOKEN not in everything(answer) and "Supporters Episode" not in everything(answer)
 
 
@@ -172,7 +166,7 @@ async def test_forged_play_buttons_and_digest_picks_from_another_server_show_not
         ),
     ]
     for click in clicks:
-        assert "no longer in my library" in await said(click)
+        assert "no longer in my library" in await reply_text(click)
         assert TOKEN not in everything(click)
 
 
@@ -194,9 +188,9 @@ async def test_a_request_elsewhere_is_not_answered_or_closed_with_this_servers_e
     elsewhere = await emu.slash(
         other.guild_id, other.text_id, other.member_id, "request", {"url": POST}
     )
-    assert "Requested!" in await said(elsewhere)
+    assert "Requested!" in await reply_text(elsewhere)
     here = await emu.slash(world.guild_id, world.text_id, world.member_id, "request", {"url": POST})
-    assert "Requested!" in await said(here)
+    assert "Requested!" in await reply_text(here)
 
     # the post is narrated in server A's feed: A's requester hears of it, B's request stays open
     feeds.set_feed("/supporters.rss", supporters_feed(1, 2, source_in=(2,)))
@@ -205,11 +199,11 @@ async def test_a_request_elsewhere_is_not_answered_or_closed_with_this_servers_e
     # both requests were looked at in the same pass, B's first (it is older)
     assert emu.dms(other.member_id) == []
     mine = await emu.slash(other.guild_id, other.text_id, other.member_id, "requests mine")
-    listing = await said(mine)
+    listing = await reply_text(mine)
     assert "open" in listing and "narrated" not in listing
 
     again = await emu.slash(other.guild_id, other.text_id, other.admin_id, "request", {"url": POST})
-    reply = await said(again)
+    reply = await reply_text(again)
     assert "already narrated" not in reply and TOKEN not in everything(again)
 
 
@@ -225,14 +219,14 @@ async def test_votes_and_reviews_forged_from_another_server_change_nothing(
     asked = await emu.slash(
         world.guild_id, world.text_id, world.member_id, "request", {"url": POST}
     )
-    assert "Requested!" in await said(asked)
+    assert "Requested!" in await reply_text(asked)
     await emu.wait_until(lambda: len(emu.messages(review)) == 1, timeout=10)
     public = next(m for m in emu.messages(world.text_id) if m.get("embeds"))
     vote = public["components"][0]["components"][0]["custom_id"]
     request_id = vote.rsplit(":", 1)[1]
 
     forged_vote = await emu.forged_click(other.guild_id, other.text_id, other.member_id, vote)
-    assert "no longer exists" in await said(forged_vote)
+    assert "no longer exists" in await reply_text(forged_vote)
     assert votes_on(emu.find_message(int(public["id"]))) == "1"
 
     for action in ("approve", "narrated", "reject"):
@@ -242,7 +236,7 @@ async def test_votes_and_reviews_forged_from_another_server_change_nothing(
             other.admin_id,  # Manage Server, but in server B
             f"narrator:review:{action}:{request_id}",
         )
-        assert "reviewed in" in await said(forged), action
+        assert "reviewed in" in await reply_text(forged), action
         assert forged.modal is None, "no reject form outside the review channel"
     card = emu.messages(review)[0]
     labels = [c["label"] for row in card["components"] for c in row["components"]]

@@ -11,6 +11,7 @@ import pytest
 
 from driver.announce import feed_config, feed_xml, wait_titles
 from driver.feedserver import FeedServer
+from driver.replies import reply_text
 from driver.world import World
 from emulator.command_permissions import ROLE, CommandOverwrite
 from emulator.interactions import InteractionRefused
@@ -19,17 +20,6 @@ BASE_CONFIG = """
 [announce]
 allow_private_addresses = true
 """
-
-
-def text_of(response: dict) -> str:
-    return (response.get("data") or response).get("content") or ""
-
-
-async def said(ix) -> str:
-    first = await ix.wait_response(timeout=15)
-    if first["type"] == 5:
-        return (await ix.wait_followup(timeout=15)).get("content") or ""
-    return text_of(first)
 
 
 async def test_feed_commands_are_not_offered_to_members_without_manage_server(
@@ -62,7 +52,7 @@ async def test_feed_commands_are_not_offered_to_members_without_manage_server(
         "feed add",
         {"url": url, "channel": world.text_id},
     )
-    assert "Now announcing" in await said(added)
+    assert "Now announcing" in await reply_text(added)
 
 
 async def test_the_bot_checks_manage_server_itself_when_a_server_admin_opens_feed_to_all(
@@ -78,7 +68,7 @@ async def test_the_bot_checks_manage_server_itself_when_a_server_admin_opens_fee
         "feed add",
         {"url": feeds.url("/feed.rss"), "channel": world.text_id},
     )
-    assert "Now announcing" in await said(added)
+    assert "Now announcing" in await reply_text(added)
     await wait_titles(emu, world.text_id, ["Episode 1"])
 
     # Server Settings > Integrations: /feed allowed for @everyone
@@ -89,16 +79,16 @@ async def test_the_bot_checks_manage_server_itself_when_a_server_admin_opens_fee
     refused = await emu.slash(
         *member, "feed add", {"url": feeds.url("/other.rss"), "channel": world.text_id}
     )
-    assert "Manage Guild permission" in await said(refused)
+    assert "Manage Guild permission" in await reply_text(refused)
     assert feeds.hits("/other.rss") == 0, "nothing was fetched for them"
     for name in ("feed list", "feed status"):
         listing = await emu.slash(*member, name)
-        reply = await said(listing)
+        reply = await reply_text(listing)
         assert "Manage Guild permission" in reply and "Test Narrations" not in reply, name
     assert await emu.autocomplete(*member, "feed remove", {"feed": ""}, "feed") == []
 
     feed_list = await emu.slash(world.guild_id, world.text_id, world.admin_id, "feed list")
-    listing = await said(feed_list)
+    listing = await reply_text(feed_list)
     assert listing.count("Test Narrations") == 1 and "/other.rss" not in listing
 
 

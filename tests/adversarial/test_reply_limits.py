@@ -18,6 +18,7 @@ from bot.player.queue import QueueItem
 from cogs.voice import now_playing_embed
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
+from driver.replies import text_of
 from driver.voice import episode as tone_episode
 from driver.voice import slash
 from driver.world import World
@@ -46,10 +47,6 @@ def long_item(n: int, *, audio: bool = True) -> dict[str, Any]:
     return fields
 
 
-def content(response: dict[str, Any]) -> str:
-    return (response.get("data") or response).get("content") or ""
-
-
 async def test_replies_quoting_long_titles_are_clipped_not_lost(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
@@ -74,7 +71,7 @@ async def test_replies_quoting_long_titles_are_clipped_not_lost(
     search = await emu.slash(
         world.guild_id, world.text_id, world.member_id, "episodes search", {"text": "Essay"}
     )
-    listing = content(await search.wait_response())
+    listing = text_of(await search.wait_response())
     assert listing.startswith("3 episodes match") and len(listing) <= 2000
 
     choices = await emu.autocomplete(
@@ -85,7 +82,7 @@ async def test_replies_quoting_long_titles_are_clipped_not_lost(
     play = await emu.slash(
         world.guild_id, world.text_id, world.member_id, "play", {"episode": silent}
     )
-    refusal = content(await play.wait_response())
+    refusal = text_of(await play.wait_response())
     assert refusal.startswith("“3 Essay on") and refusal.endswith("has no audio to play.")
 
     feeds.set_feed("/long-too.rss", rss(LONG, [long_item(7)]))

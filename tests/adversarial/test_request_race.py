@@ -13,6 +13,7 @@ import pytest
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.requesting.store import Limits, RequestStore
+from driver.replies import reply_text
 from driver.requesting import Type3StandIn, config
 from driver.world import World
 from emulator import ChannelType
@@ -29,14 +30,6 @@ def type3(type3: Type3StandIn) -> Type3StandIn:
     return type3
 
 
-async def answer(ix) -> str:
-    first = await ix.wait_response(timeout=30)
-    if first["type"] == 5:
-        return (await ix.wait_followup(timeout=30)).get("content") or ""
-    return (first.get("data") or {}).get("content") or ""
-
-
-@pytest.mark.parametrize("bot_database", ["sqlite", "postgres"], indirect=True)
 async def test_ten_requests_at_once_make_no_more_than_the_hourly_limit(
     emu, world: World, start_bot, type3: Type3StandIn
 ) -> None:
@@ -52,13 +45,13 @@ async def test_ten_requests_at_once_make_no_more_than_the_hourly_limit(
         )
         for n in range(AT_ONCE)
     ]
-    replies = await asyncio.gather(*(answer(ix) for ix in asked))
+    replies = await asyncio.gather(*(reply_text(ix, timeout=30) for ix in asked))
     made = [r for r in replies if r.startswith("Requested!")]
     refused = [r for r in replies if "in the last hour" in r]
     assert len(made) == PER_HOUR and len(refused) == AT_ONCE - PER_HOUR, replies
     await emu.wait_until(lambda: len(emu.messages(review)) == PER_HOUR, timeout=15)
     top = await emu.slash(world.guild_id, world.text_id, world.member_id, "requests mine")
-    assert len((await answer(top)).splitlines()) == PER_HOUR
+    assert len((await reply_text(top, timeout=30)).splitlines()) == PER_HOUR
     assert len(emu.messages(review)) == PER_HOUR, "no review card for a refused request"
 
 
@@ -79,11 +72,11 @@ async def test_members_asking_for_the_same_post_at_once_make_one_request_and_vot
         )
         for user in members
     ]
-    replies = await asyncio.gather(*(answer(ix) for ix in asked))
+    replies = await asyncio.gather(*(reply_text(ix, timeout=30) for ix in asked))
     assert sum(r.startswith("Requested!") for r in replies) == 1, replies
     assert sum("Added your vote" in r for r in replies) == len(members) - 1, replies
     top = await emu.slash(world.guild_id, world.text_id, world.member_id, "requests top")
-    assert (await answer(top)).startswith(f"**{len(members)}**")
+    assert (await reply_text(top, timeout=30)).startswith(f"**{len(members)}**")
 
 
 async def test_concurrent_creates_by_one_member_count_each_other(db: Database) -> None:

@@ -9,6 +9,7 @@ from discord import Permissions
 
 from driver.announce import feed_xml, titles, wait_titles
 from driver.feedserver import FeedServer
+from driver.replies import text_of
 from driver.world import World
 
 BASE_CONFIG = """
@@ -17,10 +18,6 @@ allow_private_addresses = true
 notify_after_failures = 1
 fetch_timeout = 2.0
 """
-
-
-def content(response: dict) -> str:
-    return (response.get("data") or response).get("content") or ""
 
 
 async def followup_text(ix) -> str:
@@ -46,7 +43,7 @@ async def test_feed_add_announces_the_newest_then_lists_and_removes(
     await wait_titles(emu, world.text_id, ["Episode 3"])
 
     listing = await emu.slash(world.guild_id, world.text_id, world.admin_id, "feed list")
-    text = content(await listing.wait_response())
+    text = text_of(await listing.wait_response())
     assert "Test Narrations" in text and f"<#{world.text_id}>" in text
 
     again = await add_feed(emu, world, feeds.url("/feed.rss"), world.text_id)
@@ -63,7 +60,7 @@ async def test_feed_add_announces_the_newest_then_lists_and_removes(
         "feed remove",
         options={"feed": choices[0]["value"]},
     )
-    assert "Stopped announcing **Test Narrations**" in content(await removed.wait_response())
+    assert "Stopped announcing **Test Narrations**" in text_of(await removed.wait_response())
     feeds.set_feed("/feed.rss", feed_xml(1, 2, 3, 4))
     await asyncio.sleep(2.5)
     assert titles(emu, world.text_id) == ["Episode 3"], "a removed feed posts nothing more"
@@ -88,7 +85,7 @@ async def test_feed_add_refuses_bad_input_with_one_sentence(
     await start_bot(BASE_CONFIG)
     ix = await add_feed(emu, world, url, world.text_id)
     first = await ix.wait_response()
-    text = content(first) or await followup_text(ix)
+    text = text_of(first) or await followup_text(ix)
     assert expected in text
     assert "\n" not in text.strip()
     await asyncio.sleep(1.5)
@@ -102,7 +99,7 @@ async def test_feed_add_refuses_a_channel_the_bot_cannot_post_in(
     feeds.set_feed("/feed.rss", feed_xml(1))
     await start_bot(BASE_CONFIG)
     ix = await add_feed(emu, world, feeds.url("/feed.rss"), world.news_id)
-    text = content(await ix.wait_response())
+    text = text_of(await ix.wait_response())
     assert "I can't post in" in text and "Send Messages" in text
 
 
@@ -155,7 +152,7 @@ async def test_status_preview_and_post_latest(
         "feed post-latest",
         options={"feed": choice["value"]},
     )
-    assert "Posting **Episode 2**" in content(await again.wait_response())
+    assert "Posting **Episode 2**" in text_of(await again.wait_response())
     await wait_titles(emu, world.text_id, ["Episode 2", "Episode 2"])
 
 
@@ -212,19 +209,19 @@ async def test_notify_hands_out_and_takes_back_the_mention_role(
     nothing = await emu.slash(
         world.guild_id, world.text_id, world.member_id, "notify", options={"setting": "on"}
     )
-    assert "No feed here mentions a role" in content(await nothing.wait_response())
+    assert "No feed here mentions a role" in text_of(await nothing.wait_response())
 
     ix = await add_feed(emu, world, feeds.url("/feed.rss"), world.text_id, role=role.id)
     await followup_text(ix)
     on = await emu.slash(
         world.guild_id, world.text_id, world.member_id, "notify", options={"setting": "on"}
     )
-    assert "you'll be mentioned" in content(await on.wait_response())
+    assert "you'll be mentioned" in text_of(await on.wait_response())
     assert role.id in emu.guild(world.guild_id).members[world.member_id].role_ids
     off = await emu.slash(
         world.guild_id, world.text_id, world.member_id, "notify", options={"setting": "off"}
     )
-    assert "no more mentions" in content(await off.wait_response())
+    assert "no more mentions" in text_of(await off.wait_response())
     assert role.id not in emu.guild(world.guild_id).members[world.member_id].role_ids
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from driver.announce import QUIET, feed_xml
 from driver.feedserver import FeedServer
-from driver.requesting import AF_URL, LW_URL, answer, request, text_of, votes_on
+from driver.replies import text_of
+from driver.requesting import AF_URL, LW_URL, answer, request, votes_on
 from driver.world import World
 
 UNRELATED = "<p>Unrelated to any request.</p>"

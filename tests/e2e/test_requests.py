@@ -9,6 +9,7 @@ import pytest
 
 from driver.announce import feed_block, feed_xml, wait_titles
 from driver.feedserver import FeedServer
+from driver.replies import text_of
 from driver.requesting import (
     AF_URL,
     LW_URL,
@@ -18,7 +19,6 @@ from driver.requesting import (
     answer,
     config,
     request,
-    text_of,
     votes_on,
 )
 from driver.world import World
