@@ -12,7 +12,6 @@ import email.utils
 import gzip
 import hashlib
 import random
-import socket
 import zlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from xml.sax.saxutils import escape, quoteattr
 import pytest_asyncio
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
+
+from driver.harness import free_port
 
 __all__ = ["FeedServer", "RecordedRequest", "feed_server", "rss", "unused_url"]
 
@@ -310,10 +311,7 @@ def _not_modified(request: web.Request, p: _Path) -> bool:
 
 def unused_url(path: str = "/feed.xml") -> str:
     """An http URL on a local port nothing listens on (connection refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}{_norm(path)}"
+    return f"http://127.0.0.1:{free_port()}{_norm(path)}"
 
 
 @pytest_asyncio.fixture

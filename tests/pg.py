@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from driver.harness import free_port
 
 REQUIRE_ENV = "NARRATOR_REQUIRE_POSTGRES"  # "1": a missing server fails the run, never skips
 DATABASE = "narrator"  # the tests' database; each test gets a schema in it
@@ -43,12 +44,6 @@ def find_bindir() -> Path:
     raise PostgresUnavailable(
         "no PostgreSQL server binaries (initdb, pg_ctl); install Debian's postgresql package"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -5,7 +5,6 @@ public channel, not in logs, not in /metrics, not by check-config."""
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from bot.logs import RedactFilter
 from bot.redact import redact_url, redact_urls_in
 from driver.announce import feed_xml, wait_titles
 from driver.feedserver import FeedServer
-from driver.harness import http_get
+from driver.harness import free_port, http_get
 from driver.world import World
 
 PASSWORD = "hunter2pass"
@@ -110,12 +109,6 @@ def test_check_config_shows_feed_urls_without_their_secrets(tmp_path: Path) -> N
 
 
 # -- end to end ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_a_failing_secret_feed_is_reported_without_its_secrets(

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import pytest
 
 from bot import __version__
-from driver.harness import ROOT, BotProcess, write_config
+from driver.harness import ROOT, BotProcess, free_port, write_config
 from driver.world import World
 
 
@@ -155,10 +154,8 @@ async def test_without_a_token_the_bot_refuses_in_one_line_and_serves_no_health(
 ) -> None:
     # The Procfile's `python -m bot` with a forgotten token must fail loudly, not run a demo that
     # looks healthy: exit 2, one line saying what to set, and no /healthz answering at all.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free_port = s.getsockname()[1]
-    config = write_config(tmp_path, f"[health]\nport = {free_port}\n")
+    port = free_port()
+    config = write_config(tmp_path, f"[health]\nport = {port}\n")
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     for args in ((), ("run",)):
         proc = await asyncio.create_subprocess_exec(
@@ -171,7 +168,7 @@ async def test_without_a_token_the_bot_refuses_in_one_line_and_serves_no_health(
         assert line.startswith("error: DISCORD_TOKEN is not set") and "python -m bot demo" in line
         assert out == b""
     with pytest.raises(OSError):
-        await asyncio.open_connection("127.0.0.1", free_port)
+        await asyncio.open_connection("127.0.0.1", port)
 
 
 async def test_the_demo_explains_runs_and_stops_cleanly_leaving_nothing(tmp_path: Path) -> None:

@@ -4,22 +4,15 @@ failures, sessions). One bot process with the health endpoint on, end to end."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
-from driver.harness import http_get, samples
+from driver.harness import free_port, http_get, samples
 from driver.voice import episode, slash
 from driver.world import World
 
 LW_URL = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-motivations"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def metrics(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,18 +17,12 @@ import pytest
 
 from bot.startup import SHUTDOWN_DEADLINE
 from driver.feedserver import FeedServer, rss
-from driver.harness import BotProcess, write_config
+from driver.harness import BotProcess, free_port, write_config
 from driver.voice import play_long_tone
 from driver.world import World
 from emulator import DiscordEmulator
 
 TOKEN = "startup-test-token-0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pointed_at(port: int) -> dict[str, str]:

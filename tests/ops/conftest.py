@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from driver.harness import BotProcess, write_config
+from driver.harness import BotProcess, free_port, write_config
 
 
-@pytest.fixture
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> int:
+    return free_port()
 
 
 def config_file(directory: Path, extra: str = "", **keys: dict[str, object]) -> Path:
