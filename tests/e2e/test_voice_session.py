@@ -131,6 +131,42 @@ async def test_after_a_restart_the_player_continues_where_it_was(
     assert 450 <= receiver.dominant_frequency(0.2, 0.8) <= 650
 
 
+async def test_after_a_restart_audio_now_refused_is_one_message_and_no_replay(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    url = audio.add("steps.mp3", tones["steps"])
+    first = await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    await slash(emu, world, "play", episode="latest")
+    await voice.receiver(world.guild_id).wait_for_audio(1.0, timeout=20)
+    assert await first.stop() == 0
+
+    fetched = len(audio.seen)
+    # The default policy now refuses the episode's loopback audio link.
+    bot = await start_bot(
+        f"""
+        [[feeds]]
+        url = "{feeds.url("/tones.rss")}"
+        channel_ids = [{world.text_id}]
+        """
+    )
+    await emu.wait_until(lambda: said(emu, world.text_id, "Back after a restart, but"), timeout=20)
+    (notice,) = [
+        m["content"]
+        for m in emu.messages(world.text_id)
+        if "Back after a restart" in (m.get("content") or "")
+    ][-1:]
+    assert "private or local network address" in notice
+    assert not said(emu, world.text_id, "Back after a restart: continuing")
+    assert len(audio.seen) == fetched, "nothing was fetched from the refused address"
+    assert "Could not continue" not in bot.log and "Traceback" not in bot.log
+
+
 async def test_dave_required_mid_play_ends_the_session_with_a_message(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
 ) -> None:
