@@ -8,7 +8,7 @@ Run from the project root:
 Everything is local and self-contained: the Discord emulator with its voice side (TLS voice
 gateway + UDP receiver that decrypts what the bot sends), an episode host, a feed server, and
 `python -m bot` as a child process. Each figure is printed beside its physical floor, plain
-ffmpeg running the exact command line the bot runs (`opus_source_spec(...).argv()`):
+ffmpeg running the exact command line the bot runs (`opus_source_spec(...).argv`):
 
 1. Time to first packet: `/play` injected → first RTP *audio* packet at the emulator, "cold"
    (the bot first joins the voice channel) and "warm" (already in the channel, after /stop),
@@ -350,7 +350,7 @@ async def stop_playing(stack: Stack, guild: Guild) -> None:
 
 
 async def first_packet_bench(stack: Stack, runs: int) -> dict[str, list[float]]:
-    argv = opus_source_spec(stack.episode_url, executable=find_ffmpeg(), bitrate=64).argv()
+    argv = opus_source_spec(stack.episode_url, executable=find_ffmpeg(), bitrate=64).argv
     results: dict[str, list[float]] = {
         k: [] for k in ("floor", "cold", "cold_rtp", "cold_resp", "warm", "warm_rtp", "warm_resp")
     }
@@ -487,7 +487,7 @@ async def bot_load(stack: Stack, streams: int, warmup: float, window: float) -> 
 
 
 async def ffmpeg_load(url: str, streams: int, warmup: float, window: float) -> dict[str, float]:
-    argv = opus_source_spec(url, executable=find_ffmpeg(), bitrate=64).argv()
+    argv = opus_source_spec(url, executable=find_ffmpeg(), bitrate=64).argv
     procs: list[asyncio.subprocess.Process] = []
     drains: list[asyncio.Task[None]] = []
     spacing = RAMP / streams if streams > 1 else 0.0
@@ -526,7 +526,7 @@ def unthrottled_ffmpeg(source: Path, seconds: int, repeat: int = 3) -> float:
     spec = opus_source_spec(str(source), executable=find_ffmpeg(), bitrate=64, allow_files=True)
     costs = []
     for _ in range(repeat):
-        proc = subprocess.Popen(spec.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(spec.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, _, usage = os.wait4(proc.pid, 0)
         proc.returncode = 0
         costs.append((usage.ru_utime + usage.ru_stime) / seconds)

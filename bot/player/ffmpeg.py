@@ -1,4 +1,4 @@
-"""ffmpeg for playback: find the binary and build the arguments for `discord.FFmpegOpusAudio`.
+"""ffmpeg for playback: find the binary and build its whole command line with ffmpeg-python.
 
 All DSP (seek, speed, volume, resampling, Opus encoding) happens in ffmpeg, so Python only relays
 Opus packets. Changing position or speed means a new process started with `-ss` at the position.
@@ -28,19 +28,19 @@ Flags chosen, and why (see `shared/reference/discord-voice.md` §0.7, §2.7, §2
 - libopus `-application audio` and `-frame_duration 20`: narration at 64 kbps is well above the
   bitrates `voip` mode is tuned for, and `audio` keeps music beds and intros intact; the 20 ms
   frame is what Discord paces and what `PlaybackClock` counts, so it is pinned, not assumed.
-- Bitrate 64 kbps by default (`SPEECH_BITRATE`), passed as FFmpegOpusAudio's `bitrate=`; speech
-  is transparent there, and it matches a default voice channel's bitrate.
-
-`FFmpegOpusAudio` itself adds `-map_metadata -1 -f opus -c:a libopus -ar 48000 -ac 2 -b:a {n}k
--loglevel warning -fec true -packet_loss 15 -blocksize 8192 ... pipe:1`; `-ar 48000` is what keeps a
-44.1 kHz episode from playing as a chipmunk. Never pass `codec=`: discord.py 2.7.1 maps `"libopus"`
-to `copy`, which would put an MP3 stream in an Opus container. No ffprobe is needed or used.
+- Bitrate 64 kbps by default (`SPEECH_BITRATE`): speech is transparent there, and it matches a
+  default voice channel's bitrate.
+- The output is what discord.py's own FFmpegOpusAudio asks for: `-map_metadata -1 -f opus -c:a
+  libopus -ar 48000 -ac 2 -fec true -packet_loss 15 -blocksize 8192 pipe:1`, global `-loglevel
+  warning`; `-ar 48000` is what keeps a 44.1 kHz episode from playing as a chipmunk. The whole
+  command line is built here, once, and run as is by `bot.player.guild.OpusProcess` (a public
+  `discord.FFmpegAudio` subclass), so no option string is split, re-joined or copied.
+No ffprobe is needed or used.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,9 +68,7 @@ _ATEMPO_MIN = 0.5
 _ATEMPO_MAX = 2.0
 
 # What discord.py 2.7.1's FFmpegOpusAudio puts between `-i source` and our options.
-_DISCORD_OPUS_OUTPUT = (
-    "-map_metadata", "-1", "-f", "opus", "-c:a", "libopus", "-ar", "48000", "-ac", "2",
-)  # fmt: skip
+OGG_BLOCKSIZE = 8192  # bytes per pipe write, as discord.py's own FFmpegOpusAudio uses
 
 
 class FfmpegNotFoundError(RuntimeError):
@@ -140,46 +138,13 @@ def check_source(source: str, *, allow_files: bool = False) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class OpusSourceSpec:
-    """Everything `discord.FFmpegOpusAudio` needs: `FFmpegOpusAudio(spec.source, **spec.kwargs())`."""
+    """The whole ffmpeg command line for one stream (built by ffmpeg-python), and what it plays."""
 
     source: str
-    executable: str
-    bitrate: int
-    before_options: str
-    options: str
+    argv: tuple[str, ...]
     start: float = 0.0
     speed: float = 1.0
     remote: bool = field(default=True)
-
-    def kwargs(self) -> dict[str, object]:
-        return {
-            "executable": self.executable,
-            "bitrate": self.bitrate,
-            "before_options": self.before_options,
-            "options": self.options,
-        }
-
-    def argv(self, output: str = "pipe:1") -> list[str]:
-        """The command line FFmpegOpusAudio (discord.py 2.7.1) runs for this spec; for logs and tests."""
-        return [
-            self.executable,
-            *shlex.split(self.before_options),
-            "-i",
-            self.source,
-            *_DISCORD_OPUS_OUTPUT,
-            "-b:a",
-            f"{self.bitrate}k",
-            "-loglevel",
-            "warning",
-            "-fec",
-            "true",
-            "-packet_loss",
-            "15",
-            "-blocksize",
-            "8192",
-            *shlex.split(self.options),
-            output,
-        ]
 
 
 def _seconds(value: float) -> str:
@@ -234,20 +199,26 @@ def opus_source_spec(
     audio = ffmpeg_python.input(source, **input_options)["a:0"]
     for name, value in filters:
         audio = audio.filter(name, value)
-    output = ffmpeg_python.output(audio, "pipe:1", application="audio", frame_duration=20)
-    args: list[str] = output.global_args("-nostdin").get_args()
-
-    # get_args() is [input options] -i source [output options] pipe:1 [global options].
-    at = args.index("-i")
-    end = args.index("pipe:1", at + 2)
-    before = [*args[end + 1 :], *args[:at]]
-    after = args[at + 2 : end]
+    output = ffmpeg_python.output(
+        audio,
+        "pipe:1",
+        **{
+            "map_metadata": -1,
+            "f": "opus",  # Ogg Opus, read packet by packet by OpusProcess
+            "c:a": "libopus",
+            "ar": 48000,
+            "ac": 2,
+            "b:a": f"{bitrate}k",
+            "application": "audio",
+            "frame_duration": 20,
+            "fec": "true",
+            "packet_loss": 15,
+            "blocksize": OGG_BLOCKSIZE,
+        },
+    ).global_args("-nostdin", "-loglevel", "warning")
     return OpusSourceSpec(
         source=source,
-        executable=executable,
-        bitrate=bitrate,
-        before_options=shlex.join(before),
-        options=shlex.join(after),
+        argv=tuple(output.compile(cmd=executable)),
         start=start,
         speed=speed,
         remote=remote,

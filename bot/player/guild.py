@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
+from discord.oggparse import OggStream
 
 from bot import metrics
 from bot.backoff import Backoff
 from bot.errors import UserFacingError
 from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
-from bot.player.ffmpeg import check_source, opus_source_spec
+from bot.player.ffmpeg import OpusSourceSpec, check_source, opus_source_spec
 from bot.player.position import (
     PlaybackClock,
     counts_as_played,
@@ -48,12 +50,32 @@ RECONNECT_WAIT = 20.0
 Notify = Callable[[str], Awaitable[None]]
 
 
+class OpusProcess(discord.FFmpegAudio):
+    """Runs a spec's command line as is and yields the Opus packets of the Ogg stream it writes.
+
+    discord.py's `FFmpegOpusAudio` assembles its own command line around option strings; this
+    public `FFmpegAudio` subclass (the extension point discord.py documents for that) runs the one
+    ffmpeg-python built, so nothing is split, re-joined or copied from discord.py's internals.
+    """
+
+    def __init__(self, spec: OpusSourceSpec) -> None:
+        executable, *args = spec.argv
+        super().__init__(spec.source, executable=executable, args=args, stdin=subprocess.DEVNULL)
+        self._packets = OggStream(self._stdout).iter_packets()
+
+    def read(self) -> bytes:
+        return next(self._packets, b"")
+
+    def is_opus(self) -> bool:
+        return True
+
+
 class CountingSource(discord.AudioSource):
-    """Wraps FFmpegOpusAudio and counts the frames handed to Discord into the clock."""
+    """Wraps an OpusProcess and counts the frames handed to Discord into the clock."""
 
     def __init__(
         self,
-        inner: discord.FFmpegOpusAudio,
+        inner: OpusProcess,
         clock: PlaybackClock,
         stream: AudioStream | None = None,
     ) -> None:
@@ -63,7 +85,7 @@ class CountingSource(discord.AudioSource):
 
     def read(self) -> bytes:
         packet = self.inner.read()
-        # FFmpegOpusAudio yields the Ogg OpusHead/OpusTags packets first: they are not audio,
+        # The Ogg stream yields its OpusHead/OpusTags packets first: they are not audio,
         # and a listener's decoder would get two junk frames at every start, seek and speed change.
         while packet and not is_audio_packet(packet):
             packet = self.inner.read()
@@ -243,7 +265,7 @@ class GuildPlayer:
         if previous is not None and previous.item.episode_id == item.episode_id and retries:
             self.playing.retry_started_at = start
         try:
-            opus = discord.FFmpegOpusAudio(spec.source, **spec.kwargs())  # type: ignore[arg-type]
+            opus = OpusProcess(spec)
         except BaseException:
             if stream is not None:
                 stream.close()

@@ -212,7 +212,7 @@ async def test_ffmpeg_refuses_a_playlist_even_from_the_proxy_address(
         f"#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3,\n{host.url('seg.mp3')}\n#EXT-X-ENDLIST\n"
     ).encode()
     url = host.add("ep.m3u8", body=playlist, content_type="application/vnd.apple.mpegurl")
-    argv = opus_source_spec(url, executable=find_ffmpeg()).argv("-")
+    argv = list(opus_source_spec(url, executable=find_ffmpeg()).argv)
     argv[argv.index("-f") + 1 : argv.index("-f") + 2] = ["null"]
     done = await asyncio.to_thread(subprocess.run, argv, capture_output=True, timeout=30)
     assert done.returncode != 0

@@ -1,6 +1,6 @@
-"""The generated arguments run for real: the bundled ffmpeg behind discord.py's FFmpegOpusAudio.
+"""The generated arguments run for real: the bundled ffmpeg behind the player's OpusProcess.
 
-A 6 s tone is played through `FFmpegOpusAudio` exactly as the player will, and the Opus packets are
+A 6 s tone is played through `OpusProcess` exactly as the player will, and the Opus packets are
 counted: duration ≈ (6 − start) / speed, and the frame clock lands on the episode's end. Over HTTP,
 a server that cuts the download is reconnected with a Range request instead of ending early.
 """
@@ -12,11 +12,11 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import discord
 import pytest
 from aiohttp import web
 
 from bot.player.ffmpeg import find_ffmpeg, opus_source_spec
+from bot.player.guild import OpusProcess
 from bot.player.position import PlaybackClock, ended_early, is_audio_packet
 
 TONE_SECONDS = 6.0
@@ -35,7 +35,7 @@ def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def play_all(source: discord.FFmpegOpusAudio, clock: PlaybackClock) -> tuple[int, int, int]:
+def play_all(source: OpusProcess, clock: PlaybackClock) -> tuple[int, int, int]:
     """Read every packet like discord.py's player thread; returns (audio, headers, exit code)."""
     audio = headers = 0
     try:
@@ -58,8 +58,8 @@ async def test_opus_source_plays_the_expected_length(
     spec = opus_source_spec(
         str(tone), executable=find_ffmpeg(), start=start, speed=speed, allow_files=True
     )
-    source = discord.FFmpegOpusAudio(spec.source, **spec.kwargs())  # type: ignore[arg-type]
-    assert source._process.args == spec.argv(), "argv() mirrors what discord.py runs"
+    source = OpusProcess(spec)
+    assert source._process.args == list(spec.argv), "the process runs the built command line"
     clock = PlaybackClock(start, speed)
     audio, headers, returncode = await asyncio.to_thread(play_all, source, clock)
     assert returncode == 0
@@ -126,7 +126,7 @@ async def test_a_cut_download_is_resumed_with_a_range_request(
 ) -> None:
     url, server = cutting_server
     spec = opus_source_spec(url, executable=find_ffmpeg())
-    source = discord.FFmpegOpusAudio(spec.source, **spec.kwargs())  # type: ignore[arg-type]
+    source = OpusProcess(spec)
     clock = PlaybackClock()
     audio, _, returncode = await asyncio.to_thread(play_all, source, clock)
     assert returncode == 0
