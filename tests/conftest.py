@@ -108,10 +108,14 @@ async def start_bot(emu, tmp_path: Path, bot_database: dict[str, str]) -> AsyncI
     started: list[BotProcess] = []
 
     async def start(
-        extra_config: str = "", *, wait_ready: bool = True, args: tuple[str, ...] = ()
+        extra_config: str = "",
+        *,
+        wait_ready: bool = True,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> BotProcess:
         config = write_config(tmp_path, extra_config)
-        bot = BotProcess(emu, config, args=args, env=bot_database)
+        bot = BotProcess(emu, config, args=args, env={**bot_database, **(env or {})})
         started.append(bot)
         return await bot.start(wait_ready=wait_ready)
 

@@ -24,7 +24,7 @@ from bot.player.audio_proxy import USER_AGENT
 from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
-from driver.harness import BotProcess, write_config
+from driver.harness import BotProcess
 from driver.voice import episode, ffmpeg_children, slash
 from driver.world import World
 
@@ -57,45 +57,32 @@ async def cdn() -> AsyncIterator[AudioServer]:
 
 
 @pytest.fixture
-async def start_default_bot(
-    emu, world: World, tmp_path: Path, feeds: FeedServer, bot_database: dict[str, str]
-) -> AsyncIterator[StartBot]:
+async def start_default_bot(emu, world: World, start_bot, feeds: FeedServer) -> StartBot:
     """The bot with the default address policy, its feed on a public host, a member in voice."""
-    started: list[BotProcess] = []
 
     async def start(items: list[dict[str, Any]]) -> BotProcess:
         feeds.set_feed("/tones.rss", rss("Tones", items))
-        config = write_config(
-            tmp_path,
-            f"""
+        extra = f"""
             [announce]
             first_poll_backlog = {len(items)}
             [[feeds]]
             url = "http://{FEEDS_HOST}:{feeds.port}/tones.rss"
             channel_ids = [{world.text_id}]
             poll_seconds = 1
-            """,
-        )
-        assert "allow_private" not in config.read_text()
+            """
+        assert "allow_private" not in extra
         env = {
-            **bot_database,
             "PYTHONPATH": str(FAKE_DNS),
             "NARRATOR_TEST_PUBLIC_HOSTS": f"{FEEDS_HOST},{CDN_HOST}",
             "NARRATOR_TEST_PRIVATE_HOSTS": INTRANET_HOST,
         }
-        bot = BotProcess(emu, config, env=env)
-        started.append(bot)
-        await bot.start()
+        bot = await start_bot(extra, env=env)
         await wait_titles(emu, world.text_id, [i["title"] for i in items])
         emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
         await asyncio.sleep(0.2)
         return bot
 
-    yield start
-    for n, bot in enumerate(started):
-        if bot.proc is not None and bot.proc.returncode is None:
-            await bot.kill()
-        print(f"----- log of bot process {n + 1} -----\n{bot.log}")
+    return start
 
 
 async def assert_refused(
