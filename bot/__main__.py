@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from contextlib import nullcontext
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from bot.safe_fetch import public_connector
 from bot.startup import Shutdown, StartupError, shorten_discord_reconnect_logs, start
 from bot.startup import describe as describe_failure
 from bot.storage.base import url_secrets
+from bot.storage.single_process import SingleProcess
 
 log = logging.getLogger("bot")
 
@@ -187,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         return demo()
 
     try:
-        settings = load_settings(args.config)
         env = read_environment()
+        settings = env.applied_to(load_settings(args.config))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -276,28 +278,38 @@ async def _run(
     assert env.token is not None
     try:
         target = database_target(settings, env)
-        if not is_postgres_url(target):
-            await asyncio.to_thread(check_database_file, settings.database_path)
-        feeds_connector = public_connector(allow_private=settings.announce.allow_private_addresses)
-        async with (
-            aiohttp.ClientSession() as session,
-            aiohttp.ClientSession(connector=feeds_connector) as feed_session,
-            Database(target) as db,
-        ):
-            log.info("Using the %s database at %s", db.kind, db.label)
-            bot = Narrator(
-                settings=settings,
-                db=db,
-                session=session,
-                feed_session=feed_session,
-                force_sync=force_sync or sync_only,
+        postgres = is_postgres_url(target)
+        # SQLite serves one process: a second one on the same file is refused here.
+        one_process = nullcontext() if postgres else SingleProcess(settings.database_path)
+        with one_process:
+            if not postgres:
+                await asyncio.to_thread(check_database_file, settings.database_path)
+            feeds_connector = public_connector(
+                allow_private=settings.announce.allow_private_addresses
             )
-            async with bot:
-                if sync_only:
-                    await shutdown.guard(bot, start(bot, env.token, env.api_base, sync_only=True))
-                    return 0
-                async with HealthServer(bot, settings.health):
-                    await shutdown.guard(bot, start(bot, env.token, env.api_base, sync_only=False))
+            async with (
+                aiohttp.ClientSession() as session,
+                aiohttp.ClientSession(connector=feeds_connector) as feed_session,
+                Database(target) as db,
+            ):
+                log.info("Using the %s database at %s", db.kind, db.label)
+                bot = Narrator(
+                    settings=settings,
+                    db=db,
+                    session=session,
+                    feed_session=feed_session,
+                    force_sync=force_sync or sync_only,
+                )
+                async with bot:
+                    if sync_only:
+                        await shutdown.guard(
+                            bot, start(bot, env.token, env.api_base, sync_only=True)
+                        )
+                        return 0
+                    async with HealthServer(bot, settings.health):
+                        await shutdown.guard(
+                            bot, start(bot, env.token, env.api_base, sync_only=False)
+                        )
     except (DatabaseError, HealthServerError, StartupError) as exc:
         log.error("%s", exc)
         return 1

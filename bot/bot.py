@@ -53,6 +53,13 @@ def intents() -> discord.Intents:
     return wanted
 
 
+def own_shards(settings: Settings) -> dict[str, Any]:
+    """Several processes: each runs its own shards, and so holds the guilds (commands, voice,
+    channels) those shards carry; without shard_ids a process runs every shard."""
+    own = settings.discord.own_shards
+    return {"shard_ids": list(own)} if own else {}
+
+
 IDENTIFY_WINDOW = 5.0  # Discord lets `max_concurrency` shards IDENTIFY per this many seconds
 
 
@@ -86,6 +93,7 @@ class Narrator(commands.AutoShardedBot):
             guild_ready_timeout=settings.discord.guild_ready_timeout,
             allowed_mentions=mentions(),  # the default for every send: no pings at all
             shard_count=settings.discord.shard_count or None,  # None: ask GET /gateway/bot
+            **own_shards(settings),
             http_trace=discord_http_trace(),
         )
         self.settings = settings

@@ -79,6 +79,12 @@ def _database_url(v: str) -> str | None:
     return "must be a postgresql:// URL, or empty for the SQLite file at path"
 
 
+def _shard_ids(v: tuple[int, ...]) -> str | None:
+    if any(x < 0 for x in v):
+        return "must hold shard numbers (0, 1, 2...)"
+    return "must not name a shard twice" if len(set(v)) != len(v) else None
+
+
 def _checked(default: Any = MISSING, *, check: Check | None = None) -> Any:
     meta = {"check": check} if check else {}
     if isinstance(default, (list, dict, set)):
@@ -90,11 +96,42 @@ def _checked(default: Any = MISSING, *, check: Check | None = None) -> Any:
 class DiscordSettings:
     # Seconds discord.py waits for guilds to stream in before firing on_ready.
     guild_ready_timeout: float = _checked(2.0, check=_between(0.0, 60.0))
-    # Gateway shards run by this process; 0 = as many as Discord recommends (GET /gateway/bot).
+    # Gateway shards of the whole bot; 0 = as many as Discord recommends (GET /gateway/bot).
     shard_count: int = _checked(1, check=_between(0, 1024))
+    # The shards this process runs, when several processes share the bot (NARRATOR_SHARDS);
+    # empty = all of them. Needs a shard_count above 0.
+    shard_ids: tuple[int, ...] = _checked((), check=_shard_ids)
     # Seconds to wait for Discord to accept a connection and to answer; a silent Discord is then
     # reported and retried with backoff.
     connect_timeout: float = _checked(10.0, check=_between(1.0, 120.0))
+
+    def __post_init__(self) -> None:
+        if not self.shard_ids:
+            return
+        if self.shard_count == 0:
+            raise ConfigError(
+                "discord.shard_ids: needs a fixed discord.shard_count (the shards of the whole "
+                "bot), not 0"
+            )
+        beyond = [x for x in self.shard_ids if x >= self.shard_count]
+        if beyond:
+            raise ConfigError(
+                f"discord.shard_ids: shard {beyond[0]} does not exist with "
+                f"discord.shard_count = {self.shard_count} (shards are 0 to {self.shard_count - 1})"
+            )
+
+    @property
+    def own_shards(self) -> tuple[int, ...] | None:
+        """The shards this process runs, or None for all of them."""
+        return tuple(sorted(self.shard_ids)) or None
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    # Seconds a process's claim on a feed poll or a channel's deliveries lasts; a process that
+    # dies holding one is replaced by another after at most this long. Keep it above
+    # announce.fetch_timeout, so a slow poll is not taken over while it still runs.
+    lease_seconds: float = _checked(30.0, check=_between(2.0, 600.0))
 
 
 @dataclass(frozen=True)
@@ -210,6 +247,7 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     announce: AnnounceSettings = field(default_factory=AnnounceSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
@@ -233,14 +271,48 @@ class Environment:
     api_base: str
     gateway_url: str
     database_url: str | None = None  # DATABASE_URL: a PostgreSQL URL, password and all
+    # NARRATOR_SHARDS ("0-3", "0,2", or "0-3/8" with the count) and NARRATOR_SHARD_COUNT: this
+    # process's share of the bot's shards; they win over [discord] shard_ids and shard_count.
+    shard_ids: tuple[int, ...] | None = None
+    shard_count: int | None = None
 
     def __repr__(self) -> str:  # the token and the database password must never reach a log
         token = "set" if self.token else "unset"
         database = "set" if self.database_url else "unset"
         return (
             f"Environment(token={token}, api_base={self.api_base!r}, gateway={self.gateway_url!r},"
-            f" database_url={database})"
+            f" database_url={database}, shard_ids={self.shard_ids}, shard_count={self.shard_count})"
         )
+
+    def applied_to(self, settings: Settings) -> Settings:
+        """The settings with NARRATOR_SHARDS / NARRATOR_SHARD_COUNT in place of the file's."""
+        if self.shard_ids is None and self.shard_count is None:
+            return settings
+        discord = settings.discord
+        count = discord.shard_count if self.shard_count is None else self.shard_count
+        ids = discord.shard_ids if self.shard_ids is None else self.shard_ids
+        try:
+            return replace(settings, discord=replace(discord, shard_count=count, shard_ids=ids))
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (from NARRATOR_SHARDS / NARRATOR_SHARD_COUNT)") from None
+
+
+def parse_shards(text: str) -> tuple[tuple[int, ...], int | None]:
+    """NARRATOR_SHARDS: "0-3", "0,2,5", "4-7/8" (with the shard count) -> (ids, count or None)."""
+    spec, _slash, count_text = text.replace(" ", "").partition("/")
+    try:
+        count = int(count_text) if count_text else None
+        ids: list[int] = []
+        for part in spec.split(","):
+            first, dash, last = part.partition("-")
+            ids += range(int(first), int(last) + 1) if dash else [int(first)]
+    except ValueError:
+        raise ConfigError(
+            f"NARRATOR_SHARDS must look like 0-3, 0,2,5 or 0-3/8, got {text!r}"
+        ) from None
+    if not ids or min(ids) < 0 or len(set(ids)) != len(ids) or (count is not None and count < 1):
+        raise ConfigError(f"NARRATOR_SHARDS must name each shard (0, 1, 2...) once, got {text!r}")
+    return tuple(ids), count
 
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
@@ -261,11 +333,22 @@ def read_environment(env: Mapping[str, str] | None = None) -> Environment:
         raise ConfigError(
             "DATABASE_URL must be a postgresql:// (or postgres://) URL; unset it to use SQLite"
         )
+    shard_ids, shard_count = None, None
+    if shards := (env.get("NARRATOR_SHARDS") or "").strip():
+        shard_ids, shard_count = parse_shards(shards)
+    if count_text := (env.get("NARRATOR_SHARD_COUNT") or "").strip():
+        if not count_text.isdigit() or int(count_text) < 1:
+            raise ConfigError(
+                f"NARRATOR_SHARD_COUNT must be a whole number >= 1, got {count_text!r}"
+            )
+        shard_count = int(count_text)
     return Environment(
         token=token,
         api_base=api_base.rstrip("/"),
         gateway_url=gateway,
         database_url=database_url,
+        shard_ids=shard_ids,
+        shard_count=shard_count,
     )
 
 
