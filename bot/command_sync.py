@@ -25,12 +25,17 @@ def command_set_hash(tree: app_commands.CommandTree[Any], application_id: int | 
 async def sync_if_changed(
     tree: app_commands.CommandTree[Any], db: Database, application_id: int | None, *, force: bool
 ) -> bool:
-    """Sync global commands when forced or when their hash differs; returns whether it synced."""
+    """Sync global commands when forced or when their hash differs; returns whether it synced.
+
+    Processes of a cluster start together: one at a time checks and registers (an advisory
+    lock), so the others find the hash already stored and register nothing.
+    """
     digest = command_set_hash(tree, application_id)
-    if not force and await db.get_meta(HASH_KEY) == digest:
-        log.info("Slash commands unchanged since the last registration; not syncing")
-        return False
-    synced = await tree.sync()
-    await db.set_meta(HASH_KEY, digest)
+    async with db.exclusive("command-sync"):
+        if not force and await db.get_meta(HASH_KEY) == digest:
+            log.info("Slash commands unchanged since the last registration; not syncing")
+            return False
+        synced = await tree.sync()
+        await db.set_meta(HASH_KEY, digest)
     log.info("Registered %d slash commands", len(synced))
     return True

@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -202,6 +202,12 @@ class Database(Queries):
         finally:
             if task is not None:
                 self._in_transaction.discard(task)
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """`async with db.exclusive("command-sync"):` runs in one process of a cluster at a time
+        (a PostgreSQL advisory lock; SQLite serves one process, so there it waits for nothing)."""
+        self._not_inside_a_transaction()
+        return self.backend.exclusive(name)
 
     # -- schema ----------------------------------------------------------------------------------
 

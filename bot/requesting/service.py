@@ -56,8 +56,10 @@ class RequestService:
 
     async def open(self) -> None:
         self._titles = safe_session(allow_private=self.settings.allow_private_addresses)
-        # Before the gateway connects, so no new request can take a number a card still holds.
-        await self._recover()
+        # Before the gateway connects, so no new request can take a number a card still holds;
+        # one process of a cluster at a time, so the others find the requests already back.
+        async with self.bot.db.exclusive("request-recovery"):
+            await self._recover()
 
     async def close(self) -> None:
         if self._titles is not None:

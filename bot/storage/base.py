@@ -7,10 +7,11 @@ inferred). Rows answer both `row["column"]` and `row[0]`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,6 +86,19 @@ class Backend(Queries):
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """Held by one process at a time. An embedded database serves one process anyway, so
+        the base has nothing to wait for; a server backend overrides this."""
+        yield
+
+    async def listen(
+        self, channel: str, heard: Callable[[str], None], reconnected: Callable[[], None]
+    ) -> None:
+        """Hear other processes' notices on `channel` until cancelled; an embedded database has
+        no other process to hear from."""
+        await asyncio.Event().wait()
 
     @abstractmethod
     async def schema_version(self) -> int: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import logging
 import re
 import time
@@ -68,6 +69,13 @@ def to_postgres(sql: str) -> str:
         return f"${count}"
 
     return _TOKENS.sub(number, sql)
+
+
+def advisory_key(name: str) -> int:
+    """A signed 64-bit key for pg_advisory_lock, the same in every process."""
+    return int.from_bytes(
+        hashlib.sha256(f"narrator:{name}".encode()).digest()[:8], "big", signed=True
+    )
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -312,6 +320,61 @@ class PostgresBackend(Backend):
                 raise error from exc
         finally:
             await self._release(con)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """A session advisory lock named `name`, held on a connection of its own for the block:
+        one process of a cluster at a time runs it (command registration, recovery)."""
+        key = advisory_key(name)
+
+        async def locked() -> Connection:
+            con = await self.pool.acquire()
+            try:
+                await con.execute("SELECT pg_advisory_lock($1)", key)
+            except BaseException:
+                await self._release(con)
+                raise
+            return con
+
+        con = await self._with_retries(locked)
+        try:
+            yield
+        finally:
+            # A lost connection took the lock with it; a live one is given back unlocked.
+            with contextlib.suppress(Exception):
+                await con.execute("SELECT pg_advisory_unlock($1)", key)
+            await self._release(con)
+
+    async def listen(
+        self, channel: str, heard: Callable[[str], None], reconnected: Callable[[], None]
+    ) -> None:
+        """LISTEN on a connection of its own until cancelled; `heard(payload)` for every NOTIFY,
+        `reconnected()` after the connection was lost and made again (notices may be missed)."""
+        failures = 0
+        while True:
+            con: asyncpg.Connection | None = None
+            try:
+                con = connection = await asyncpg.connect(
+                    self.url, server_settings={"application_name": "narrator-listen"}
+                )
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _con, lost=lost: lost.set())
+                await connection.add_listener(channel, lambda _con, _pid, _ch, payload: heard(payload))
+                if failures:
+                    log.info("Listening for the other processes' notices again")
+                    reconnected()
+                failures = 0
+                await lost.wait()
+            except Exception as exc:
+                if not is_connection_error(exc) and not isinstance(exc, pg.PostgresError):
+                    raise
+                log.debug("Listening on %s failed: %s", channel, exc)
+            finally:
+                if con is not None and not con.is_closed():
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(con.close(), 5)
+            failures += 1
+            await asyncio.sleep(self.reconnect.delay(failures))
 
     # -- schema ----------------------------------------------------------------------------------
 

@@ -1,0 +1,83 @@
+"""This process's place in a cluster: its name, its shards, and its claims."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.cluster.leases import Leases, claim_feeds
+from bot.config import Settings
+from bot.db import Database, DatabaseError
+
+log = logging.getLogger(__name__)
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's routing of a guild to a shard."""
+    return (guild_id >> 22) % shard_count
+
+
+class Node:
+    """One bot process. `shared` is False on SQLite (one process, by bot/storage/single_process.py),
+    and then every claim is granted without asking the database."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.shared = db.kind == "postgres"
+        self.shard_count = settings.discord.shard_count
+        self.own_shards = settings.discord.own_shards
+        self.lease_seconds = settings.cluster.lease_seconds
+        self.leases = Leases(db, self.name, self.lease_seconds)
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process runs the shard that carries `guild_id` (DMs and guilds nobody
+        can name: shard 0, as Discord routes DMs)."""
+        if self.own_shards is None:
+            return True
+        shard = shard_of(guild_id, self.shard_count) if guild_id else 0
+        return shard in self.own_shards
+
+    async def claim_polls(self, feed_ids: list[int], now: float) -> set[int]:
+        """The due feeds this process polls now (all of them when it is alone)."""
+        if not self.shared or not feed_ids:
+            return set(feed_ids)
+        return await claim_feeds(self.db, feed_ids, now, now + self.lease_seconds)
+
+    @asynccontextmanager
+    async def claim(self, name: str) -> AsyncIterator[bool]:
+        """`async with node.claim("channel:1") as mine:` - while `mine`, no other process holds
+        `name`; the claim is renewed while the block runs and released at its end."""
+        if not self.shared:
+            yield True
+            return
+        if not await self.leases.take(name):
+            yield False
+            return
+        renew = asyncio.create_task(self._renew(name))
+        try:
+            yield True
+        finally:
+            renew.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renew
+            try:
+                await self.leases.release(name)
+            except DatabaseError as exc:  # it runs out on its own
+                log.debug("Releasing the claim on %s failed: %s", name, exc)
+
+    async def _renew(self, name: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                if not await self.leases.take(name):
+                    log.warning("Lost the claim on %s to another process", name)
+                    return
+            except DatabaseError as exc:
+                log.debug("Renewing the claim on %s failed: %s", name, exc)
