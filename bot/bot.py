@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.announce.buttons import DigestSelect, PlayButton
 from bot.announce.scheduler import Scheduler
+from bot.cluster.node import Node
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
@@ -68,6 +69,7 @@ class Narrator(commands.AutoShardedBot):
     # never has to care how many shards there are (guild -> shard routing is discord.py's).
     settings: Settings
     db: Database
+    node: Node
     announce_scheduler: Scheduler
     session: aiohttp.ClientSession
     feed_session: aiohttp.ClientSession
@@ -98,7 +100,9 @@ class Narrator(commands.AutoShardedBot):
         )
         self.settings = settings
         self.db = db
-        self.announce_scheduler = Scheduler(db)  # started and stopped by cogs/announce.py
+        self.node = Node(db, settings)  # this process's shards and claims (bot/cluster)
+        # started and stopped by cogs/announce.py; claims each due feed before polling it
+        self.announce_scheduler = Scheduler(db, claim_polls=self.node.claim_polls)
         self.session = session  # fixed, configured endpoints (TYPE III, forum APIs, webhooks)
         self.feed_session = feed_session  # feeds: public addresses only unless configured
         self.requests = RequestService(self)  # opened in setup_hook, closed in close()

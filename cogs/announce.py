@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -17,6 +19,7 @@ from bot.announce.recovery import RecoveryStore
 from bot.announce.scheduler import PollDone
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.bot import Narrator
+from bot.cluster.signals import Signals
 from bot.db import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -38,12 +41,16 @@ class Announcer(commands.Cog):
         self.readback = ReadBack(bot, RecoveryStore(bot.db), self.deliverer)
         self.scheduler = bot.announce_scheduler
         self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
+        # Another process polled a feed owed in our guilds: look at the database now.
+        self.signals = Signals(bot.db, lambda _channel_ids: self.scheduler.wake())
 
     async def cog_load(self) -> None:
         await self.store.sync_config(self.bot.settings.feeds)
         self.scheduler.start(self)
+        self.signals.start()
 
     async def cog_unload(self) -> None:
+        await self.signals.stop()
         await self.scheduler.stop(SHUTDOWN_GRACE)
 
     # -- events that may let a waiting channel post again ------------------------------------------
@@ -99,7 +106,9 @@ class Announcer(commands.Cog):
             ):
                 outcome = await poll_feed(self.bot.feed_session, self.store, feed, settings)
             await self._report(outcome)
-            await self.scheduler.deliver_now(outcome.result.channels if outcome.result else ())
+            owed = outcome.result.channels if outcome.result else ()
+            await self._tell_other_processes(owed)
+            await self.scheduler.deliver_now(owed)
             return PollDone(outcome.next_poll_at)
         except HistoryUnreadable as exc:
             log.warning("Not polling %s yet: %s", feed.url, exc)
@@ -113,9 +122,31 @@ class Announcer(commands.Cog):
             # wait a poll interval, as after any poll, instead of trying again every second.
             return PollDone(time.time() + float(feed.poll_seconds), held=True)
 
-    async def deliver(self, channel_id: int) -> Report | None:
+    async def _tell_other_processes(self, channel_ids: Iterable[int]) -> None:
+        """Channels in guilds of other processes (not visible here) are theirs to post in."""
+        if self.bot.node.own_shards is not None:
+            await self.signals.owed(c for c in channel_ids if self.bot.get_channel(c) is None)
+
+    async def _guild_of(self, channel_id: int) -> int | None:
         try:
-            report = await self.deliverer.deliver(channel_id)
+            channel = await self.bot.fetch_channel(channel_id)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+            return None
+        guild = getattr(channel, "guild", None)
+        return guild.id if guild is not None else None
+
+    async def deliver(self, channel_id: int) -> Report | None:
+        node = self.bot.node
+        try:
+            visible = self.bot.get_channel(channel_id) is not None
+            if not await node.owns_channel(channel_id, visible=visible, ask_discord=self._guild_of):
+                return Report()  # in another process's guild: that process posts it
+            # One process at a time posts in a channel, whatever its shards say (a redeploy
+            # may briefly run two with the same shards): a claim, renewed while it posts.
+            async with node.claim(f"channel:{channel_id}") as mine:
+                if not mine:
+                    return Report(retry=True)
+                report = await self.deliverer.deliver(channel_id)
         except DatabaseError as exc:
             self.bot.db.report_failure(f"Delivering to channel {channel_id}", exc)
             return None

@@ -158,6 +158,103 @@ class BotProcess:
         return await self.stop(signal.SIGKILL)
 
 
+def shard_spec(index: int, processes: int, shards_each: int) -> str:
+    """NARRATOR_SHARDS for process `index` of a cluster: its own run of `shards_each` shards."""
+    first = index * shards_each
+    return f"{first}-{first + shards_each - 1}/{processes * shards_each}"
+
+
+class Cluster:
+    """N bot processes on one database, each running `shards_each` of the bot's shards (as a
+    host runs `NARRATOR_SHARDS=0-1/6 python -m bot`, `NARRATOR_SHARDS=2-3/6 ...`)."""
+
+    def __init__(
+        self,
+        emu: DiscordEmulator,
+        config: Path,
+        *,
+        processes: int,
+        shards_each: int,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.emu = emu
+        self.processes = [
+            BotProcess(
+                emu,
+                config,
+                env={**(env or {}), "NARRATOR_SHARDS": shard_spec(i, processes, shards_each)},
+            )
+            for i in range(processes)
+        ]
+        self.shards_each = shards_each
+        self.starts = 0  # every start, restarts included (a restart is a new BotProcess)
+        self.past_logs: list[str] = []  # logs of processes replaced by restart()
+
+    @property
+    def shard_count(self) -> int:
+        return len(self.processes) * self.shards_each
+
+    def shards_of(self, index: int) -> list[int]:
+        first = index * self.shards_each
+        return list(range(first, first + self.shards_each))
+
+    def index_of_guild(self, guild_id: int) -> int:
+        """Which process owns a guild: the one running the guild's shard."""
+        return ((guild_id >> 22) % self.shard_count) // self.shards_each
+
+    async def start(self) -> Cluster:
+        for index in range(len(self.processes)):
+            await self._launch(index)
+        for index in range(len(self.processes)):
+            await self.wait_connected(index)
+        return self
+
+    async def _launch(self, index: int) -> None:
+        self.starts += 1
+        await self.processes[index].start(wait_ready=False)
+
+    async def wait_connected(self, index: int, timeout: float = 60) -> None:
+        bot = self.processes[index]
+        wanted = self.shards_of(index)
+        await bot.wait_for(
+            lambda: all(s in self.emu.live_shards() for s in wanted),
+            f"process {index} to connect shards {wanted}",
+            timeout=timeout,
+        )
+        await bot.wait_for_log("Logged in as", timeout=timeout)
+
+    async def restart(self, index: int, *, kill: bool = True) -> BotProcess:
+        """SIGKILL (or SIGTERM) process `index` and start a new one on the same shards."""
+        old = self.processes[index]
+        if kill:
+            await old.kill()
+        else:
+            await old.stop()
+        new = BotProcess(old.emu, old.config, args=old.args, env=old.extra_env)
+        self.past_logs.append(f"----- process {index} before its restart -----\n{old.log}")
+        self.processes[index] = new
+        await self._launch(index)
+        await self.wait_connected(index)
+        return new
+
+    async def stop(self) -> list[int]:
+        codes = []
+        for bot in self.processes:
+            if bot.proc is not None and bot.proc.returncode is None:
+                codes.append(await bot.stop())
+        return codes
+
+    @property
+    def logs(self) -> str:
+        now = [f"----- process {i} -----\n{bot.log}" for i, bot in enumerate(self.processes)]
+        return "\n".join([*self.past_logs, *now])
+
+    async def kill(self) -> None:
+        for bot in self.processes:
+            if bot.proc is not None and bot.proc.returncode is None:
+                await bot.kill()
+
+
 async def http_get(port: int, path: str) -> tuple[int, str]:
     async with (
         aiohttp.ClientSession() as session,

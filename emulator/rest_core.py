@@ -66,7 +66,7 @@ async def gateway_bot(request: web.Request) -> web.Response:
                 "total": 1000,
                 "remaining": max(0, 1000 - emu.identify_count),
                 "reset_after": 14_400_000,
-                "max_concurrency": 1,
+                "max_concurrency": emu.max_concurrency,
             },
         }
     )

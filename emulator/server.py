@@ -60,6 +60,7 @@ class DiscordEmulator(InteractionsMixin, State):
         rate_limit_window: float = 1.0,
         enforce_rate_limits: bool = False,
         recommended_shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         State.__init__(self, token, bot_name)
         self.interactions: dict[int, Interaction] = {}
@@ -69,6 +70,9 @@ class DiscordEmulator(InteractionsMixin, State):
         self.heartbeat_interval = heartbeat_interval
         self.zlib_stream = zlib_stream
         self.recommended_shards = recommended_shards
+        # GET /gateway/bot's session_start_limit.max_concurrency: shards that may IDENTIFY
+        # together (Discord grants 16 and more to large bots)
+        self.max_concurrency = max_concurrency
         self.interaction_ack_timeout = 3.0
         self.interaction_token_ttl = 15 * 60.0
         self.faults = FaultInjector()
@@ -146,6 +150,11 @@ class DiscordEmulator(InteractionsMixin, State):
     @property
     def resume_count(self) -> int:
         return self.gateway.resume_count
+
+    def live_shards(self) -> list[int]:
+        """The shard ids with a connected gateway session, in order (several processes each
+        connect their own; an unsharded session counts as shard 0)."""
+        return sorted(s.shard[0] if s.shard else 0 for s in self.gateway.live_sessions())
 
     async def wait_until_ready(self, timeout: float = 30) -> None:
         await asyncio.wait_for(self.gateway.ready.wait(), timeout)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,6 +38,9 @@ _NEXT_DUE_SQL = (
     "SELECT MIN(next_poll_at) FROM feeds WHERE next_poll_at > ?"
     " AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = feeds.id)"
 )
+
+
+ClaimPolls = Callable[[list[int], float], Awaitable[set[int]]]
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,12 @@ class Scheduler:
         *,
         clock: Callable[[], float] = time.time,
         channel_retry: Backoff = CHANNEL_RETRY,
+        claim_polls: ClaimPolls | None = None,
     ) -> None:
         self.db = db
+        # Several processes on one database: of the due feeds, the ones this process may poll
+        # now (bot/cluster/node.py); the others are another's until their claim runs out.
+        self.claim_polls = claim_polls
         self.store = AnnounceStore(db)
         self.clock = clock
         self.channel_retry = channel_retry
@@ -194,6 +201,7 @@ class Scheduler:
         due = await self.store.due_feeds(now)
         for gone in self._feed_held.keys() - {f.id for f in due}:  # removed, or polled after all
             del self._feed_held[gone]
+        startable: list[FeedRow] = []
         for feed in due:
             if feed.id in self._polling:
                 continue  # its end tells us when it is due next
@@ -201,6 +209,11 @@ class Scheduler:
             if held > now:
                 upcoming.append(held)
                 continue
+            startable.append(feed)
+        if startable and self.claim_polls is not None:
+            mine = await self.claim_polls([f.id for f in startable], now)
+            startable = [f for f in startable if f.id in mine]
+        for feed in startable:
             self._polling.add(feed.id)
             self._spawn(self._poll(feed))
         waiting = set(await self.store.channels_with_waiting())

@@ -8,7 +8,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from bot.cluster.leases import Leases, claim_feeds
@@ -16,6 +16,10 @@ from bot.config import Settings
 from bot.db import Database, DatabaseError
 
 log = logging.getLogger(__name__)
+
+
+GuildOf = Callable[[int], Awaitable[int | None]]
+"""Asks Discord which guild a channel is in (None: it cannot say)."""
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -35,6 +39,7 @@ class Node:
         self.own_shards = settings.discord.own_shards
         self.lease_seconds = settings.cluster.lease_seconds
         self.leases = Leases(db, self.name, self.lease_seconds)
+        self._guilds: dict[int, int] = {}  # channel id -> guild id, for channels not seen
 
     def owns_guild(self, guild_id: int | None) -> bool:
         """Whether this process runs the shard that carries `guild_id` (DMs and guilds nobody
@@ -44,6 +49,23 @@ class Node:
         shard = shard_of(guild_id, self.shard_count) if guild_id else 0
         return shard in self.own_shards
 
+    async def owns_channel(self, channel_id: int, *, visible: bool, ask_discord: GuildOf) -> bool:
+        """Whether this process posts in `channel_id`. A channel it can see is in one of its
+        guilds; another is placed by its guild: the one its subscriptions name, or else (a
+        config.toml channel whose guild no process has filled in yet) the one Discord names.
+        A channel nobody can see falls to shard 0's process, which reports it blocked."""
+        if visible or self.own_shards is None:
+            return True
+        guild_id = self._guilds.get(channel_id)
+        if guild_id is None:
+            found = await self.db.fetchval(
+                "SELECT MAX(guild_id) FROM subscriptions WHERE channel_id = ?", channel_id
+            )
+            guild_id = int(found or 0) or (await ask_discord(channel_id) or 0)
+            if guild_id:
+                self._guilds[channel_id] = guild_id  # a channel never moves to another guild
+        return self.owns_guild(guild_id)
+
     async def claim_polls(self, feed_ids: list[int], now: float) -> set[int]:
         """The due feeds this process polls now (all of them when it is alone)."""
         if not self.shared or not feed_ids:
@@ -51,9 +73,10 @@ class Node:
         return await claim_feeds(self.db, feed_ids, now, now + self.lease_seconds)
 
     @asynccontextmanager
-    async def claim(self, name: str) -> AsyncIterator[bool]:
+    async def claim(self, name: str, *, release: bool = True) -> AsyncIterator[bool]:
         """`async with node.claim("channel:1") as mine:` - while `mine`, no other process holds
-        `name`; the claim is renewed while the block runs and released at its end."""
+        `name`; the claim is renewed while the block runs and released at its end (or, with
+        release=False, left to run out: no one may redo a one-off just done from a stale read)."""
         if not self.shared:
             yield True
             return
@@ -67,10 +90,11 @@ class Node:
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renew
-            try:
-                await self.leases.release(name)
-            except DatabaseError as exc:  # it runs out on its own
-                log.debug("Releasing the claim on %s failed: %s", name, exc)
+            if release:
+                try:
+                    await self.leases.release(name)
+                except DatabaseError as exc:  # it runs out on its own
+                    log.debug("Releasing the claim on %s failed: %s", name, exc)
 
     async def _renew(self, name: str) -> None:
         while True:

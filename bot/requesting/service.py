@@ -391,7 +391,7 @@ class RequestService:
 
     async def fulfil(self) -> None:
         """Mark requests narrated once their episode is in a feed, then tell everyone owed a notice."""
-        for request_id in await self.store.fulfil_from_episodes():
+        for request_id in await self.store.fulfil_from_episodes(self.bot.node.owns_guild):
             request = await self.store.get(request_id)
             if request is not None:
                 log.info("Request #%s (%s) is narrated", request.id, request.post_key)
@@ -399,9 +399,16 @@ class RequestService:
         await self._send_notices()
 
     async def _send_notices(self) -> None:
+        node = self.bot.node
         for notice in await self.store.unsent_notices():
-            if await self._deliver_notice(notice):
-                await self.store.notice_sent(notice)
+            if not node.owns_guild(notice.request.guild_id):
+                continue  # the process that runs the request's server tells its members
+            # Once, whatever else runs: claimed, and the claim left to run out after the send,
+            # so a process that read the list before it was marked sent cannot send it again.
+            name = f"notice:{notice.request.id}:{notice.user_id}:{notice.kind}"
+            async with node.claim(name, release=False) as mine:
+                if mine and await self._deliver_notice(notice):
+                    await self.store.notice_sent(notice)
 
     async def _deliver_notice(self, notice: Notice) -> bool:
         """A DM first; when DMs are closed, a mention in the channel the request came from."""

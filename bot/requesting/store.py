@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -210,17 +211,20 @@ class RequestStore:
             await _owe_notices(conn, request_id, status)
         return await self.get(request_id)
 
-    async def fulfil_from_episodes(self) -> list[int]:
+    async def fulfil_from_episodes(
+        self, in_my_guilds: Callable[[int], bool] = lambda _guild_id: True
+    ) -> list[int]:
         """Close every open or approved request whose post now has an episode; returns their ids.
 
         Idempotent and based on what is stored, so it also closes requests made before a restart
-        and requests matched by episodes found while catching up.
+        and requests matched by episodes found while catching up. Of several processes, each
+        closes the requests of its own servers (`in_my_guilds`), whose cards it can edit.
         """
         async with self.db.transaction() as conn:
             # Only an episode of a feed announced in the request's own server counts: another
             # server's (perhaps supporters-only) feed is none of this server's business.
             rows = await conn.fetch(
-                f"SELECT r.id, (SELECT e.id FROM episodes e WHERE {_SAME_SERVER_EPISODE}"
+                f"SELECT r.id, r.guild_id, (SELECT e.id FROM episodes e WHERE {_SAME_SERVER_EPISODE}"
                 " ORDER BY e.id LIMIT 1) AS episode_id FROM requests r"
                 " WHERE r.status IN ('open', 'approved')"
                 f" AND EXISTS (SELECT 1 FROM episodes e WHERE {_SAME_SERVER_EPISODE})"
@@ -228,6 +232,8 @@ class RequestStore:
             )
             closed: list[int] = []
             for row in rows:
+                if not in_my_guilds(row["guild_id"]):
+                    continue
                 # Status checked again: on PostgreSQL a decision may land between the two.
                 changed = await conn.execute(
                     "UPDATE requests SET status = 'narrated', episode_id = ?, decided_at = ?"

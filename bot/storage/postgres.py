@@ -359,7 +359,9 @@ class PostgresBackend(Backend):
                 )
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _con, lost=lost: lost.set())
-                await connection.add_listener(channel, lambda _con, _pid, _ch, payload: heard(payload))
+                await connection.add_listener(
+                    channel, lambda _con, _pid, _ch, payload: heard(payload)
+                )
                 if failures:
                     log.info("Listening for the other processes' notices again")
                     reconnected()
@@ -389,8 +391,18 @@ class PostgresBackend(Backend):
 
     async def apply_migrations(self, pending: Sequence[Migration]) -> None:
         async def apply(con: Connection) -> None:
+            # The lock is taken before the transaction starts, not inside it: a transaction that
+            # began before another process's migration committed keeps its stale catalog cache
+            # (to_regclass would still say there is no schema_version) and would run them again.
+            await con.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            try:
+                await migrate(con)
+            finally:
+                with contextlib.suppress(Exception):
+                    await con.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+        async def migrate(con: Connection) -> None:
             async with con.transaction():
-                await con.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
                 current = await self._version(con)  # another process may have just migrated
                 todo = [m for m in pending if m.version > current]
                 if not todo:

@@ -122,3 +122,18 @@ async def test_exclusive_on_sqlite_waits_for_nothing(tmp_path: Path) -> None:
     async with Database(tmp_path / "one.sqlite3") as db, db.exclusive("x"):
         async with asyncio.timeout(1):
             assert await db.fetchval("SELECT 1") == 1
+
+
+async def test_processes_starting_together_migrate_an_empty_database_once(
+    postgres_url: str,
+) -> None:
+    # Each one found the database empty before the first had migrated; the others must wait
+    # for it and then see its tables, not run the migrations again ("relation already exists").
+    dbs = [Database(postgres_url) for _ in range(4)]
+    await asyncio.gather(*(one.open() for one in dbs))
+    try:
+        versions = {await one.schema_version() for one in dbs}
+        assert len(versions) == 1 and versions.pop() > 0
+    finally:
+        for one in dbs:
+            await one.close()

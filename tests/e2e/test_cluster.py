@@ -1,0 +1,159 @@
+"""Three bot processes on one PostgreSQL database, two gateway shards each: every guild is
+served by the process that runs its shard, slash commands are registered once, each feed is
+polled once per interval whatever the number of processes, and every episode is posted exactly
+once in every channel, also when a process is killed and started again."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from driver.announce import feed_xml, titles
+from driver.feedserver import FeedServer
+from driver.harness import Cluster, write_config
+from emulator import ChannelType
+
+PROCESSES, SHARDS_EACH = 3, 2
+SHARDS = PROCESSES * SHARDS_EACH
+POLL = 2  # seconds between two polls of the feed
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[object]:
+    from emulator import DiscordEmulator
+
+    emulator = DiscordEmulator(
+        token="test-token-0123456789abcdef", recommended_shards=SHARDS, max_concurrency=SHARDS
+    )
+    await emulator.start(host="127.0.0.1", port=0)
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+
+
+def one_guild_per_shard(emu, member_id: int) -> dict[int, tuple[int, int]]:
+    """shard -> (guild id, text channel id); the emulator spreads new guilds over the shards."""
+    guilds: dict[int, tuple[int, int]] = {}
+    for n in range(SHARDS):
+        guild = emu.add_guild(f"Server {n}")
+        channel = emu.add_channel(guild.id, "new-episodes", ChannelType.TEXT)
+        emu.add_member(guild.id, member_id)
+        guilds[(guild.id >> 22) % SHARDS] = (guild.id, channel.id)
+    assert sorted(guilds) == list(range(SHARDS))
+    return guilds
+
+
+def config(tmp_path: Path, url: str, channel_ids: list[int]) -> Path:
+    return write_config(
+        tmp_path,
+        f"""
+        [cluster]
+        lease_seconds = 4.0
+        [announce]
+        allow_private_addresses = true
+        fetch_timeout = 2.0
+        [[feeds]]
+        url = "{url}"
+        channel_ids = {channel_ids}
+        poll_seconds = {POLL}
+        """,
+    )
+
+
+@pytest.fixture
+async def cluster(emu, tmp_path: Path, postgres_url: str, feeds: FeedServer):
+    member_id = emu.add_user("alice").id
+    guilds = one_guild_per_shard(emu, member_id)
+    feeds.set_feed("/feed.rss", feed_xml(1, 2))
+    channels = [channel for _guild, channel in guilds.values()]
+    path = config(tmp_path, feeds.url("/feed.rss"), channels)
+    running = Cluster(
+        emu,
+        path,
+        processes=PROCESSES,
+        shards_each=SHARDS_EACH,
+        env={"DATABASE_URL": postgres_url},
+    )
+    try:
+        yield running, guilds, member_id
+    finally:
+        await running.kill()
+        print(running.logs)  # shown when a test fails
+
+
+async def wait_everywhere(emu, channels: list[int], expected: list[str], timeout: float = 30):
+    await emu.wait_until(
+        lambda: all(len(titles(emu, c)) >= len(expected) for c in channels), timeout=timeout
+    )
+    await asyncio.sleep(2 * POLL)  # more polls: nothing more may come
+    for channel_id in channels:
+        assert titles(emu, channel_id) == expected, f"channel {channel_id}"
+
+
+async def test_three_processes_post_each_episode_once_and_poll_once(
+    emu, cluster, feeds: FeedServer
+) -> None:
+    running, guilds, member_id = cluster
+    await running.start()
+    channels = [channel for _guild, channel in guilds.values()]
+    await wait_everywhere(emu, channels, ["Episode 2"])
+
+    # Registered by one process; the other two found the command set already registered.
+    assert emu.command_put_count == 1
+    # Each process holds its own shards, and each guild's channel was posted in by its owner.
+    assert emu.live_shards() == list(range(SHARDS))
+    for shard, (guild_id, channel_id) in guilds.items():
+        owner = running.index_of_guild(guild_id)
+        assert owner == shard // SHARDS_EACH
+        lines = [
+            i
+            for i, bot in enumerate(running.processes)
+            if any(
+                "Posted episode" in line and f"in channel {channel_id}" in line
+                for line in bot.lines
+            )
+        ]
+        assert lines == [owner], f"channel {channel_id} posted by {lines}, owner {owner}"
+        # Commands in a guild reach the process that runs its shard, and are answered.
+        interaction = await emu.slash(guild_id, channel_id, member_id, "about")
+        response = await interaction.wait_response(timeout=10)
+        assert response["data"]["embeds"]
+
+    # One poll per interval for the whole cluster, not one per process.
+    before, started = feeds.hits("/feed.rss"), time.monotonic()
+    await asyncio.sleep(5 * POLL)
+    polls = feeds.hits("/feed.rss") - before
+    intervals = (time.monotonic() - started) / POLL
+    assert intervals - 1 <= polls <= intervals + 1, f"{polls} polls in {intervals:.1f} intervals"
+
+    feeds.set_feed("/feed.rss", feed_xml(1, 2, 3))
+    await wait_everywhere(emu, channels, ["Episode 2", "Episode 3"])
+
+
+async def test_a_killed_process_loses_nothing_and_duplicates_nothing(
+    emu, cluster, feeds: FeedServer
+) -> None:
+    running, guilds, _member_id = cluster
+    await running.start()
+    channels = [channel for _guild, channel in guilds.values()]
+    await wait_everywhere(emu, channels, ["Episode 2"])
+
+    victim = 1
+    await running.processes[victim].kill()
+    theirs = [c for s, (_g, c) in guilds.items() if s // SHARDS_EACH == victim]
+    others = [c for c in channels if c not in theirs]
+    feeds.set_feed("/feed.rss", feed_xml(1, 2, 3))
+    # The survivors go on polling and post in their own guilds at once.
+    await wait_everywhere(emu, others, ["Episode 2", "Episode 3"])
+    # The dead process's guilds have no gateway connection: their posts wait for it.
+    for channel_id in theirs:
+        assert titles(emu, channel_id) == ["Episode 2"]
+
+    await running.restart(victim)
+    await wait_everywhere(emu, channels, ["Episode 2", "Episode 3"])
+    assert emu.command_put_count == 1
