@@ -209,6 +209,12 @@ class Cluster:
             await self.wait_connected(index)
         return self
 
+    async def start_one(self, index: int) -> BotProcess:
+        """Only process `index` (the others may be started later, or never)."""
+        await self._launch(index)
+        await self.wait_connected(index)
+        return self.processes[index]
+
     async def _launch(self, index: int) -> None:
         self.starts += 1
         await self.processes[index].start(wait_ready=False)

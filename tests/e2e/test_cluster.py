@@ -48,19 +48,21 @@ def one_guild_per_shard(emu, member_id: int) -> dict[int, tuple[int, int]]:
     return guilds
 
 
-def config(tmp_path: Path, url: str, channel_ids: list[int]) -> Path:
+def config(
+    tmp_path: Path, url: str, channel_ids: list[int], *, poll: int = POLL, lease: float = 4.0
+) -> Path:
     return write_config(
         tmp_path,
         f"""
         [cluster]
-        lease_seconds = 4.0
+        lease_seconds = {lease}
         [announce]
         allow_private_addresses = true
-        fetch_timeout = 2.0
+        fetch_timeout = 5.0
         [[feeds]]
         url = "{url}"
         channel_ids = {channel_ids}
-        poll_seconds = {POLL}
+        poll_seconds = {poll}
         """,
     )
 
@@ -157,3 +159,34 @@ async def test_a_killed_process_loses_nothing_and_duplicates_nothing(
     await running.restart(victim)
     await wait_everywhere(emu, channels, ["Episode 2", "Episode 3"])
     assert emu.command_put_count == 1
+
+
+async def test_a_poll_for_another_process_s_guild_is_posted_there_at_once(
+    emu, tmp_path: Path, postgres_url: str, feeds: FeedServer
+) -> None:
+    member_id = emu.add_user("alice").id
+    guilds = one_guild_per_shard(emu, member_id)
+    _guild, channel_id = guilds[4]  # shard 4: process 2's
+    feeds.set_feed("/feed.rss", feed_xml(1, 2))
+    feeds.set_slow("/feed.rss", 3.0)
+    # Polled every 5 minutes, with claims that last 20 s: without a word from the poller, the
+    # owner would only look again when the claim it saw runs out.
+    path = config(tmp_path, feeds.url("/feed.rss"), [channel_id], poll=300, lease=20.0)
+    running = Cluster(
+        emu, path, processes=PROCESSES, shards_each=SHARDS_EACH, env={"DATABASE_URL": postgres_url}
+    )
+    try:
+        await running.start_one(0)
+        await emu.wait_until(lambda: feeds.hits("/feed.rss") == 1, timeout=20)  # 0 is polling
+        await running.start_one(2)  # starts, finds the feed claimed, and goes to sleep
+        await running.processes[2].wait_for_log("Logged in as")
+        assert titles(emu, channel_id) == []
+        started = time.monotonic()
+        await emu.wait_until(lambda: titles(emu, channel_id) == ["Episode 2"], timeout=15)
+        assert time.monotonic() - started < 8, "the owner heard at once, not after the claim"
+        assert "Posted episode" in running.processes[2].log
+        assert "Posted episode" not in running.processes[0].log
+        assert feeds.hits("/feed.rss") == 1
+    finally:
+        await running.kill()
+        print(running.logs)
