@@ -13,11 +13,11 @@ from bot.db import Database
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
 from driver.harness import BotProcess, write_config
+from driver.postgres import REQUIRE_ENV, PostgresServer, PostgresUnavailable, start_server
 from driver.requesting import Type3StandIn
 from driver.world import World, make_world
 from emulator import ChannelType
 from emulator.voice.tones import make_tone, make_tones
-from tests.pg import REQUIRE_ENV, PostgresServer, PostgresUnavailable, start_server
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from bot.db import Database, DatabaseError
 from bot.storage.postgres import PostgresBackend
-from tests.pg import PostgresServer
+from driver.postgres import PostgresServer
 
 
 async def test_a_restart_is_waited_out_and_a_long_outage_gives_up_in_one_sentence(

@@ -12,8 +12,8 @@ import pytest
 
 from driver.announce import feed_config, feed_xml, titles, wait_titles
 from driver.feedserver import FeedServer
+from driver.postgres import PostgresServer
 from driver.world import World
-from tests.pg import PostgresServer
 
 
 @pytest.mark.parametrize("bot_database", ["postgres"], indirect=True)

@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL cluster for the tests: initdb in a temp dir, loopback only, no fsync.
+"""A throw-away PostgreSQL cluster for tests and benchmarks: initdb in a temp dir, loopback
+only, no fsync.
 
 Uses the server binaries already installed (Debian's `postgresql` package puts them in
 /usr/lib/postgresql/NN/bin; scripts/test.sh installs it when missing). PostgreSQL refuses to
