@@ -30,14 +30,15 @@ class Waiting:
     mention_role_id: int
 
 
-async def owe(
-    conn: Queries, episode_ids: Sequence[int], channel_id: int, state: str, now: float
-) -> None:
-    """Record episodes as owed to a channel in `state`, unless it already has a record of them."""
+async def owe(conn: Queries, owed: Sequence[tuple[int, str]], channel_id: int, now: float) -> None:
+    """Record (episode id, state) pairs as owed to a channel, unless it already has a record of
+    an episode. One statement for all of them; nothing at all when there is nothing to owe."""
+    if not owed:
+        return
     await conn.executemany(
         "INSERT INTO deliveries(episode_id, channel_id, state, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT(episode_id, channel_id) DO NOTHING",
-        [(episode_id, channel_id, state, now) for episode_id in episode_ids],
+        [(episode_id, channel_id, state, now) for episode_id, state in owed],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from bot.announce.codec import episode_to_json
@@ -38,7 +39,7 @@ class Polls:
         their backlog. Returns that and whether the feed just recovered from a reported failure."""
         async with self.db.transaction() as conn:
             channels, _ = await _plan(
-                conn, feed_id, set(), now, backlog=backlog, digest_threshold=1 << 30
+                conn, feed_id, frozenset(), now, backlog=backlog, digest_threshold=1 << 30
             )
             recovered = await _record_success(conn, feed_id, now, next_poll_at)
         return IngestResult(0, tuple(channels), ()), recovered
@@ -90,27 +91,36 @@ class Polls:
                 for r in await conn.fetch("SELECT guid FROM episodes WHERE feed_id = ?", feed_id)
             }
             fresh = _dedupe(e for e in parsed.episodes if e.id not in known)
-            new_ids: list[int] = []
-            # Feeds list newest first; inserting oldest first makes ties sort oldest first.
-            for episode in reversed(fresh):
-                episode_id = await conn.fetchval(
+            # One statement for all of them (a first poll stores the whole feed). Feeds list
+            # newest first; inserting oldest first makes ties sort oldest first.
+            if fresh:
+                await conn.executemany(
                     "INSERT INTO episodes(feed_id, guid, episode_key, title, published_at,"
                     " audio_url, duration_seconds, source_key, data, first_seen_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    feed_id,
-                    episode.id,
-                    episode_key(episode.id),
-                    episode.title,
-                    episode.published.timestamp() if episode.published else None,
-                    episode.audio_url,
-                    episode.duration_seconds,
-                    episode.source_key,
-                    episode_to_json(episode),
-                    now,
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            feed_id,
+                            episode.id,
+                            episode_key(episode.id),
+                            episode.title,
+                            episode.published.timestamp() if episode.published else None,
+                            episode.audio_url,
+                            episode.duration_seconds,
+                            episode.source_key,
+                            episode_to_json(episode),
+                            now,
+                        )
+                        for episode in reversed(fresh)
+                    ],
                 )
-                new_ids.append(int(episode_id))
             channels, digests = await _plan(
-                conn, feed_id, set(new_ids), now, backlog=backlog, digest_threshold=digest_threshold
+                conn,
+                feed_id,
+                {e.id for e in fresh},
+                now,
+                backlog=backlog,
+                digest_threshold=digest_threshold,
             )
             await conn.execute(
                 "UPDATE feeds SET title = ?, image = ?, etag = ?, last_modified = ?, body_hash = ?,"
@@ -123,31 +133,33 @@ class Polls:
                 feed_id,
             )
             recovered = await _record_success(conn, feed_id, now, next_poll_at)
-        return IngestResult(len(new_ids), tuple(channels), tuple(digests)), recovered
+        return IngestResult(len(fresh), tuple(channels), tuple(digests)), recovered
 
 
 async def _plan(
     conn: Queries,
     feed_id: int,
-    new_ids: set[int],
+    new_guids: AbstractSet[str],
     now: float,
     *,
     backlog: int,
     digest_threshold: int,
 ) -> tuple[list[int], list[tuple[int, int]]]:
     """Owe each of the feed's channels what bot/announce/plan.py says; returns the channels with
-    something waiting and the digests among them."""
-    ordered = [
-        r["id"]
-        for r in await conn.fetch(
-            f"SELECT e.id FROM episodes e WHERE e.feed_id = ? ORDER BY {OLDEST_FIRST}",
-            feed_id,
-        )
-    ]
-    order = EpisodeOrder(known=tuple(ordered), new=tuple(i for i in ordered if i in new_ids))
+    something waiting and the digests among them. `new_guids`: the episodes this poll stored."""
     subs = await conn.fetch(
         "SELECT id, channel_id, seeded FROM subscriptions WHERE feed_id = ? ORDER BY id",
         feed_id,
+    )
+    if not subs or (not new_guids and all(sub["seeded"] for sub in subs)):
+        return [], []  # nothing new and every channel seeded: no plan can owe anything
+    rows = await conn.fetch(
+        f"SELECT e.id, e.guid FROM episodes e WHERE e.feed_id = ? ORDER BY {OLDEST_FIRST}",
+        feed_id,
+    )
+    order = EpisodeOrder(
+        known=tuple(r["id"] for r in rows),
+        new=tuple(r["id"] for r in rows if r["guid"] in new_guids),
     )
     channels: list[int] = []
     digests: list[tuple[int, int]] = []
@@ -159,9 +171,14 @@ async def _plan(
             digest_threshold=digest_threshold,
         )
         channel_id = sub["channel_id"]
-        await owe(conn, plan.pending, channel_id, "pending", now)
-        await owe(conn, plan.digest, channel_id, "digest", now)
-        await owe(conn, plan.skipped, channel_id, "skipped", now)
+        await owe(
+            conn,
+            [(e, "pending") for e in plan.pending]
+            + [(e, "digest") for e in plan.digest]
+            + [(e, "skipped") for e in plan.skipped],
+            channel_id,
+            now,
+        )
         if plan.seeded_now:
             await conn.execute("UPDATE subscriptions SET seeded = 1 WHERE id = ?", sub["id"])
         if plan.pending or plan.digest:
