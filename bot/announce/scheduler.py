@@ -302,9 +302,20 @@ class Scheduler:
         )
 
     def _after_work(self) -> None:
-        """A channel found busy earlier may have more owed than its delivery saw: look again."""
+        """A channel found busy earlier may have more owed than its delivery saw: look again.
+
+        Only at that channel: a whole round would read every due feed again, and during a burst
+        of first polls that is once per poll, so the burst would cost the square of its size.
+        """
         assert self._work is not None
         free = {c for c in self._recheck if not self._work.busy(c) and c not in self._delivering}
-        if free:
-            self._recheck -= free
-            self.wake()
+        if not free:
+            return
+        self._recheck -= free
+        now = self.clock()
+        for channel_id in sorted(free):
+            at = self._channel_due(channel_id)
+            if at > now:
+                self._due_at(at)  # in backoff: the round at `at` looks at it
+            else:
+                self._spawn(self._deliver(channel_id))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.announce.store import AnnounceStore
+from bot.announce.scheduler import PollDone, Scheduler
+from bot.announce.store import AnnounceStore, FeedRow
 from bot.config import FeedSettings
 from bot.db import Database, Queries, Row
 from bot.feeds.fetch import Validators
@@ -86,8 +90,8 @@ async def first_poll(store: AnnounceStore, feed_id: int, parsed: Feed) -> int:
         parsed,
         validators=Validators(None, None),
         body_hash=parsed.title,
-        now=1000.0,
-        next_poll_at=2000.0,
+        now=time.time(),
+        next_poll_at=time.time() + 3600,
         backlog=1,
         digest_threshold=5,
     )
@@ -111,3 +115,73 @@ async def test_a_first_poll_costs_as_many_statements_for_300_episodes_as_for_3(
     for channel_id in (10, 20):
         waiting = [w.episode.episode.id for w in await store.waiting(channel_id)]
         assert waiting == ["small-3", "large-300"]
+
+
+EPISODE = (Episode(id="ep", title="An episode", published=BASE),)
+
+
+class BusyWhilePolling:
+    """Like the announcer: a poll holds its channel and asks for a delivery before it lets go,
+    so the scheduler finds the channel busy and must look again once the poll is over."""
+
+    def __init__(self, store: AnnounceStore, scheduler: Scheduler, channel_id: int) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.channel_id = channel_id
+        self.polling = 0
+        self.one_at_a_time = asyncio.Lock()
+        self.polled: list[int] = []
+        self.delivered_after: list[int] = []  # how many polls were done at each delivery
+
+    async def ready(self) -> None:
+        return None
+
+    async def poll(self, feed: FeedRow) -> PollDone:
+        async with self.one_at_a_time:  # as polls of one channel are (its delivery lock)
+            self.polling += 1
+            try:
+                await first_poll(self.store, feed.id, Feed(title=feed.url, episodes=EPISODE))
+                await self.scheduler.deliver_now([self.channel_id])  # busy: looked at later
+                self.polled.append(feed.id)
+            finally:
+                self.polling -= 1
+        return PollDone(time.time() + 3600)
+
+    async def deliver(self, channel_id: int) -> DeliveryDone:
+        self.delivered_after.append(len(self.polled))
+        return DeliveryDone()
+
+    def busy(self, channel_id: int) -> bool:
+        return self.polling > 0
+
+
+@dataclass(frozen=True)
+class DeliveryDone:
+    retry: bool = False
+    retry_after: float | None = None
+
+
+async def test_a_burst_of_polls_on_a_busy_channel_is_not_a_round_per_poll(db: Database) -> None:
+    store = AnnounceStore(db)
+    feeds = 40
+    await store.sync_config(
+        [
+            FeedSettings(url=f"https://feeds.example/{n}.rss", channel_ids=(10,))
+            for n in range(feeds)
+        ]
+    )
+    scheduler = Scheduler(db)
+    work = BusyWhilePolling(store, scheduler, 10)
+    scheduler.start(work)
+    try:
+        async with asyncio.timeout(10):
+            while len(work.polled) < feeds or not work.delivered_after:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        # every poll is over and the channel was looked at again after the last of them...
+        async with asyncio.timeout(5):
+            while work.delivered_after[-1] < feeds:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        # ...without reading every due feed again after each poll (one round each, before)
+        assert scheduler.rounds <= 2
+    finally:
+        await scheduler.stop(grace=1.0)
