@@ -339,6 +339,9 @@ class State:
         else:
             guild.voice_states[user_id] = state
         self.dispatch("VOICE_STATE_UPDATE", state.to_dict(guild.members[user_id]), guild_id)
+        voice = getattr(self, "voice", None)  # emulator.voice hook: humans are DAVE listeners
+        if voice is not None and user_id != self.bot.id:
+            voice.on_member_voice_state(guild_id, user_id, channel_id)
         return state
 
     # -- gateway payloads --------------------------------------------------------------------

@@ -10,6 +10,13 @@ import nacl.exceptions
 OP_IDENTIFY, OP_SELECT_PROTOCOL, OP_READY, OP_HEARTBEAT = 0, 1, 2, 3
 OP_SESSION_DESCRIPTION, OP_SPEAKING, OP_HEARTBEAT_ACK, OP_RESUME = 4, 5, 6, 7
 OP_HELLO, OP_RESUMED = 8, 9
+# DAVE (see shared/reference/dave.md): JSON 21-24 and 31, binary 25-30
+OP_DAVE_PREPARE_TRANSITION, OP_DAVE_EXECUTE_TRANSITION = 21, 22
+OP_DAVE_TRANSITION_READY, OP_DAVE_PREPARE_EPOCH = 23, 24
+OP_MLS_EXTERNAL_SENDER, OP_MLS_KEY_PACKAGE, OP_MLS_PROPOSALS = 25, 26, 27
+OP_MLS_COMMIT_WELCOME, OP_MLS_ANNOUNCE_COMMIT, OP_MLS_WELCOME = 28, 29, 30
+OP_MLS_INVALID_COMMIT_WELCOME = 31
+DAVE_MAGIC = b"\xfa\xfa"  # the last two bytes of an end-to-end encrypted Opus frame
 
 # Real Discord lists AES-GCM first; discord.py 2.7.1 lacks it and so picks XChaCha20.
 MODES = ["aead_aes256_gcm_rtpsize", "aead_xchacha20_poly1305_rtpsize"]

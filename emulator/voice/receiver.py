@@ -39,6 +39,7 @@ class RtpPacket:
     payload: bytes
     node: int = 0
     channel_id: int | None = None
+    e2ee: bool = False  # it came end-to-end encrypted (DAVE) and a listener decrypted it
 
     @property
     def kind(self) -> PacketKind:
@@ -80,6 +81,7 @@ class VoiceReceiver:
         self.speaking: list[SpeakingEvent] = []
         self.events: list[VoiceEvent] = []
         self.decrypt_failures = 0
+        self.dave_failures = 0  # DAVE frames no listener could decrypt (left out of `packets`)
         self._pcm_cache: tuple[int, array] | None = None
 
     # -- recording (called by the server) -------------------------------------------------
@@ -92,6 +94,7 @@ class VoiceReceiver:
         self.speaking.clear()
         self.events.clear()
         self.decrypt_failures = 0
+        self.dave_failures = 0
         self._pcm_cache = None
 
     # -- queries --------------------------------------------------------------------------
@@ -105,6 +108,12 @@ class VoiceReceiver:
     def audio_seconds(self, since: int = 0) -> float:
         """Seconds of audio received, from the Opus TOC of each audio packet (no decoding)."""
         return sum(packet_samples(p.payload) for p in self.audio_packets(since)) / SAMPLE_RATE
+
+    def e2ee_fraction(self, skip_seconds: float = 1.0, since: int = 0) -> float:
+        """Share of the audio packets after the first `skip_seconds` of audio that came end-to-end
+        encrypted (0.0 when there are none)."""
+        audio = self.audio_packets(since)[round(skip_seconds * 50) :]
+        return sum(p.e2ee for p in audio) / len(audio) if audio else 0.0
 
     @property
     def speaking_now(self) -> bool:

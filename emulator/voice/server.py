@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from . import mls
 from . import protocol as p
+from .dave import DaveGroup
 from .receiver import RtpPacket, SpeakingEvent, VoiceReceiver
 from .tls import TestTLS
 
@@ -67,11 +70,41 @@ class VoiceConnection:
         self.received: list[dict[str, Any]] = []
         self.seq_acks: list[int] = []
         self.close_code: int | None = None
+        self._outbox: list[tuple[bool, int, Any]] = []
+        self._writing = False
 
     async def send(self, op: int, data: Any) -> None:
         self.seq += 1
         with contextlib.suppress(ConnectionError, RuntimeError):
             await self.ws.send_str(json.dumps({"op": op, "d": data, "seq": self.seq}))
+
+    async def send_binary(self, op: int, body: bytes) -> None:
+        """Server-to-client binary frame: `seq (u16 BE) | op (u8) | body`."""
+        self.seq += 1
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.send_bytes(struct.pack(">HB", self.seq & 0xFFFF, op) + body)
+
+    def post_json(self, op: int, data: Any) -> None:
+        """Queues a frame from synchronous code; frames go out in the order they were posted."""
+        self._outbox.append((False, op, data))
+        self._write_soon()
+
+    def post_binary(self, op: int, body: bytes) -> None:
+        self._outbox.append((True, op, body))
+        self._write_soon()
+
+    def _write_soon(self) -> None:
+        if not self._writing:
+            self._writing = True
+            self.server.spawn(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self._outbox:
+                binary, op, data = self._outbox.pop(0)
+                await (self.send_binary(op, data) if binary else self.send(op, data))
+        finally:
+            self._writing = False
 
     def close(self, code: int, message: str = "") -> None:
         """Closes without waiting for the client's answer (discord.py uses autoclose=False)."""
@@ -184,9 +217,17 @@ class _UdpNode:
         if payload is None:
             guild.receiver.decrypt_failures += 1
             return
+        e2ee = payload.endswith(p.DAVE_MAGIC) and session.channel_id is not None
+        if e2ee:
+            group = self.server._groups.get(session.channel_id or 0)
+            plain = group.decrypt(session.user_id, payload) if group is not None else None
+            if plain is None:  # no listener could decrypt it: nobody hears this frame
+                guild.receiver.dave_failures += 1
+                return
+            payload = plain
         nonce = int.from_bytes(data[-4:], "big")
         guild.receiver.packets.append(
-            RtpPacket(seq, ts, ssrc, nonce, now, payload, self.index, session.channel_id)
+            RtpPacket(seq, ts, ssrc, nonce, now, payload, self.index, session.channel_id, e2ee)
         )
 
 
@@ -209,13 +250,16 @@ class VoiceServer:
         self.pokes = True  # the UDP poke that keeps discord.py's reconnects fast (reference §2.9)
         self.refuse_identify: int | None = None  # e.g. 4017: close every IDENTIFY with this code
         self.lose_discovery_replies = 0  # that many IP-discovery replies are "lost on the way"
-        self.dave_protocol_version = 0  # >0: the client sends binary op 26; audio stays plain Opus
+        self.dave_protocol_version = 1  # DAVE on, as on Discord; 0: plain (stage channels)
+        self.dave_required = True  # close 4017 when IDENTIFY does not offer DAVE
         self.modes = list(p.MODES)
         # --
         self.nodes = [_UdpNode(self, i) for i in range(nodes)]
         self.connections: set[VoiceConnection] = set()
         self._guilds: dict[int, _GuildVoice] = {}
         self._by_ssrc: dict[int, VoiceSession] = {}
+        self.external = mls.ExternalSender()
+        self._groups: dict[int, DaveGroup] = {}
         self._next_ssrc = 1000 + secrets.randbelow(1000)
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -278,6 +322,28 @@ class VoiceServer:
         state = self.emu.guild(guild_id).voice_states.get(self.emu.bot.id)
         return state.channel_id if state is not None else None
 
+    def dave(self, channel_id: int) -> DaveGroup:
+        """The DAVE group of a voice channel (created on first use)."""
+        group = self._groups.get(channel_id)
+        if group is None:
+            channel = self.emu.channel(channel_id)
+            receiver = self.receiver(channel.guild_id or 0)
+            group = self._groups[channel_id] = DaveGroup(
+                channel_id, self.external, self.emu.bot.id, receiver.record_event
+            )
+        return group
+
+    def on_member_voice_state(self, guild_id: int, user_id: int, channel_id: int | None) -> None:
+        """A human joined, moved or left voice: its simulated client joins or leaves DAVE groups."""
+        for cid, group in self._groups.items():
+            if cid != channel_id and user_id in group.members:
+                group.remove(user_id)
+        if channel_id is None or self.dave_protocol_version == 0:
+            return
+        group = self.dave(channel_id)
+        if user_id not in group.members:
+            group.add_listener(user_id)
+
     def _guild(self, guild_id: int) -> _GuildVoice:
         guild = self._guilds.get(guild_id)
         if guild is None:
@@ -295,6 +361,8 @@ class VoiceServer:
         guild = self._guild(guild_id)
         previous = guild.channel_id
         guild.channel_id = channel_id
+        if previous is not None and previous != channel_id and previous in self._groups:
+            self._groups[previous].remove(self.emu.bot.id)
         if channel_id is None:
             return
         if guild.token is None or previous is None:
@@ -338,6 +406,8 @@ class VoiceServer:
         if code in p.KICK_CODES:
             guild.receiver.record_event("kicked", channel_id=guild.channel_id)
             guild.channel_id = None
+            if session.channel_id in self._groups:
+                self._groups[session.channel_id].remove(self.emu.bot.id)
             self.emu.set_voice_state(guild_id, self.emu.bot.id, None)
             await asyncio.sleep(0.02)  # let the gateway frame go out first
         conn.close(code, message)  # a no-op if the bot has already hung up
@@ -366,11 +436,7 @@ class VoiceServer:
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.BINARY:
-                    data = bytes(msg.data)
-                    if conn.session is not None:
-                        self.receiver(conn.session.guild_id).record_event(
-                            "binary", op=data[0] if data else None, size=len(data)
-                        )
+                    self._on_binary(conn, bytes(msg.data))
                     continue
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -394,6 +460,8 @@ class VoiceServer:
                     )
                 if session.connection is conn:
                     session.connection = None
+                    if session.channel_id in self._groups:  # it re-keys when it comes back
+                        self._groups[session.channel_id].mark_stale(session.user_id)
         return ws
 
     async def _on_op(self, conn: VoiceConnection, op: int, d: dict[str, Any]) -> None:
@@ -426,6 +494,14 @@ class VoiceServer:
             session.mode = mode
             session.client_address = (str(data.get("address")), int(data.get("port") or 0))
             await self._session_description(conn, session)
+        elif op == p.OP_DAVE_TRANSITION_READY and session.channel_id in self._groups:
+            self._groups[session.channel_id].on_transition_ready(
+                session.user_id, int(d.get("transition_id", 0))
+            )
+        elif op == p.OP_MLS_INVALID_COMMIT_WELCOME and session.channel_id in self._groups:
+            self._groups[session.channel_id].on_invalid(
+                session.user_id, int(d.get("transition_id", 0))
+            )
         elif op == p.OP_SPEAKING:
             receiver.speaking.append(
                 SpeakingEvent(time.monotonic(), int(d.get("speaking", 0)), d.get("ssrc"), conn.node)
@@ -454,6 +530,13 @@ class VoiceServer:
             session_id=d.get("session_id"),
             max_dave_protocol_version=d.get("max_dave_protocol_version"),
         )
+        offered = d.get("max_dave_protocol_version") or 0
+        if self.dave_protocol_version > 0 and self.dave_required and offered < 1:
+            guild.receiver.record_event(
+                "close", code=p.CLOSE_DAVE_REQUIRED, by="server", node=conn.node
+            )
+            conn.close(p.CLOSE_DAVE_REQUIRED, "DAVE protocol required")
+            return
         if self.refuse_identify is not None:
             guild.receiver.record_event(
                 "close", code=self.refuse_identify, by="server", node=conn.node
@@ -516,6 +599,21 @@ class VoiceServer:
         # discord.py waits for a secret key on the new socket, so RESUMED alone would hang it.
         await self._session_description(conn, session)
 
+    def _on_binary(self, conn: VoiceConnection, data: bytes) -> None:
+        """Client-to-server binary frames: `op (u8) | body` (op 26 key package, op 28 commit)."""
+        session = conn.session
+        if session is None or not data:
+            return
+        op, body = data[0], data[1:]
+        self.receiver(session.guild_id).record_event("binary", op=op, size=len(data))
+        if session.channel_id is None or session.dave_protocol_version == 0:
+            return
+        group = self.dave(session.channel_id)
+        if op == p.OP_MLS_KEY_PACKAGE:
+            group.on_key_package(session.user_id, body)
+        elif op == p.OP_MLS_COMMIT_WELCOME:
+            group.on_commit_welcome(session.user_id, body)
+
     async def _session_description(self, conn: VoiceConnection, session: VoiceSession) -> None:
         session.dave_protocol_version = self.dave_protocol_version
         self.receiver(session.guild_id).record_event(
@@ -532,6 +630,12 @@ class VoiceServer:
                 "media_session_id": secrets.token_hex(16),
             },
         )
+        if self.dave_protocol_version > 0 and session.channel_id is not None:
+            group = self.dave(session.channel_id)
+            for uid in self.members(session.channel_id):  # humans already in the channel
+                if uid != session.user_id and uid not in group.members:
+                    group.add_listener(uid)
+            group.add_bot(conn.post_json, conn.post_binary)
 
 
 def _addr(data: dict[str, Any]) -> dict[str, Any]:

@@ -277,3 +277,26 @@ async def test_move_to_another_channel_keeps_playing(voice: Voice, tone_long: Pa
     )
     assert voice.server.members(voice.sample.voice.id) == []
     vc.stop()
+
+
+# -- DAVE: end-to-end encryption with a simulated listener (a davey session) --------------------
+def _listen(voice: Voice) -> int:
+    """Alice joins the voice channel: the emulator's listener for her joins the DAVE group."""
+    voice.emu.set_voice_state(voice.sample.guild.id, voice.sample.alice.id, voice.sample.voice.id)
+    return voice.sample.alice.id
+
+
+async def test_dave_listener_hears_encrypted_tone(voice: Voice, tone_440: Path) -> None:
+    _listen(voice)
+    vc = await voice.connect()
+    rx = voice.rx
+    voice.play(vc, tone_440)
+    await asyncio.wait_for(voice.done.wait(), 10)
+    await rx.wait_quiet(0.1)
+    kinds = [e.kind for e in rx.events if e.kind.startswith("dave_")]
+    assert "dave_commit" in kinds, kinds
+    assert [e.data["op"] for e in rx.events_of("binary")][:1] == [26]  # key package
+    assert rx.dave_failures == 0
+    assert rx.e2ee_fraction() >= 0.95, [e.kind for e in rx.events]
+    assert vc.voice_privacy_code is not None
+    assert rx.dominant_frequency(0.5, 2.5) == pytest.approx(440, abs=3)
