@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LOG_LINE_LIMIT = 16 * 1024 * 1024
 
 
-def write_config(directory: Path, extra: str = "", *, db_name: str = "narrator.sqlite3") -> Path:
+def write_config(
+    directory: Path, extra: str = "", *, db_name: str = "narrator.sqlite3", level: str = "DEBUG"
+) -> Path:
     path = directory / "config.toml"
     path.write_text(
         textwrap.dedent(
@@ -31,7 +33,7 @@ def write_config(directory: Path, extra: str = "", *, db_name: str = "narrator.s
             [database]
             path = "{directory / db_name}"
             [logging]
-            level = "DEBUG"
+            level = "{level}"
             """
         )
         + textwrap.dedent(extra)
