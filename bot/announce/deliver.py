@@ -23,6 +23,7 @@ import discord.http
 
 from bot import metrics, outgoing
 from bot.announce import render
+from bot.announce.announced import Announced
 from bot.announce.markers import (
     DIGEST_PREFIX,
     announced_keys,
@@ -71,6 +72,7 @@ class Deliverer:
         self.bot = bot
         self.store = store
         self._locks: dict[int, asyncio.Lock] = {}
+        self.announced = Announced()  # read-backs, kept up to date with every post made here
 
     def busy(self, channel_id: int) -> bool:
         lock = self._locks.get(channel_id)
@@ -146,6 +148,7 @@ class Deliverer:
                     "Episode %s was already posted in %s (message %s)", stored.id, channel.id, found
                 )
                 await self.store.mark_sent([stored.id], channel.id, found)
+                self.announced.posted(channel.id, [key], found)
                 return
         kind = "sent"
         content, mentions = render.mention_content(item.mention_role_id)
@@ -182,6 +185,7 @@ class Deliverer:
             await self.store.mark_error([stored.id], channel.id, str(exc))
             raise TryLater(str(exc)) from exc
         await self.store.mark_sent([stored.id], channel.id, message_id)
+        self.announced.posted(channel.id, [key], message_id)
         metrics.POSTS.labels(kind=kind).inc()
         log.info(
             "Posted episode %s (%s) in channel %s", stored.id, stored.episode.title, channel.id
@@ -228,6 +232,7 @@ class Deliverer:
     async def _post_digest(self, channel: Postable, items: Sequence[Waiting]) -> None:
         episodes = [w.episode for w in items]
         ids = [e.id for e in episodes]
+        keys = [episode_key(e.episode.id) for e in episodes]
         key = render.digest_key(episodes)
         marker = DIGEST_PREFIX + key
         embed = render.digest_embed([w.feed_name for w in items], episodes)
@@ -239,6 +244,7 @@ class Deliverer:
             if found is not None:
                 log.info("The digest of %d episodes was already posted in %s", len(ids), channel.id)
                 await self.store.mark_sent(ids, channel.id, found)
+                self.announced.posted(channel.id, keys, found)
                 return
         view = render.digest_view(episodes)
         nonce = render.nonce_for(channel.id, f"digest:{key}")
@@ -258,6 +264,7 @@ class Deliverer:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(str(exc)) from exc
         await self.store.mark_sent(ids, channel.id, message_id)
+        self.announced.posted(channel.id, keys, message_id)
         metrics.POSTS.labels(kind="digest").inc()
         log.info("Posted a digest of %d episodes in channel %s", len(ids), channel.id)
 

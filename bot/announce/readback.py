@@ -52,7 +52,7 @@ class ReadBack:
             yield
             return
         async with self.deliverer.holding(channel_ids):
-            found = {channel_id: await self.announced_in(channel_id) for channel_id in channel_ids}
+            found = {channel_id: await self._announced(channel_id) for channel_id in channel_ids}
             yield
             for channel_id, keys in found.items():
                 if not keys:
@@ -71,6 +71,16 @@ class ReadBack:
                     len(plan.pending) + len(plan.digest),
                     len(plan.skipped),
                 )
+
+    async def _announced(self, channel_id: int) -> dict[str, int]:
+        """The channel's announcements: read back, or kept from a read moments ago (while the
+        channel's lock is held, nothing is posted there that the kept view could miss)."""
+        kept = self.deliverer.announced.get(channel_id)
+        if kept is not None:
+            return kept
+        found = await self.announced_in(channel_id)
+        self.deliverer.announced.read(channel_id, found)
+        return found
 
     async def announced_in(self, channel_id: int) -> dict[str, int]:
         """Episode key -> message id of the bot's announcements in a channel (newest wins)."""
