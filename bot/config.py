@@ -6,12 +6,13 @@ The token and the Discord endpoints are not in the file: they come from the envi
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -367,9 +368,16 @@ def load_settings(path: Path) -> Settings:
     return replace(settings, source=path.resolve())
 
 
-def _build(cls: type, table: Mapping[str, Any], where: str) -> Any:
+@functools.cache
+def _shape(cls: type) -> tuple[dict[str, Any], dict[str, Field[Any]]]:
+    """A settings class's type hints and keys, read once: a config with thousands of [[feeds]]
+    would otherwise resolve FeedSettings' annotations for every one of them."""
     hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+    return hints, {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+
+
+def _build(cls: type, table: Mapping[str, Any], where: str) -> Any:
+    hints, known = _shape(cls)
     for key in table:
         if key not in known:
             raise ConfigError(f"{_key(where, key)}: unknown key (allowed: {', '.join(known)})")

@@ -120,3 +120,21 @@ def test_environment_defaults_to_real_discord() -> None:
 def test_bad_endpoint_override_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="DISCORD_GATEWAY_URL"):
         read_environment({"DISCORD_GATEWAY_URL": "http://x/"})
+
+
+def test_a_long_feed_list_reads_each_settings_class_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.config
+
+    calls: list[type] = []
+    hints = bot.config.typing.get_type_hints
+    monkeypatch.setattr(bot.config.typing, "get_type_hints", lambda c: calls.append(c) or hints(c))
+    bot.config._shape.cache_clear()
+    feeds = "".join(
+        f'[[feeds]]\nurl = "https://feeds.example/{n}.rss"\nchannel_ids = [{n + 1}]\n'
+        for n in range(500)
+    )
+    settings = load_settings(write(tmp_path, feeds))
+    assert len(settings.feeds) == 500 and settings.feeds[499].channel_ids == (500,)
+    assert calls.count(bot.config.FeedSettings) == 1  # once, not once per [[feeds]]
