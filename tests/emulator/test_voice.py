@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord
+import discord.voice_state
 import imageio_ffmpeg
 import pytest
 
@@ -300,3 +301,121 @@ async def test_dave_listener_hears_encrypted_tone(voice: Voice, tone_440: Path) 
     assert rx.e2ee_fraction() >= 0.95, [e.kind for e in rx.events]
     assert vc.voice_privacy_code is not None
     assert rx.dominant_frequency(0.5, 2.5) == pytest.approx(440, abs=3)
+
+
+def _e2ee_since(rx: VoiceReceiver, mark: int) -> list[bool]:
+    return [p.e2ee for p in rx.audio_packets(mark)]
+
+
+async def _encrypted_again(rx: VoiceReceiver, mark: int, within: float) -> float:
+    """Seconds from packet `mark` until the listener hears end-to-end encrypted audio again."""
+    start = rx.packets[mark].arrival if len(rx.packets) > mark else None
+    await rx.wait_for(lambda: any(_e2ee_since(rx, mark)), within + 1)
+    first = next(p for p in rx.audio_packets(mark) if p.e2ee)
+    return first.arrival - (start if start is not None else first.arrival)
+
+
+async def _playing_encrypted(voice: Voice, path: Path) -> discord.VoiceClient:
+    _listen(voice)
+    vc = await _playing(voice, path)
+    await voice.rx.wait_for(lambda: voice.rx.e2ee_fraction(0) > 0, 5)
+    return vc
+
+
+async def test_dave_resume_mid_play_rekeys(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing_encrypted(voice, tone_long)
+    commits = len(rx.events_of("dave_commit"))
+    await voice.server.close(voice.sample.guild.id, 4015)
+    assert (await rx.wait_for_event("resume", timeout=5)).data["ok"] is True
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.5, timeout=5, since=mark)
+    assert len(rx.events_of("dave_key_package")) >= 3  # alice, the bot, the bot again
+    commit = rx.events_of("dave_commit")[commits]
+    assert commit.data["user_id"] == voice.sample.alice.id  # the bot re-keyed: alice re-adds it
+    assert await _encrypted_again(rx, mark, 1.0) < 1.0
+    assert all(_e2ee_since(rx, mark)[50:])
+    assert rx.dave_failures == 0
+    vc.stop()
+
+
+async def test_dave_listener_joins_and_leaves_bot_commits(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing_encrypted(voice, tone_long)
+    bob = voice.emu.add_user("bob")
+    voice.emu.add_member(voice.sample.guild.id, bob.id)
+    voice.emu.set_voice_state(voice.sample.guild.id, bob.id, voice.sample.voice.id)
+    group = voice.server.dave(voice.sample.voice.id)
+    await rx.wait_for(lambda: len(rx.events_of("dave_commit")) >= 2, 5)
+    joined = rx.events_of("dave_commit")[1].data
+    assert joined["user_id"] == voice.emu.bot.id and joined["adds"] == [bob.id]
+    await rx.wait_for(lambda: all(listener.ready for listener in group.listeners), 5)
+    assert {listener.epoch for listener in group.listeners} == {2}
+
+    voice.emu.set_voice_state(voice.sample.guild.id, bob.id, None)
+    await rx.wait_for(lambda: len(rx.events_of("dave_commit")) >= 3, 5)
+    assert rx.events_of("dave_commit")[2].data["user_id"] == voice.emu.bot.id
+    assert [listener.user_id for listener in group.listeners] == [voice.sample.alice.id]
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.0, timeout=5, since=mark)
+    assert all(_e2ee_since(rx, mark)) and rx.dave_failures == 0
+    vc.stop()
+
+
+async def test_dave_last_listener_leaves_sole_member_reset(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing_encrypted(voice, tone_long)
+    voice.emu.set_voice_state(voice.sample.guild.id, voice.sample.alice.id, None)
+    await rx.wait_for_event("dave_sole_member_reset", timeout=5)
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.0, timeout=5, since=mark)
+    assert not any(_e2ee_since(rx, mark)[5:])  # alone: plain Opus, and still playing
+    assert vc.is_playing()
+
+    _listen(voice)
+    mark = len(rx.packets)
+    assert await _encrypted_again(rx, mark, 1.0) < 1.0
+    assert rx.dave_failures == 0
+    vc.stop()
+
+
+async def test_dave_corrupt_welcome_bot_sends_op31_and_recovers(
+    voice: Voice, tone_long: Path
+) -> None:
+    rx = voice.rx
+    voice.server.dave(voice.sample.voice.id).corrupt_welcomes = 1
+    _listen(voice)
+    vc = await _playing(voice, tone_long)
+    invalid = await rx.wait_for_event("dave_invalid", timeout=5)
+    assert invalid.data["user_id"] == voice.emu.bot.id
+    assert any(p.get("op") == 31 for c in voice.server.connections for p in c.received)
+    await rx.wait_for(lambda: rx.e2ee_fraction(0) > 0, 5)
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.0, timeout=5, since=mark)
+    assert all(_e2ee_since(rx, mark)) and rx.dave_failures == 0
+    vc.stop()
+
+
+async def test_dave_downgrade_to_version_0(voice: Voice, tone_long: Path) -> None:
+    rx = voice.rx
+    vc = await _playing_encrypted(voice, tone_long)
+    voice.server.dave(voice.sample.voice.id).downgrade()
+    await rx.wait_for(lambda: len(rx.events_of("dave_execute")) >= 2, 5)
+    await asyncio.sleep(0.1)  # frames already in flight
+    mark = len(rx.packets)
+    await rx.wait_for_audio(1.0, timeout=5, since=mark)
+    assert not any(_e2ee_since(rx, mark))  # plain Opus after the transition
+    assert vc._connection.dave_protocol_version == 0
+    vc.stop()
+
+
+async def test_dave_required_closes_4017_without_dave(
+    voice: Voice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that does not offer DAVE is closed with 4017 (discord.py retries)."""
+    monkeypatch.setattr(discord.voice_state, "has_dave", False)  # IDENTIFY offers version 0
+    with pytest.raises(asyncio.TimeoutError):
+        await voice.channel.connect(timeout=2)
+    rx = voice.rx
+    assert {e.data["max_dave_protocol_version"] for e in rx.events_of("identify")} == {0}
+    assert {e.data["code"] for e in rx.events_of("close") if e.data["by"] == "server"} == {4017}
