@@ -15,6 +15,8 @@ import pytest
 from driver.announce import feed_xml, titles
 from driver.feedserver import FeedServer
 from driver.harness import Cluster, write_config
+from driver.requesting import LW_URL, Type3StandIn, answer
+from driver.requesting import config as requests_config
 from emulator import ChannelType
 
 PROCESSES, SHARDS_EACH = 3, 2
@@ -187,6 +189,49 @@ async def test_a_poll_for_another_process_s_guild_is_posted_there_at_once(
         assert "Posted episode" in running.processes[2].log
         assert "Posted episode" not in running.processes[0].log
         assert feeds.hits("/feed.rss") == 1
+    finally:
+        await running.kill()
+        print(running.logs)
+
+
+async def test_each_requester_hears_once_from_the_process_of_their_server(
+    emu, tmp_path: Path, postgres_url: str, feeds: FeedServer, type3: Type3StandIn
+) -> None:
+    member_id = emu.add_user("alice").id
+    guilds = one_guild_per_shard(emu, member_id)
+    review = emu.add_channel(guilds[0][0], "narration-review", ChannelType.TEXT).id
+    feeds.set_feed("/feed.rss", feed_xml(1, description="<p>Unrelated.</p>"))
+    asking = [guilds[3], guilds[5]]  # servers of processes 1 and 2
+    path = config(tmp_path, feeds.url("/feed.rss"), [channel for _g, channel in asking])
+    path.write_text(path.read_text() + requests_config(type3, review))
+    others = []
+    for n, (guild_id, _channel) in enumerate(asking):
+        other = emu.add_user(f"member-{n}").id
+        emu.add_member(guild_id, other)
+        others.append(other)
+    running = Cluster(
+        emu, path, processes=PROCESSES, shards_each=SHARDS_EACH, env={"DATABASE_URL": postgres_url}
+    )
+    try:
+        await running.start()
+        for (guild_id, channel_id), voter in zip(asking, others, strict=True):
+            await emu.wait_until(lambda c=channel_id: titles(emu, c) == ["Episode 1"], timeout=20)
+            for user in (member_id, voter):
+                ix = await emu.slash(guild_id, channel_id, user, "request", options={"url": LW_URL})
+                await answer(ix)
+        feeds.set_feed("/feed.rss", feed_xml(1, 2))  # episode 2's Source: is LW_URL
+        # alice asked in both servers: one notice per request; each voter: one.
+        await emu.wait_until(lambda: len(emu.dms(member_id)) == 2, timeout=30)
+        for voter in others:
+            await emu.wait_until(lambda v=voter: len(emu.dms(v)) == 1, timeout=30)
+        await asyncio.sleep(3 * POLL)
+        assert len(emu.dms(member_id)) == 2 and [len(emu.dms(v)) for v in others] == [1, 1]
+        assert all("has been narrated" in dm["content"] for dm in emu.dms(member_id))
+        for index, (guild_id, _channel) in zip((1, 2), asking, strict=True):
+            assert running.index_of_guild(guild_id) == index
+            log = running.processes[index].log
+            assert "is narrated" in log, f"process {index} closes its server's request"
+        assert "is narrated" not in running.processes[0].log
     finally:
         await running.kill()
         print(running.logs)
