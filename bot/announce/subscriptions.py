@@ -85,33 +85,39 @@ class Subscriptions:
         """Make the database's config-owned feeds and subscriptions match config.toml."""
         now = time.time() if now is None else now
         async with self.db.transaction() as conn:
-            wanted: set[tuple[int, int]] = set()
-            for feed in feeds:
-                feed_id = await _upsert_feed(conn, feed.url, feed.poll_seconds, True, now)
-                for channel_id in feed.channel_ids:
-                    wanted.add((feed_id, channel_id))
-                    await conn.execute(
-                        "INSERT INTO subscriptions(feed_id, channel_id, mention_role_id, from_config,"
-                        " created_at) VALUES (?, ?, ?, 1, ?)"
-                        " ON CONFLICT(feed_id, channel_id) DO UPDATE SET"
-                        " mention_role_id = excluded.mention_role_id, from_config = 1",
-                        feed_id,
-                        channel_id,
-                        feed.mention_role_id,
-                        now,
-                    )
+            # A statement per step, not per feed: a config.toml of thousands of feeds is read at
+            # every start, before the bot logs in.
+            await conn.executemany(
+                _UPSERT_FEED, [(feed.url, feed.url, feed.poll_seconds, 1, now) for feed in feeds]
+            )
+            config_feeds = {
+                r["url"]: int(r["id"])
+                for r in await conn.fetch("SELECT id, url FROM feeds WHERE from_config = 1")
+            }
+            wanted = {
+                (config_feeds[feed.url], channel_id, feed.mention_role_id): None
+                for feed in feeds
+                for channel_id in feed.channel_ids
+            }
+            await conn.executemany(
+                "INSERT INTO subscriptions(feed_id, channel_id, mention_role_id, from_config,"
+                " created_at) VALUES (?, ?, ?, 1, ?)"
+                " ON CONFLICT(feed_id, channel_id) DO UPDATE SET"
+                " mention_role_id = excluded.mention_role_id, from_config = 1",
+                [(feed_id, channel_id, role, now) for feed_id, channel_id, role in wanted],
+            )
+            kept = {(feed_id, channel_id) for feed_id, channel_id, _role in wanted}
             rows = await conn.fetch(
                 "SELECT id, feed_id, channel_id FROM subscriptions WHERE from_config = 1"
             )
-            for row in rows:
-                if (row["feed_id"], row["channel_id"]) not in wanted:
-                    await conn.execute("DELETE FROM subscriptions WHERE id = ?", row["id"])
-            config_urls = [feed.url for feed in feeds]
-            marks = ",".join("?" * len(config_urls))
-            await conn.execute(
-                "UPDATE feeds SET from_config = 0 WHERE from_config = 1"
-                + (f" AND url NOT IN ({marks})" if config_urls else ""),
-                *config_urls,
+            await conn.executemany(
+                "DELETE FROM subscriptions WHERE id = ?",
+                [(r["id"],) for r in rows if (r["feed_id"], r["channel_id"]) not in kept],
+            )
+            config_urls = {feed.url for feed in feeds}
+            await conn.executemany(
+                "UPDATE feeds SET from_config = 0 WHERE id = ?",
+                [(i,) for url, i in config_feeds.items() if url not in config_urls],
             )
             await conn.execute(_ABANDONED_FEEDS)
 
@@ -224,15 +230,20 @@ def _subscription_filter(feed_id: int | None, guild_id: int | None) -> tuple[str
     return (" WHERE " + " AND ".join(where) if where else ""), args
 
 
+_UPSERT_FEED = (
+    "INSERT INTO feeds(url, fetch_url, poll_seconds, from_config, added_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT(url) DO UPDATE SET poll_seconds = excluded.poll_seconds,"
+    " from_config = CASE WHEN excluded.from_config > feeds.from_config"
+    " THEN excluded.from_config ELSE feeds.from_config END"
+)
+
+
 async def _upsert_feed(
     conn: Queries, url: str, poll_seconds: int, from_config: bool, now: float
 ) -> int:
     await conn.execute(
-        "INSERT INTO feeds(url, fetch_url, poll_seconds, from_config, added_at)"
-        " VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT(url) DO UPDATE SET poll_seconds = excluded.poll_seconds,"
-        " from_config = CASE WHEN excluded.from_config > feeds.from_config"
-        " THEN excluded.from_config ELSE feeds.from_config END",
+        _UPSERT_FEED,
         url,
         url,
         poll_seconds,

@@ -185,3 +185,24 @@ async def test_a_burst_of_polls_on_a_busy_channel_is_not_a_round_per_poll(db: Da
         assert scheduler.rounds <= 2
     finally:
         await scheduler.stop(grace=1.0)
+
+
+async def test_syncing_config_costs_as_many_statements_for_300_feeds_as_for_3(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def config(n: int, channels: tuple[int, ...]) -> list[FeedSettings]:
+        return [
+            FeedSettings(url=f"https://feeds.example/{i}.rss", channel_ids=channels)
+            for i in range(n)
+        ]
+
+    store = AnnounceStore(db)
+    counter = StatementCounter(db, monkeypatch)
+    await store.sync_config(config(3, (10, 20)))
+    for_3 = counter.reset()
+    await store.sync_config(config(300, (10, 30)))  # 297 feeds more, channel 20 left, 30 came
+    assert counter.reset() == for_3
+    subscriptions = await store.subscriptions()
+    assert len(subscriptions) == 600 and {s.channel_id for s in subscriptions} == {10, 30}
+    await store.sync_config(config(2, (10,)))
+    assert {f.url for f in await store.feeds()} == {f.url for f in config(2, ())}
