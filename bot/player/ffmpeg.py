@@ -25,14 +25,23 @@ Flags chosen, and why (see `shared/reference/discord-voice.md` §0.7, §2.7, §2
 - Speed is `atempo` (pitch preserved, cheap). ffmpeg before 4.3 limits one atempo to 0.5–2.0, so
   factors outside that range are chained (`atempo=2.0,atempo=1.25` for 2.5×); the bundled n9.0.2
   would take one filter, but the chain also works on an older system ffmpeg from the config.
-- libopus `-application audio` and `-frame_duration 20`: narration at 64 kbps is well above the
-  bitrates `voip` mode is tuned for, and `audio` keeps music beds and intros intact; the 20 ms
-  frame is what Discord paces and what `PlaybackClock` counts, so it is pinned, not assumed.
+- libopus tuned for narration (issue 14; `bench/opus_settings.py` measures each candidate's CPU
+  and its quality with `driver/opus_quality.py`, the README's "Voice playback" has the figures):
+  - `-application audio`: narration at 64 kbps is well above the bitrates `voip` mode is tuned
+    for (`voip` cost more CPU and scored worse), and `audio` keeps music beds and intros intact;
+  - `-frame_duration 20`: what discord.py's player paces and `PlaybackClock` counts, so pinned;
+  - `-compression_level 5` (libopus complexity; default 10): about 0.6× the encoder's CPU, with
+    band distortion on the speech-like check within 0.05 dB of complexity 10; 3 and below start
+    to lose detail, 0 clearly does;
+  - VBR (libopus's default), and no in-band FEC: discord.py's own encoder asks for `-fec true
+    -packet_loss 15`, which forces the SILK/hybrid layers that carry the redundancy, costing 1.3–2×
+    the CPU and, on a clean path, clearly worse quality (the encoder spends bits on the copy). A
+    lost packet is concealed by the listener's decoder instead.
 - Bitrate 64 kbps by default (`SPEECH_BITRATE`): speech is transparent there, and it matches a
   default voice channel's bitrate.
-- The output is what discord.py's own FFmpegOpusAudio asks for: `-map_metadata -1 -f opus -c:a
-  libopus -ar 48000 -ac 2 -fec true -packet_loss 15 -blocksize 8192 pipe:1`, global `-loglevel
-  warning`; `-ar 48000` is what keeps a 44.1 kHz episode from playing as a chipmunk. The whole
+- The output otherwise is what discord.py's own FFmpegOpusAudio asks for: `-map_metadata -1 -f
+  opus -c:a libopus -ar 48000 -ac 2 -blocksize 8192 pipe:1`, global `-loglevel warning`;
+  `-ar 48000` is what keeps a 44.1 kHz episode from playing as a chipmunk. The whole
   command line is built here, once, and run as is by `bot.player.guild.OpusProcess` (a public
   `discord.FFmpegAudio` subclass), so no option string is split, re-joined or copied.
 No ffprobe is needed or used.
@@ -54,6 +63,8 @@ MIN_SPEED = 0.5
 MAX_SPEED = 3.0
 SPEECH_BITRATE = 64
 """kbps; speech is transparent at 64 and there is little to gain above 96."""
+COMPLEXITY = 5
+"""libopus complexity (0–10, default 10): 5 sounds the same on speech for about 0.6× the CPU."""
 MIN_BITRATE = 32
 MAX_BITRATE = 128
 RECONNECT_DELAY_MAX = 5
@@ -151,6 +162,24 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
+def _encoder(bitrate: int) -> dict[str, object]:
+    return {
+        "c:a": "libopus",
+        "ar": 48000,
+        "ac": 2,
+        "b:a": f"{bitrate}k",
+        "application": "audio",
+        "frame_duration": 20,
+        "compression_level": COMPLEXITY,
+        "vbr": "on",
+    }
+
+
+def encoder_options(bitrate: int = SPEECH_BITRATE) -> list[str]:
+    """The encoder's part of the command line (`-c:a libopus ...`), for benchmarks and checks."""
+    return [arg for name, value in _encoder(bitrate).items() for arg in (f"-{name}", str(value))]
+
+
 def opus_source_spec(
     source: str,
     *,
@@ -205,14 +234,7 @@ def opus_source_spec(
         **{
             "map_metadata": -1,
             "f": "opus",  # Ogg Opus, read packet by packet by OpusProcess
-            "c:a": "libopus",
-            "ar": 48000,
-            "ac": 2,
-            "b:a": f"{bitrate}k",
-            "application": "audio",
-            "frame_duration": 20,
-            "fec": "true",
-            "packet_loss": 15,
+            **_encoder(bitrate),
             "blocksize": OGG_BLOCKSIZE,
         },
     ).global_args("-nostdin", "-loglevel", "warning")

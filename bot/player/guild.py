@@ -18,18 +18,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
-from discord.oggparse import OggStream
 
 from bot import metrics
 from bot.backoff import Backoff
 from bot.errors import UserFacingError
 from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
 from bot.player.ffmpeg import OpusSourceSpec, check_source, opus_source_spec
+from bot.player.ogg import OggPackets
 from bot.player.position import (
     PlaybackClock,
     counts_as_played,
     decide_after_end,
-    is_audio_packet,
 )
 from bot.player.positions_store import GuildSession, PlaybackStore
 from bot.player.queue import Queue, QueueItem
@@ -61,10 +60,10 @@ class OpusProcess(discord.FFmpegAudio):
     def __init__(self, spec: OpusSourceSpec) -> None:
         executable, *args = spec.argv
         super().__init__(spec.source, executable=executable, args=args, stdin=subprocess.DEVNULL)
-        self._packets = OggStream(self._stdout).iter_packets()
+        self._packets = OggPackets(self._stdout)  # audio only: no OpusHead/OpusTags
 
     def read(self) -> bytes:
-        return next(self._packets, b"")
+        return self._packets.read()
 
     def is_opus(self) -> bool:
         return True
@@ -84,13 +83,9 @@ class CountingSource(discord.AudioSource):
         self.stream = stream  # its proxy URL dies with this source
 
     def read(self) -> bytes:
-        packet = self.inner.read()
-        # The Ogg stream yields its OpusHead/OpusTags packets first: they are not audio,
-        # and a listener's decoder would get two junk frames at every start, seek and speed change.
-        while packet and not is_audio_packet(packet):
-            packet = self.inner.read()
+        packet = self.inner.read()  # never OpusHead/OpusTags: OggPackets drops them
         if packet:
-            self.clock.count_frame(packet)
+            self.clock.frames += 1
         return packet
 
     def is_opus(self) -> bool:
