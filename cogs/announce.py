@@ -91,11 +91,13 @@ class Announcer(commands.Cog):
 
     async def _learn_guilds(self) -> None:
         """Config subscriptions only know their channel; fill in its guild for /feed list."""
+        placed: list[tuple[int, int]] = []
         for sub in await self.store.subscriptions():
             channel = self.bot.get_channel(sub.channel_id)
             guild = getattr(channel, "guild", None)
             if sub.guild_id == 0 and guild is not None:
-                await self.store.set_subscription_guild(sub.id, guild.id)
+                placed.append((sub.id, guild.id))
+        await self.store.set_subscription_guilds(placed)  # one statement for all of them
 
     async def poll(self, feed: FeedRow) -> PollDone:
         try:
@@ -164,7 +166,10 @@ class Announcer(commands.Cog):
 
     async def _report(self, outcome: PollOutcome) -> None:
         name = discord.utils.escape_markdown(outgoing.clip(outcome.feed.name, 200))
-        channels = [s.channel_id for s in await self.store.subscriptions(feed_id=outcome.feed.id)]
+        channels: list[int] = []
+        if outcome.now_failing or outcome.recovered:  # not a query per poll for nothing to say
+            subscriptions = await self.store.subscriptions(feed_id=outcome.feed.id)
+            channels = [s.channel_id for s in subscriptions]
         if outcome.now_failing:
             for channel_id in channels:
                 await self._tell_admins(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.announce.episodes import feed_name
@@ -195,10 +195,13 @@ class Subscriptions:
         return [from_row(Subscribed, r, feed=feed_row(r, "f_")) for r in rows]
 
     async def set_subscription_guild(self, subscription_id: int, guild_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE subscriptions SET guild_id = ? WHERE id = ?", guild_id, subscription_id
-            )
+        await self.set_subscription_guilds([(subscription_id, guild_id)])
+
+    async def set_subscription_guilds(self, placed: Iterable[tuple[int, int]]) -> None:
+        """(subscription id, guild id) pairs, in one transaction and one statement."""
+        rows = [(guild_id, subscription_id) for subscription_id, guild_id in placed]
+        if rows:
+            await self.db.executemany("UPDATE subscriptions SET guild_id = ? WHERE id = ?", rows)
 
     async def set_blocked(self, channel_id: int, error: str | None) -> bool:
         """Record why a channel cannot be posted in; True when this is news (admins not told yet)."""
