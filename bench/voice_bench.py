@@ -14,9 +14,11 @@ ffmpeg running the exact command line the bot runs (`opus_source_spec(...).argv`
    (the bot first joins the voice channel) and "warm" (already in the channel, after /stop),
    against ffmpeg spawned → first Ogg page holding audio on its stdout.
 2. CPU per stream with N guilds playing at once: utime+stime (/proc/<pid>/stat) of the bot
-   process, and of its ffmpeg children, over a fixed window, against N plain ffmpeg processes
-   whose output is drained at real time (as the bot's player does, so they transcode at the same
-   rate and are throttled by the same pipe back-pressure).
+   process, and of its ffmpeg children, over a fixed window, against N plain ffmpeg transcodes of
+   the same episode at default libopus settings (`plain_argv`: same bitrate, 48 kHz stereo Ogg
+   Opus, no other encoder option) whose output is drained at real time (as the bot's player
+   does, so they transcode at the same rate and are throttled by the same pipe back-pressure).
+   The goal figure is (bot process + its ffmpeg) ÷ plain.
 3. Packet gaps under that load: inter-arrival of the RTP packets of each stream at the receiver.
 
 See bench/README.md, "Voice playback", for what the figures mean and their caveats.
@@ -59,6 +61,7 @@ from emulator.voice.receiver import RtpPacket, VoiceReceiver  # noqa: E402
 TOKEN = "bench-token-0123456789abcdef"
 FRAME = 0.020
 OPUS_RATE = 48000
+BITRATE = 64  # kbps: the bot's default ([voice] bitrate)
 PLAY_BATCH = 10  # /stop this many guilds at once after a load run
 RAMP = 8.0
 """Seconds over which the N streams of a load run are started, evenly. ffmpeg does its work in
@@ -116,7 +119,7 @@ async def read_page(reader: asyncio.StreamReader) -> tuple[int, int]:
     return struct.unpack_from("<q", header, 6)[0], 27 + len(lacing) + sum(lacing)
 
 
-async def spawn_ffmpeg(argv: list[str]) -> asyncio.subprocess.Process:
+async def spawn_ffmpeg(argv: Sequence[str]) -> asyncio.subprocess.Process:
     # limit=4096: the StreamReader pauses the pipe at 8 KB buffered, so ffmpeg runs ahead of the
     # drain by about the same 64 KB pipe + 8 KB buffer as it does ahead of discord.py's reader.
     return await asyncio.create_subprocess_exec(
@@ -137,7 +140,7 @@ async def end_process(proc: asyncio.subprocess.Process) -> None:
         await asyncio.wait_for(proc.communicate(), 5)
 
 
-async def ffmpeg_first_audio(argv: list[str]) -> float:
+async def ffmpeg_first_audio(argv: Sequence[str]) -> float:
     """Seconds from spawning ffmpeg to the first Ogg page holding audio (granule > 0)."""
     t0 = time.monotonic()
     proc = await spawn_ffmpeg(argv)
@@ -244,7 +247,7 @@ class Stack:
                 await stop()
 
 
-async def start_stack(n_guilds: int, source: Path, tmp: Path) -> Stack:
+async def start_stack(n_guilds: int, source: Path, tmp: Path, bot_root: Path | None) -> Stack:
     from emulator import ChannelType, DiscordEmulator
 
     emu = DiscordEmulator(token=TOKEN)
@@ -294,7 +297,9 @@ async def start_stack(n_guilds: int, source: Path, tmp: Path) -> Stack:
                 """
             )
         )
-        stack.bot = BotProcess(emu, config)
+        # another tree's bot (a baseline): its package first on the path, not the working dir's
+        env = {"PYTHONSAFEPATH": "1", "PYTHONPATH": str(bot_root)} if bot_root else None
+        stack.bot = BotProcess(emu, config, env=env)
         await stack.bot.start()
         # every guild subscribes: /play only finds episodes of the feeds its server follows
         await emu.wait_until(lambda: all(emu.messages(g.text_id) for g in stack.guilds), timeout=60)
@@ -350,7 +355,7 @@ async def stop_playing(stack: Stack, guild: Guild) -> None:
 
 
 async def first_packet_bench(stack: Stack, runs: int) -> dict[str, list[float]]:
-    argv = opus_source_spec(stack.episode_url, executable=find_ffmpeg(), bitrate=64).argv
+    argv = opus_source_spec(stack.episode_url, executable=find_ffmpeg(), bitrate=BITRATE).argv
     results: dict[str, list[float]] = {
         k: [] for k in ("floor", "cold", "cold_rtp", "cold_resp", "warm", "warm_rtp", "warm_resp")
     }
@@ -486,8 +491,21 @@ async def bot_load(stack: Stack, streams: int, warmup: float, window: float) -> 
     return result
 
 
+def plain_argv(source: str, bitrate: int = BITRATE) -> list[str]:
+    """A plain ffmpeg transcode of `source` at default libopus settings: the goal's yardstick.
+
+    Only what any Ogg Opus transcode for Discord needs (one audio stream, 48 kHz stereo, the
+    bitrate); libopus keeps its defaults (complexity 10, `audio`, 20 ms frames, VBR, no FEC)."""
+    return [
+        find_ffmpeg(),
+        *("-nostdin", "-loglevel", "warning", "-i", source, "-map", "0:a:0", "-map_metadata", "-1"),
+        *("-c:a", "libopus", "-b:a", f"{bitrate}k", "-ar", "48000", "-ac", "2", "-f", "opus"),
+        "pipe:1",
+    ]
+
+
 async def ffmpeg_load(url: str, streams: int, warmup: float, window: float) -> dict[str, float]:
-    argv = opus_source_spec(url, executable=find_ffmpeg(), bitrate=64).argv
+    argv = plain_argv(url)
     procs: list[asyncio.subprocess.Process] = []
     drains: list[asyncio.Task[None]] = []
     spacing = RAMP / streams if streams > 1 else 0.0
@@ -518,15 +536,14 @@ async def ffmpeg_load(url: str, streams: int, warmup: float, window: float) -> d
         await asyncio.gather(*(end_process(p) for p in procs))
 
 
-def unthrottled_ffmpeg(source: Path, seconds: int, repeat: int = 3) -> float:
-    """CPU seconds per second of audio when ffmpeg transcodes the file flat out (median of
-    `repeat`), with the bot's arguments, from the local file to /dev/null; exact (wait4)."""
+def unthrottled_ffmpeg(argv: Sequence[str], seconds: int, repeat: int = 3) -> float:
+    """CPU seconds per second of audio when ffmpeg runs `argv` (reading a local file) flat out
+    (median of `repeat`), its output to /dev/null; exact (wait4)."""
     import subprocess
 
-    spec = opus_source_spec(str(source), executable=find_ffmpeg(), bitrate=64, allow_files=True)
     costs = []
     for _ in range(repeat):
-        proc = subprocess.Popen(spec.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, _, usage = os.wait4(proc.pid, 0)
         proc.returncode = 0
         costs.append((usage.ru_utime + usage.ru_stime) / seconds)
@@ -566,10 +583,10 @@ def first_packet_table(r: dict[str, list[float]]) -> str:
 def load_table(results: list[LoadResult], idle: float, flat: float) -> str:
     rows = [
         "| streams | window s | bot CPU %/stream | (main thread) | bot's ffmpeg %/stream "
-        "| plain ffmpeg %/stream "
-        "| **bot ÷ plain ffmpeg** | (bot − idle) ÷ plain | bot ÷ flat-out ffmpeg "
+        "| plain ffmpeg %/stream | **(bot + its ffmpeg) ÷ plain** "
+        "| bot ÷ plain ffmpeg | (bot − idle) ÷ plain | bot ÷ flat-out ffmpeg "
         "| bot's ffmpeg ÷ plain | bench CPU % (bot / base) | bot RSS MB | threads | load avg |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         n, w = r.streams, r.window
@@ -579,7 +596,7 @@ def load_table(results: list[LoadResult], idle: float, flat: float) -> str:
         net = 100 * max(0.0, r.bot_cpu / w - idle) / n
         rows.append(
             f"| {n} | {w:.1f} | {bot:.2f} | {100 * r.bot_main_cpu / w / n:.2f} | {bot_ff:.2f} | "
-            f"{base:.2f} | **{bot / base:.2f}** | "
+            f"{base:.2f} | **{(bot + bot_ff) / base:.2f}** | {bot / base:.2f} | "
             f"{net / base:.2f} | {bot / (100 * flat):.2f} | {bot_ff / base:.2f} | "
             f"{100 * r.bench_cpu_bot / w:.0f} / "
             f"{100 * r.bench_cpu_base / w:.0f} | {r.rss_kb / 1024:.0f} | {r.threads} | {r.load} |"
@@ -631,16 +648,21 @@ async def main(args: argparse.Namespace) -> None:
     print(f"# voice bench — {time.strftime('%Y-%m-%d %H:%M')} — {machine_notes()}")
     print(
         f"# runs={args.runs} streams={levels} warmup={args.warmup}s window={args.window}s "
-        f"source={args.source}",
+        f"source={args.source} bot={args.bot_root or ROOT}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="voice-bench-") as tmpdir:
         tmp = Path(tmpdir)
         source = make_source(tmp / "episode.mp3", episode_seconds, args.source)
-        flat = unthrottled_ffmpeg(source, episode_seconds)
-        print(f"# ffmpeg flat out on the file: {100 * flat:.2f}% of a core per real-time stream")
+        flat = unthrottled_ffmpeg(plain_argv(str(source)), episode_seconds)
+        spec = opus_source_spec(str(source), executable=find_ffmpeg(), allow_files=True)
+        flat_bot = unthrottled_ffmpeg(spec.argv, episode_seconds)
+        print(
+            f"# ffmpeg flat out on the file: {100 * flat:.2f}% of a core per real-time stream "
+            f"at default libopus settings, {100 * flat_bot:.2f}% with this tree's arguments"
+        )
         began = time.monotonic()
-        stack = await start_stack(guilds_needed, source, tmp)
+        stack = await start_stack(guilds_needed, source, tmp, args.bot_root)
         try:
             print(f"# bot up with {guilds_needed} guilds in {time.monotonic() - began:.1f} s")
             if args.runs:
@@ -711,6 +733,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds before the window")
     parser.add_argument("--source", choices=("podcast", "tone"), default="podcast")
     parser.add_argument("--quick", action="store_true", help="4 runs; 1 and 5 streams; 8 s")
+    parser.add_argument(
+        "--bot-root",
+        type=Path,
+        default=None,
+        help="run `python -m bot` from this tree (e.g. `git archive` of a baseline commit)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.streams, args.window, args.warmup = 4, "1,5", 8.0, 3.0
