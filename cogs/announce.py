@@ -47,7 +47,8 @@ class Announcer(commands.Cog):
     async def cog_load(self) -> None:
         await self.store.sync_config(self.bot.settings.feeds)
         self.scheduler.start(self)
-        self.signals.start()
+        if self.bot.node.own_shards is not None:  # others own guilds: hear what they owe us
+            self.signals.start()
 
     async def cog_unload(self) -> None:
         await self.signals.stop()
