@@ -174,6 +174,17 @@ class Voice(commands.Cog):
             except discord.ClientException as exc:
                 reason = str(exc).rstrip(".")
                 raise UserFacingError(f"I couldn't join {channel.mention}: {reason}.") from None
+            except RuntimeError as exc:  # discord.py's VoiceClient without davey
+                if "davey" not in str(exc):
+                    raise
+                log.error(
+                    "Voice needs DAVE end-to-end encryption, which Discord requires, but the "
+                    "davey package is missing: install discord.py[voice]>=2.7.1"
+                )
+                raise UserFacingError(
+                    "I can't join voice: Discord requires end-to-end encrypted voice and my "
+                    "installation lacks it (the davey package). The log says how to fix it."
+                ) from None
         return player
 
     # -- finding the episode --------------------------------------------------------------------
@@ -574,6 +585,8 @@ class Voice(commands.Cog):
         # only when its voice client is gone for good were we disconnected (kicked, channel gone).
         await asyncio.sleep(3)
         if member.guild.voice_client is not None or player.leaving:
+            return
+        if player.queue.now_playing is None:  # a join that failed: /play has already said so
             return
         log.warning(
             "Guild %s: disconnected from voice by Discord (kicked, channel gone, or the voice "

@@ -65,6 +65,7 @@ async def start_with(
     idle: int = 60,
     alone: int = 60,
     connect_timeout: int = 15,
+    env: dict[str, str] | None = None,
 ):
     feeds.set_feed("/tones.rss", rss("Tones", items))
     bot = await start_bot(
@@ -80,7 +81,8 @@ async def start_with(
         url = "{feeds.url("/tones.rss")}"
         channel_ids = [{world.text_id}]
         poll_seconds = 1
-        """
+        """,
+        env=env,
     )
     await wait_titles(
         emu, world.text_id, [i["title"] for i in sorted(items, key=lambda i: i["pubDate"])]
@@ -98,3 +100,13 @@ async def play_long_tone(emu, world: World, start_bot, feeds: FeedServer, audio,
     receiver = voice.receiver(world.guild_id)
     await receiver.wait_for_audio(1.0, timeout=20)
     return bot, receiver
+
+
+def assert_end_to_end_encrypted(receiver, since: int = 0, share: float = 0.95) -> None:
+    """What the listener heard after the first second came end-to-end encrypted (DAVE), at least
+    `share` of it, and no encrypted frame was left undecryptable."""
+    assert receiver.dave_failures == 0, (
+        f"{receiver.dave_failures} DAVE frames no listener could read"
+    )
+    fraction = receiver.e2ee_fraction(since=since)
+    assert fraction >= share, f"only {fraction:.0%} of the audio was end-to-end encrypted"

@@ -13,7 +13,14 @@ import pytest
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import episode, ffmpeg_children, play_long_tone, slash, start_with
+from driver.voice import (
+    assert_end_to_end_encrypted,
+    episode,
+    ffmpeg_children,
+    play_long_tone,
+    slash,
+    start_with,
+)
 from driver.world import World
 
 
@@ -37,12 +44,15 @@ async def test_play_streams_the_episode_and_the_tone_is_heard(
     assert abs(receiver.dominant_frequency(1, 7) - 440) < 5
     stats = receiver.interarrival_stats()
     assert abs(stats["p50"] - 20) < 3, stats
+    assert_end_to_end_encrypted(receiver)  # the member in the channel is a DAVE listener
 
 
 async def test_a_lost_discovery_reply_costs_a_retry_not_the_play(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
 ) -> None:
-    """discord.py awaits the UDP discovery reply forever; the bot gives up on that attempt and retries."""
+    """discord.py awaits the UDP discovery reply forever; the bot gives up on that attempt and retries.
+    On protocol 0, as a stage channel still allows: plain Opus."""
+    voice.dave_protocol_version = 0
     url = audio.add("a880.mp3", tones["a880"])
     await start_with(emu, world, start_bot, feeds, [episode(1, url, 6)], connect_timeout=2)
     voice.lose_discovery_replies = 1
@@ -53,6 +63,7 @@ async def test_a_lost_discovery_reply_costs_a_retry_not_the_play(
     await receiver.wait_for_audio(1.0, timeout=15)
     await receiver.decode()
     assert receiver.dominant_frequency(0.2, 0.8) == pytest.approx(880, abs=15)
+    assert not any(p.e2ee for p in receiver.packets)
 
 
 async def test_pause_resume_and_seek_land_where_asked(
@@ -87,6 +98,7 @@ async def test_pause_resume_and_seek_land_where_asked(
     # hundred ms after `mark` (the command's round trip), so listen from 0.35 s on.
     frequency = receiver.dominant_frequency(heard_from + 0.35, heard_from + 0.75)
     assert 700 <= frequency <= 900, frequency
+    assert_end_to_end_encrypted(receiver)
 
 
 async def test_speed_1_5_plays_8_seconds_in_about_5_3(
@@ -108,6 +120,7 @@ async def test_speed_1_5_plays_8_seconds_in_about_5_3(
     await receiver.decode()
     assert 5.0 <= receiver.audio_seconds() <= 5.7
     assert abs(receiver.dominant_frequency(1, 4) - 440) < 8, "atempo keeps the pitch"
+    assert_end_to_end_encrypted(receiver)
 
 
 async def test_a_cut_download_on_a_host_without_range_is_resumed(
@@ -137,6 +150,7 @@ async def test_a_cut_download_on_a_host_without_range_is_resumed(
         )
         < 8
     )
+    assert_end_to_end_encrypted(receiver)
 
 
 async def test_a_voice_drop_is_survived(
@@ -154,6 +168,7 @@ async def test_a_voice_drop_is_survived(
     await receiver.wait_for_audio(2.0, since=mark, timeout=30)
     await receiver.decode()
     assert abs(receiver.dominant_frequency(receiver.audio_seconds() - 1.5) - 660) < 8
+    assert_end_to_end_encrypted(receiver, since=mark)  # re-keyed after the rejoin
 
 
 async def test_stop_leaves_no_ffmpeg_and_play_offers_to_resume(
@@ -226,6 +241,7 @@ async def test_the_announcement_play_button_plays_and_idle_leaves(
     await click.wait_response(timeout=20)
     receiver = voice.receiver(world.guild_id)
     await receiver.wait_for_audio(8.0, timeout=25)
+    assert_end_to_end_encrypted(receiver)
     await emu.wait_until(lambda: voice.bot_channel(world.guild_id) is None, timeout=15)
 
 

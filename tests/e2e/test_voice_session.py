@@ -6,7 +6,7 @@ import asyncio
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import episode, play_long_tone, slash, start_with
+from driver.voice import assert_end_to_end_encrypted, episode, play_long_tone, slash, start_with
 from driver.world import World
 
 
@@ -37,6 +37,7 @@ async def test_the_queue_plays_in_order(
     await receiver.decode()
     assert abs(receiver.dominant_frequency(1, 7) - 440) < 6
     assert abs(receiver.dominant_frequency(9.5, 13) - 880) < 10
+    assert_end_to_end_encrypted(receiver)
 
 
 async def test_now_playing_buttons_pause_and_resume(
@@ -48,6 +49,7 @@ async def test_now_playing_buttons_pause_and_resume(
     voice,
     tones,
 ) -> None:
+    voice.dave_protocol_version = 0  # a stage channel still allows plain voice
     _bot, receiver = await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
 
     shown = await emu.slash(world.guild_id, world.text_id, world.member_id, "nowplaying")
@@ -104,6 +106,7 @@ async def test_a_voice_server_move_mid_play_keeps_playing(
     mark = len(receiver.packets)
     await receiver.wait_for_audio(2.0, since=mark, timeout=20)
     assert max((gap for _start, gap in receiver.gaps(0.1)), default=0) < 1.0
+    assert_end_to_end_encrypted(receiver, since=mark)  # re-keyed on the new server
 
 
 async def test_after_a_restart_the_player_continues_where_it_was(
