@@ -227,6 +227,9 @@ class VoiceSettings:
     alone_seconds: int = _checked(30, check=_at_least(1))
     # Give up on one attempt to join a voice channel after this many seconds (one retry follows).
     connect_timeout: int = _checked(15, check=_between(2, 60))
+    # The voice watchdog: a player that should be playing but sent no audio for this many
+    # seconds leaves and rejoins (at most 3 times in a row), then says so in the channel.
+    watchdog_seconds: int = _checked(20, check=_between(2, 600))
 
 
 @dataclass(frozen=True)
