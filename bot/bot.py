@@ -12,14 +12,15 @@ import discord
 from discord.ext import commands
 
 from bot.announce.buttons import DigestSelect, PlayButton
-from bot.announce.scheduler import Scheduler
+from bot.announce.scheduler import MIN_ROUND_GAP, Scheduler
 from bot.cluster.node import Node
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
 from bot.metrics import discord_http_trace
 from bot.outgoing import mentions
-from bot.player.buttons import ControlButton, PlayerControls
+from bot.player.buttons import ControlButton
+from bot.player.manager import PlayerManager
 from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.requesting.service import RequestService
 from bot.tree import NarratorTree
@@ -74,7 +75,7 @@ class Narrator(commands.AutoShardedBot):
     session: aiohttp.ClientSession
     feed_session: aiohttp.ClientSession
     requests: RequestService
-    players: PlayerControls | None = None  # set by the Voice cog while it is loaded
+    players: PlayerManager | None = None  # made in setup_hook, closed in close()
     started_at: float
     max_concurrency: int
 
@@ -102,7 +103,11 @@ class Narrator(commands.AutoShardedBot):
         self.db = db
         self.node = Node(db, settings)  # this process's shards and claims (bot/cluster)
         # started and stopped by cogs/announce.py; claims each due feed before polling it
-        self.announce_scheduler = Scheduler(db, claim_polls=self.node.claim_polls)
+        self.announce_scheduler = Scheduler(
+            db,
+            claim_polls=self.node.claim_polls,
+            round_gap=MIN_ROUND_GAP * self.node.processes,
+        )
         self.session = session  # fixed, configured endpoints (TYPE III, forum APIs, webhooks)
         self.feed_session = feed_session  # feeds: public addresses only unless configured
         self.requests = RequestService(self)  # opened in setup_hook, closed in close()
@@ -115,6 +120,7 @@ class Narrator(commands.AutoShardedBot):
         # then extensions, then components that outlive restarts, then the command registration
         # check, which needs every command loaded.
         await self.requests.open()
+        self.players = PlayerManager(self)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*PERSISTENT_ITEMS)
@@ -134,6 +140,8 @@ class Narrator(commands.AutoShardedBot):
 
     async def close(self) -> None:
         try:
+            if self.players is not None:  # saves each session and leaves voice while it can
+                await self.players.close()
             await super().close()  # unloads the cogs first: nothing calls a service after this
         finally:
             await self.requests.close()

@@ -83,11 +83,15 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         channel_retry: Backoff = CHANNEL_RETRY,
         claim_polls: ClaimPolls | None = None,
+        round_gap: float = MIN_ROUND_GAP,
     ) -> None:
         self.db = db
         # Several processes on one database: of the due feeds, the ones this process may poll
         # now (bot/cluster/node.py); the others are another's until their claim runs out.
         self.claim_polls = claim_polls
+        # N processes that may each claim any due feed space their clock-started rounds N
+        # seconds apart: the cluster still looks about once a second, not N times.
+        self.round_gap = round_gap
         self.store = AnnounceStore(db)
         self.clock = clock
         self.channel_retry = channel_retry
@@ -153,7 +157,7 @@ class Scheduler:
 
     def _due_at(self, when: float) -> None:
         """Something falls due at `when`: make sure the loop is awake by then."""
-        when = max(when, self._last_round + MIN_ROUND_GAP)
+        when = max(when, self._last_round + self.round_gap)
         if when < self._deadline:
             self._deadline = when
             self._event.set()
@@ -177,7 +181,7 @@ class Scheduler:
             except Exception:
                 log.exception("The announcer's scheduler failed unexpectedly; going on")
                 next_due = now + ERROR_PAUSE
-            planned = max(min(next_due, now + MAX_SLEEP), now + MIN_ROUND_GAP)
+            planned = max(min(next_due, now + MAX_SLEEP), now + self.round_gap)
             self._deadline = min(self._deadline, planned)
             await self._sleep()
 

@@ -41,6 +41,13 @@ class Node:
         self.leases = Leases(db, self.name, self.lease_seconds)
         self._guilds: dict[int, int] = {}  # channel id -> guild id, for channels not seen
 
+    @property
+    def processes(self) -> int:
+        """How many processes share the bot's shards (each its own share): 1 without shard_ids."""
+        if self.own_shards is None or not self.shared:
+            return 1
+        return max(1, self.shard_count // len(self.own_shards))
+
     def owns_guild(self, guild_id: int | None) -> bool:
         """Whether this process runs the shard that carries `guild_id` (DMs and guilds nobody
         can name: shard 0, as Discord routes DMs)."""
