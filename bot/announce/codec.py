@@ -1,4 +1,7 @@
-"""Episodes to and from the JSON kept in the database, so a stored episode renders like a fresh one."""
+"""Episodes to and from the JSON kept in the database, so a stored episode renders like a fresh one.
+
+Rows written before a field existed read back with its default (chapters as `[start, title]`
+pairs, no transcripts, no authors, no chapters type)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
-from bot.feeds.model import Chapter, Episode
+from bot.feeds.model import Chapter, Episode, Transcript
 
 _FIELDS = tuple(f.name for f in fields(Episode))
 
@@ -21,6 +24,8 @@ def episode_to_json(episode: Episode) -> str:
         episode.first_published.isoformat() if episode.first_published else None
     )
     data["chapters"] = [list(chapter) for chapter in episode.chapters]
+    data["transcripts"] = [list(transcript) for transcript in episode.transcripts]
+    data["authors"] = list(episode.authors)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -30,6 +35,12 @@ def episode_from_json(text: str) -> Episode:
         data["published"] = datetime.fromisoformat(data["published"])
     if data.get("first_published"):
         data["first_published"] = date.fromisoformat(data["first_published"])
-    data["chapters"] = tuple(Chapter(int(s), str(t)) for s, t in data.get("chapters") or ())
+    data["chapters"] = tuple(_chapter(*c) for c in data.get("chapters") or ())
+    data["transcripts"] = tuple(Transcript(*t) for t in data.get("transcripts") or ())
+    data["authors"] = tuple(data.get("authors") or ())
     known = Episode.__dataclass_fields__
     return Episode(**{k: v for k, v in data.items() if k in known})
+
+
+def _chapter(start: int, title: str, url: str | None = None) -> Chapter:
+    return Chapter(int(start), str(title), url)

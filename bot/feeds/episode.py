@@ -9,7 +9,11 @@ Choices worth knowing:
   article, too long for an announcement. TYPE III metadata (source URL, first-published date,
   outline) is read from the description, else from content:encoded.
 * transcript_url: the podcast:transcript a person can read in a browser first: HTML, then
-  WebVTT, SRT, plain text, JSON, then anything else.
+  WebVTT, SRT, plain text, JSON, then anything else; `transcripts` keeps every one.
+* authors: the names in itunes:author, each dc:creator and the Atom author, after those named
+  in a TYPE III-style title (`“Title” by A and B`), split and without repeats.
+* chapters: Podlove Simple Chapters, else a TYPE III `Outline:`; a podcast:chapters document is
+  only noted (url and type): fetching it is the caller's choice.
 * audio: only audio or video is an episode's audio (an enclosure typed audio/* or video/*, or
   untyped and not obviously something else); an image, a page or a Flash player never is.
 * Every field is capped before it is parsed (see `model.MAX_*`); a field that cannot be used is
@@ -23,19 +27,24 @@ import html
 import logging
 import re
 from collections import Counter
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
+from bot.feeds.authors import distinct, split_names, title_authors
+from bot.feeds.chapters import normalized, podlove_chapters
 from bot.feeds.dates import parse_date, parse_duration
 from bot.feeds.markdown import to_lines
 from bot.feeds.model import (
     MAX_AUTHOR,
-    MAX_CHAPTERS,
     MAX_DESCRIPTION,
     MAX_ID,
+    MAX_KIND,
     MAX_TITLE,
+    MAX_TRANSCRIPTS,
     MAX_URL,
     Chapter,
     Episode,
+    Transcript,
 )
 from bot.feeds.sources import source_of
 from bot.feeds.type3 import clean
@@ -200,12 +209,11 @@ def build_episode(item: Element, fields: Fields, urls: Urls) -> Episode:
 
     image_url, image_el = _image(fields)
     chapters_el = fields.one("podcast:chapters")
-    transcript_url, transcript_el = (
-        _transcript(fields) if "podcast:transcript" in fields else (None, None)
-    )
-    chapters = (_psc_chapters(fields) if "psc:chapters" in fields else None) or [
+    transcripts = _transcripts(fields, urls) if "podcast:transcript" in fields else ()
+    chapters = (_psc_chapters(fields) if "psc:chapters" in fields else None) or normalized(
         Chapter(*c) for c in meta_chapters
-    ]
+    )
+    author = _author(fields)
     return Episode(
         id=episode_id,
         title=title,
@@ -216,12 +224,15 @@ def build_episode(item: Element, fields: Fields, urls: Urls) -> Episode:
         duration_seconds=duration,
         image=urls.absolute(image_url, image_el),
         link=link,
-        author=_author(fields),
-        chapters=tuple(chapters[:MAX_CHAPTERS]),
+        author=author,
+        authors=_authors(fields, title, author),
+        chapters=chapters,
         chapters_url=None
         if chapters_el is None
         else urls.absolute(_attr(chapters_el, "url"), chapters_el),
-        transcript_url=urls.absolute(transcript_url, transcript_el),
+        chapters_type=_kind(_attr(chapters_el, "type")),
+        transcript_url=_readable(transcripts),
+        transcripts=transcripts,
         source_url=source_url,
         source_key=source_key,
         first_published=meta_published,
@@ -368,30 +379,56 @@ def _author_text(fields: Fields) -> str | None:
     return None
 
 
-def _psc_chapters(fields: Fields) -> list[Chapter]:
-    chapters: list[Chapter] = []
-    for group in fields.all("psc:chapters"):
-        for el in group:
-            if key_of(el.tag) != "psc:chapter":
-                continue
-            start = parse_duration(el.get("start"), allow_zero=True)
-            if start is not None:
-                chapters.append(Chapter(start, (el.get("title") or "").strip()[:MAX_TITLE]))
-            if len(chapters) >= MAX_CHAPTERS:
-                return chapters
-    return chapters
+def _authors(fields: Fields, title: str, author: str | None) -> tuple[str, ...]:
+    names = title_authors(title) if "by" in title else []
+    names += split_names(author)
+    for el in fields.all("dc:creator")[:8]:  # several creators are several elements
+        names += split_names(text_of(el))
+    return distinct(names)
 
 
-def _transcript(fields: Fields) -> tuple[str | None, Element | None]:
-    best: tuple[int, str, Element] | None = None
-    for el in fields.all("podcast:transcript"):
-        url = (el.get("url") or "").strip()
-        if not url:
+def _psc_chapters(fields: Fields) -> tuple[Chapter, ...]:
+    def marks() -> Iterator[tuple[str | None, str | None, str | None]]:
+        for group in fields.all("psc:chapters"):
+            for el in group:
+                if key_of(el.tag) == "psc:chapter":
+                    yield el.get("start"), el.get("title"), el.get("href")
+
+    return podlove_chapters(marks())
+
+
+def _kind(value: str | None) -> str | None:
+    """A MIME type, language tag or rel: lower-cased, one short token, else None."""
+    if not value or len(value) > MAX_KIND or not value.isprintable():
+        return None
+    return value.strip().lower() or None
+
+
+def _transcripts(fields: Fields, urls: Urls) -> tuple[Transcript, ...]:
+    found: list[Transcript] = []
+    for el in fields.all("podcast:transcript")[: MAX_TRANSCRIPTS * 4]:
+        url = urls.absolute(el.get("url"), el)
+        if url is None or any(t.url == url for t in found):
             continue
-        kind = (el.get("type") or "").strip().lower()
-        rank = (
-            _TRANSCRIPT_ORDER.index(kind) if kind in _TRANSCRIPT_ORDER else len(_TRANSCRIPT_ORDER)
+        language = _attr(el, "language")
+        found.append(
+            Transcript(
+                url,
+                _kind(_attr(el, "type")),
+                language if language and _kind(language) else None,
+                _kind(_attr(el, "rel")),
+            )
         )
-        if best is None or rank < best[0]:
-            best = (rank, url, el)
-    return (best[1], best[2]) if best else (None, None)
+        if len(found) >= MAX_TRANSCRIPTS:
+            break
+    return tuple(found)
+
+
+def _readable(transcripts: tuple[Transcript, ...]) -> str | None:
+    """The transcript a person reads best in a browser: by `_TRANSCRIPT_ORDER`, first wins ties."""
+    last = len(_TRANSCRIPT_ORDER)
+    ranked = [
+        (_TRANSCRIPT_ORDER.index(t.type) if t.type in _TRANSCRIPT_ORDER else last, i)
+        for i, t in enumerate(transcripts)
+    ]
+    return transcripts[min(ranked)[1]].url if ranked else None

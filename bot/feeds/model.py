@@ -22,6 +22,11 @@ MAX_URL = 8_000
 MAX_DESCRIPTION = 200_000
 """Characters of description markup kept; summaries show a few hundred."""
 MAX_CHAPTERS = 1_000
+MAX_TRANSCRIPTS = 20
+"""podcast:transcript links kept per episode (one per format and language is the norm)."""
+MAX_AUTHORS = 20
+MAX_KIND = 100
+"""A MIME type, a language tag or a rel value."""
 
 
 class FeedParseError(ValueError):
@@ -29,10 +34,22 @@ class FeedParseError(ValueError):
 
 
 class Chapter(NamedTuple):
-    """A chapter mark, `(start_seconds, title)`."""
+    """A chapter mark, `(start_seconds, title, url)`; `url` is the chapter's own link, if any."""
 
     start_seconds: int
     title: str
+    url: str | None = None
+
+
+class Transcript(NamedTuple):
+    """One `podcast:transcript` link: the document is not fetched while parsing the feed."""
+
+    url: str
+    type: str | None = None
+    """MIME type as given, lower-cased: text/vtt, application/x-subrip, text/plain, text/html..."""
+    language: str | None = None
+    rel: str | None = None
+    """"captions" when the file is meant as closed captions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +69,20 @@ class Episode:
     """Episode-level artwork only; falling back to the feed's image is the caller's choice."""
     link: str | None = None
     author: str | None = None
+    """The item's author line as the feed gives it (itunes:author, dc:creator, Atom author)."""
+    authors: tuple[str, ...] = ()
+    """Each person or group named as an author: the author fields split into names, and TYPE
+    III's `“Title” by A and B` in the title; distinct (case-insensitive), in the order found."""
     chapters: tuple[Chapter, ...] = ()
+    """Marks from the feed itself (Podlove Simple Chapters, else a TYPE III Outline), in order."""
     chapters_url: str | None = None
     """A podcast:chapters JSON document, not fetched here."""
+    chapters_type: str | None = None
+    """The podcast:chapters `type` (application/json+chapters), lower-cased."""
     transcript_url: str | None = None
+    """The transcript a person can read in a browser first (see `transcripts` for all)."""
+    transcripts: tuple[Transcript, ...] = ()
+    """Every podcast:transcript with a usable URL, in document order."""
     source_url: str | None = None
     """The narrated article (TYPE III `Source:` / `Original text:` / `Original article:`)."""
     source_key: str | None = None

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import UserFacingError
-from bot.feeds.model import Episode, Feed, FeedParseError
+from bot.feeds.model import Chapter, Episode, Feed, FeedParseError
 from bot.feeds.parse import parse_feed
 
 log = logging.getLogger(__name__)
 
 JSON_KEYS = (
     "id", "title", "published", "link", "audio_url", "audio_type", "audio_length",
-    "duration_seconds", "image", "author", "summary", "source_url", "source_key", "chapters",
-    "transcript_url",
+    "duration_seconds", "image", "author", "authors", "summary", "source_url", "source_key",
+    "chapters", "chapters_url", "chapters_type", "transcript_url", "transcripts",
 )  # fmt: skip
 
 
@@ -66,12 +66,22 @@ def episode_json(episode: Episode) -> dict[str, Any]:
         "duration_seconds": episode.duration_seconds,
         "image": episode.image,
         "author": episode.author,
+        "authors": list(episode.authors) or None,
         "summary": episode.summary or None,
         "source_url": episode.source_url,
         "source_key": episode.source_key,
-        "chapters": [[c.start_seconds, c.title] for c in episode.chapters] or None,
+        "chapters": [_chapter(c) for c in episode.chapters] or None,
+        "chapters_url": episode.chapters_url,
+        "chapters_type": episode.chapters_type,
         "transcript_url": episode.transcript_url,
+        "transcripts": [t._asdict() for t in episode.transcripts] or None,
     }
+
+
+def _chapter(chapter: Chapter) -> list[object]:
+    """`[start, title]`, with the chapter's link third when it has one."""
+    shown: list[object] = [chapter.start_seconds, chapter.title]
+    return [*shown, chapter.url] if chapter.url else shown
 
 
 def _read(source: str, timeout: float) -> tuple[bytes, str | None]:

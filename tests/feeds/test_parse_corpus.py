@@ -156,7 +156,7 @@ def _agree(mine: Episode, their: dict[str, Any]) -> None:
     if mine.link:
         assert mine.link == their["link"]
     assert _ts(mine.published) == their["published"]
-    chapters = [(c["start"], c["title"]) for c in their.get("chapters", [])]
+    chapters = [(c["start"], c["title"], c.get("href")) for c in their.get("chapters", [])]
     assert [tuple(c) for c in mine.chapters] == chapters
     assert mine.transcript_url == their.get("transcript_url")
     assert mine.chapters_url == their.get("chapters_json_url")

@@ -36,8 +36,8 @@ def test_json_output_has_exactly_the_documented_keys(capsys: pytest.CaptureFixtu
 def test_documented_key_list() -> None:
     assert JSON_KEYS == (
         "id", "title", "published", "link", "audio_url", "audio_type", "audio_length",
-        "duration_seconds", "image", "author", "summary", "source_url", "source_key",
-        "chapters", "transcript_url",
+        "duration_seconds", "image", "author", "authors", "summary", "source_url", "source_key",
+        "chapters", "chapters_url", "chapters_type", "transcript_url", "transcripts",
     )  # fmt: skip
 
 
