@@ -42,6 +42,7 @@ class _Batch:
     epoch: int
     removes: list[int]  # leaf indexes
     adds: list[int]  # user ids
+    recipients: list[int]  # the members asked to commit it
     held: bytes | None = None  # a listener's commit, kept in case the bot does not commit
 
 
@@ -103,6 +104,7 @@ class DaveGroup:
         for waiting in self._transitions.values():
             waiting.discard(user_id)
         self.record("dave_leave", user_id=user_id)
+        self._drop_orphan_batch()
         self._pump()
         self._check_transitions()
 
@@ -111,10 +113,12 @@ class DaveGroup:
         member = self.members.get(user_id)
         if member is not None:
             member.stale = True
+        self._drop_orphan_batch()
 
     @property
     def listeners(self) -> list[Listener]:
-        return [m.listener for m in self.members.values() if m.listener is not None]
+        members = list(self.members.values())  # also read by the UDP thread
+        return [m.listener for m in members if m.listener is not None]
 
     def decrypt(self, sender_id: int, frame: bytes) -> bytes | None:
         """Decrypts a frame with the first listener that is in the group (None if none can)."""
@@ -143,6 +147,7 @@ class DaveGroup:
         self.record("dave_key_package", user_id=user_id, size=len(key_package))
         member.key_package = key_package
         member.stale = user_id in self.leaves
+        self._drop_orphan_batch()
         if self.epoch is None or not self._active_leaves():
             # The first member founds the group: its own pending group at epoch 0.
             self.epoch = 0
@@ -193,6 +198,7 @@ class DaveGroup:
         member = self.members.get(user_id)
         if member is not None:
             member.stale = True
+        self._drop_orphan_batch()
         waiting = self._transitions.get(transition_id)
         if waiting is not None:
             waiting.discard(user_id)
@@ -252,11 +258,18 @@ class DaveGroup:
             key_package = self.members[uid].key_package
             assert key_package is not None
             messages.append(self.external.propose_add(self.channel_id, self.epoch, key_package))
-        self._batch = _Batch(self.epoch, removes, adds)
+        self._batch = _Batch(self.epoch, removes, adds, remaining)
         body = mls.proposals_body(messages)
         self.record("dave_proposals", epoch=self.epoch, removes=removes, adds=adds)
         for uid in remaining:
             self.members[uid].send_binary(p.OP_MLS_PROPOSALS, body)
+
+    def _drop_orphan_batch(self) -> None:
+        """Proposals whose every recipient left or re-keyed will never be committed: forget them."""
+        batch = self._batch
+        if batch is not None and not set(batch.recipients) & set(self._active_leaves()):
+            self._batch = None
+            self.record("dave_proposals_dropped", epoch=batch.epoch)
 
     def _accept(
         self, user_id: int, commit: mls.Commit, welcome: bytes | None, batch: _Batch
