@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import aiohttp
 from aiohttp import web
@@ -110,6 +112,9 @@ class AudioStream:
         self.token = token
         self.target = target
         self.url = f"http://127.0.0.1:{proxy.port}/audio/{token}"
+        self.body: Literal["complete", "cut"] | None = None
+        """How the last answer relayed to ffmpeg ended: the file's last byte was received (bytes
+        against Content-Length / Content-Range), or the host cut it; None before any answer."""
 
     def close(self) -> None:
         """Safe from any thread (discord.py cleans sources up on its player thread)."""
@@ -338,12 +343,17 @@ class AudioProxy:
             log.info("The audio at %s could not be fetched: %r", _for_log(target.url), exc)
             raise web.HTTPBadGateway() from None
         try:
-            return await self._relay(request, upstream, head)
+            return await self._relay(request, upstream, head, stream, range_header)
         finally:
             upstream.close()
 
     async def _relay(
-        self, request: web.Request, upstream: aiohttp.ClientResponse, head: bytes
+        self,
+        request: web.Request,
+        upstream: aiohttp.ClientResponse,
+        head: bytes,
+        stream: AudioStream,
+        range_header: str | None,
     ) -> web.StreamResponse:
         headers = {
             name: upstream.headers[name] for name in PASSED_HEADERS if name in upstream.headers
@@ -352,22 +362,44 @@ class AudioProxy:
             return web.Response(status=upstream.status)
         response = web.StreamResponse(status=upstream.status, headers=headers)
         await response.prepare(request)
+        received = len(head)
         try:
             if head:
                 await response.write(head)
             async for chunk in upstream.content.iter_chunked(_CHUNK):
+                received += len(chunk)
                 await response.write(chunk)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The host cut the download: cut ffmpeg's too, so it reconnects with a Range (or
             # ends early and the player resumes from its position), as if it had met the cut.
             log.info("The audio download was cut: %r", exc)
+            stream.body = "cut"
             if request.transport is not None:
                 request.transport.close()
             return response
+        stream.body = "complete" if reaches_the_end(upstream, received, range_header) else "cut"
         await response.write_eof()
         return response
 
 
+def reaches_the_end(
+    upstream: aiohttp.ClientResponse, received: int, range_header: str | None = None
+) -> bool:
+    """Whether an answer whose body ended cleanly after `received` bytes held the file's end:
+    every byte its Content-Length promised, and for a 206, a range that ends at the last byte.
+    A whole file (200) answering ffmpeg's request for a later range is not what ffmpeg read."""
+    length = upstream.headers.get("Content-Length")
+    if length is not None and (not length.isdigit() or int(length) != received):
+        return False
+    if upstream.status == 200:
+        return range_header in (None, "bytes=0-")
+    if upstream.status == 206:
+        match = _CONTENT_RANGE.fullmatch(upstream.headers.get("Content-Range", "").strip())
+        return match is not None and int(match["last"]) + 1 == int(match["size"])
+    return True
+
+
+_CONTENT_RANGE = re.compile(r"bytes \d+-(?P<last>\d+)/(?P<size>\d+)")
 HLS_REASON = "its audio is a streaming playlist (HLS), which I don't play"
 
 

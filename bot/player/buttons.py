@@ -1,12 +1,12 @@
 """The now-playing controls, which keep working after a restart: the guild comes from the click.
 
-The clicks are handled by whatever registered itself as `bot.players` (today the Voice cog).
+The clicks are handled by `bot.players` (the player manager, `manager.py`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -15,16 +15,6 @@ from bot.tree import RoutedErrors
 
 if TYPE_CHECKING:
     from bot.bot import Narrator
-
-
-class PlayerControls(Protocol):
-    """What buttons outside the player need from it; `bot.players` is None while none is loaded."""
-
-    async def play_from_button(
-        self, interaction: discord.Interaction[Narrator], episode_id: int
-    ) -> bool: ...
-
-    async def on_control(self, interaction: discord.Interaction[Narrator], action: str) -> None: ...
 
 
 CONTROL_LABELS = {

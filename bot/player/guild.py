@@ -3,6 +3,8 @@
 discord.py's player thread calls `after` when a source ends; every source carries a generation
 number, so the end of a source we replaced ourselves (seek, speed, skip) is ignored, and only a
 real end moves on, retries a cut download from where it stopped, or gives up with a message.
+A source that ends while the voice connection is down is kept as *interrupted* and started again
+where it stopped once the connection is back (`resume_interrupted`, called by the manager).
 Python only relays Opus packets; seeking, speed and transcoding happen in ffmpeg, which reads
 remote audio only through the bot's loopback proxy (`audio_proxy.py`).
 """
@@ -10,12 +12,13 @@ remote audio only through the bot's loopback proxy (`audio_proxy.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -43,8 +46,7 @@ SAVE_EVERY = 10.0  # seconds between position saves while playing
 # attempt until its timeout ([voice] connect_timeout): then one fresh attempt is made.
 CONNECT_ATTEMPTS = 2
 CONNECT_RETRY = Backoff(first=0.5, cap=5.0)  # the pause before that fresh attempt
-# How long a player whose audio ended mid-reconnect waits for discord.py to finish reconnecting.
-RECONNECT_WAIT = 20.0
+EXIT_WAIT = 2.0  # seconds ffmpeg gets to exit once its output ended, so its exit code is known
 
 Notify = Callable[[str], Awaitable[None]]
 
@@ -61,12 +63,14 @@ class OpusProcess(discord.FFmpegAudio):
         executable, *args = spec.argv
         super().__init__(spec.source, executable=executable, args=args, stdin=subprocess.DEVNULL)
         self._packets = OggPackets(self._stdout)  # audio only: no OpusHead/OpusTags
+        self.exit_code: int | None = None
 
     def read(self) -> bytes:
-        return self._packets.read()
-
-    def is_opus(self) -> bool:
-        return True
+        packet = self._packets.read()
+        if not packet and self.exit_code is None:  # on the player thread: waiting is fine here
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.exit_code = self._process.wait(timeout=EXIT_WAIT)
+        return packet
 
 
 class CountingSource(discord.AudioSource):
@@ -81,12 +85,32 @@ class CountingSource(discord.AudioSource):
         self.inner = inner
         self.clock = clock
         self.stream = stream  # its proxy URL dies with this source
+        self.reads = 0  # one more than `clock.frames` while a read waits on ffmpeg (the host)
+        self.exhausted = False  # ffmpeg's output ended (rather than the source being stopped)
 
     def read(self) -> bytes:
+        self.reads += 1
         packet = self.inner.read()  # never OpusHead/OpusTags: OggPackets drops them
         if packet:
             self.clock.frames += 1
+        else:
+            self.exhausted = True
         return packet
+
+    @property
+    def waiting_for_audio(self) -> bool:
+        """Inside a read that waits on ffmpeg, i.e. on the audio host, not on the voice link."""
+        return not self.exhausted and self.reads > self.clock.frames
+
+    def downloaded_whole(self) -> bool:
+        """ffmpeg's output ended, ffmpeg exited 0 and the proxy received the file to its end: the
+        episode is over whatever its feed claims its duration is (feeds over-state it)."""
+        return (
+            self.exhausted
+            and self.inner.exit_code == 0
+            and self.stream is not None
+            and self.stream.body == "complete"
+        )
 
     def is_opus(self) -> bool:
         return True
@@ -106,16 +130,19 @@ class Playing:
     target: AudioTarget | None = None  # None for a local file (tests)
     retries: int = 0
     retry_started_at: float | None = None
+    source: CountingSource | None = field(default=None, repr=False)
+    interrupted: bool = False  # ended while the voice connection was down; resumed once back
 
 
 @dataclass(frozen=True)
 class PlayerOptions:
     ffmpeg: str
     bitrate: int
-    idle_seconds: float
     connect_timeout: float = 15.0
     allow_files: bool = False  # tests play local files; members' episodes are always http(s)
     audio: AudioProxy | None = None  # every remote episode is fetched through it
+    # what `channel.connect(cls=...)` makes: the manager's reports link events (voice_client.py)
+    voice_client: Callable[[discord.Client, Any], discord.VoiceProtocol] = discord.VoiceClient
 
 
 async def prepare_audio(
@@ -148,6 +175,7 @@ class GuildPlayer:
         episodes: AnnounceStore,
         options: PlayerOptions,
         notify: Notify,
+        changed: Callable[[], None] = lambda: None,
     ) -> None:
         self.guild = guild
         self.text_channel_id = text_channel_id
@@ -155,14 +183,16 @@ class GuildPlayer:
         self.episodes = episodes
         self.options = options
         self.notify = notify
+        self.changed = changed  # what it is doing changed: the manager looks at it again
         self.queue = Queue()
         self.playing: Playing | None = None
         self.speed = 1.0
+        self.channel_id: int | None = None  # the channel it joined, kept while it reconnects
         self._generation = 0
-        self._idle_since: float | None = None
+        self._frames_before = 0  # frames sent by the sources before the current one
+        self._idle = False
         self._last_save = 0.0
         self._lock = asyncio.Lock()
-        self.leaving = False  # set when we leave on purpose, so that is not taken for a kick
 
     # -- state -------------------------------------------------------------------------------
 
@@ -184,6 +214,26 @@ class GuildPlayer:
     def paused(self) -> bool:
         return self.playing is not None and self.playing.clock.paused
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to play since the last episode ended or /stop."""
+        return self._idle and self.playing is None
+
+    @property
+    def frames_sent(self) -> int:
+        """Every frame this player handed to Discord: the watchdog's sign that audio goes out."""
+        playing = self.playing
+        return self._frames_before + (playing.clock.frames if playing is not None else 0)
+
+    @property
+    def wants_audio(self) -> bool:
+        """It should be sending audio now: playing, not paused, and not waiting on the host."""
+        playing = self.playing
+        if playing is None or playing.clock.paused:
+            return False
+        source = playing.source
+        return playing.interrupted or source is None or not source.waiting_for_audio
+
     def listeners(self) -> list[int]:
         channel = self.channel
         if channel is None:
@@ -193,6 +243,7 @@ class GuildPlayer:
     # -- connecting ------------------------------------------------------------------------------
 
     async def connect(self, channel: discord.VoiceChannel | discord.StageChannel) -> None:
+        self.channel_id = channel.id
         voice = self.voice
         if voice is not None and voice.is_connected():
             if voice.channel.id != channel.id:
@@ -201,7 +252,10 @@ class GuildPlayer:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
                 await channel.connect(
-                    timeout=self.options.connect_timeout, reconnect=True, self_deaf=True
+                    timeout=self.options.connect_timeout,
+                    reconnect=True,
+                    self_deaf=True,
+                    cls=self.options.voice_client,
                 )
                 return
             except TimeoutError:
@@ -256,6 +310,7 @@ class GuildPlayer:
         generation = self._generation
         clock = PlaybackClock(start, self.speed)
         previous = self.playing
+        self._forget(previous)
         self.playing = Playing(item, episode, clock, generation, target, retries)
         if previous is not None and previous.item.episode_id == item.episode_id and retries:
             self.playing.retry_started_at = start
@@ -266,6 +321,7 @@ class GuildPlayer:
                 stream.close()
             raise
         source = CountingSource(opus, clock, stream)
+        self.playing.source = source
         if voice.is_playing() or voice.is_paused():
             voice.stop()  # its after() comes with an old generation and is ignored
         loop = asyncio.get_running_loop()
@@ -275,7 +331,8 @@ class GuildPlayer:
 
         voice.play(source, after=after)
         metrics.STREAM_STARTS.inc()
-        self._idle_since = None
+        self._idle = False
+        self.changed()
         log.info(
             "Guild %s: playing episode %s from %.1f s at %.2fx",
             self.guild.id,
@@ -284,8 +341,16 @@ class GuildPlayer:
             self.speed,
         )
 
+    def _forget(self, playing: Playing | None) -> None:
+        """`playing` is replaced or over: its frames stay counted in `frames_sent`."""
+        if playing is not None:
+            self._frames_before += playing.clock.frames
+
+    def _set_playing_none(self) -> None:
+        self._forget(self.playing)
+        self.playing = None
+
     async def _ended(self, generation: int, error: Exception | None) -> None:
-        await self._reconnected(generation)
         async with self._lock:
             playing = self.playing
             if playing is None or playing.generation != generation:
@@ -293,18 +358,22 @@ class GuildPlayer:
             if error is not None:
                 log.warning("Guild %s: playback error: %s", self.guild.id, error)
             if self.voice is None or not self.voice.is_connected():
-                # Disconnected for good (kicked, channel gone): keep the place, stop here.
+                # discord.py's player stops waiting for a reconnecting client after its timeout
+                # and ends the source; keep the place and go on once the connection is back
+                # (the manager's watch decides how long to wait, and what to say if it is not).
                 await self._save_positions()
-                self.playing = None
+                playing.interrupted = True
+                self.changed()
                 return
+            whole = playing.source is not None and playing.source.downloaded_whole()
             decision = decide_after_end(
                 position=playing.clock.position,
-                duration=playing.item.duration,
+                duration=None if whole else playing.item.duration,
                 failed=error is not None,
                 retries=playing.retries,
                 retry_started_at=playing.retry_started_at,
             )
-            if decision.action == "retry" and self.voice is not None and self.voice.is_connected():
+            if decision.action == "retry":
                 log.info(
                     "Guild %s: the audio stopped early at %.1f s; resuming there",
                     self.guild.id,
@@ -339,27 +408,31 @@ class GuildPlayer:
                     f"I couldn't play the rest of “{playing.item.title}”: its audio stopped loading "
                     f"at {decision.position:.0f} s. Moving on."
                 )
-            self.playing = None
+            self._set_playing_none()
             await self._advance()
         await self.save_session()
 
-    async def _reconnected(self, generation: int) -> None:
-        """Wait while discord.py is still reconnecting the voice client.
-
-        Its player stops waiting for the connection after the connect timeout, or as soon as a
-        failed reconnect attempt wakes it, and ends the source, although the client goes on to
-        reconnect. Ending there would leave the channel silent: once the client is back, the
-        audio "stopped early" and is resumed where it stopped. A client that is gone (kicked,
-        left) or does not come back within `RECONNECT_WAIT` ends the episode as before.
-        """
-        deadline = time.monotonic() + RECONNECT_WAIT
-        while time.monotonic() < deadline and not self.leaving:
-            voice, playing = self.voice, self.playing
-            if voice is None or voice.is_connected():
+    async def resume_interrupted(self) -> None:
+        """The connection is back: start the interrupted episode again where it stopped."""
+        async with self._lock:
+            playing = self.playing
+            voice = self.voice
+            if playing is None or not playing.interrupted or voice is None:
                 return
-            if playing is None or playing.generation != generation:
+            if not voice.is_connected():
                 return
-            await asyncio.sleep(0.25)
+            log.info(
+                "Guild %s: the voice connection is back; resuming at %.1f s",
+                self.guild.id,
+                playing.clock.position,
+            )
+            self._start(
+                playing.item,
+                playing.episode,
+                playing.clock.position,
+                playing.target,
+                retries=playing.retries,
+            )
 
     async def _advance(self) -> None:
         """Start the next queued episode, or go idle."""
@@ -378,7 +451,8 @@ class GuildPlayer:
                 continue
             self._start(item, stored, 0.0, target)
             return
-        self._idle_since = time.monotonic()
+        self._idle = True
+        self.changed()
 
     # -- controls --------------------------------------------------------------------------------
 
@@ -394,6 +468,7 @@ class GuildPlayer:
             raise UserFacingError("Already paused.")
         voice.pause()
         playing.clock.pause()
+        self.changed()
         await self._save_positions()
         await self.save_session()
 
@@ -404,6 +479,7 @@ class GuildPlayer:
             raise UserFacingError("It isn't paused.")
         voice.resume()
         playing.clock.resume()
+        self.changed()
         await self.save_session()
 
     async def seek(self, target: float) -> float:
@@ -439,7 +515,7 @@ class GuildPlayer:
             playing = self._require_playing()
             await self._save_positions()
             skipped = playing.item
-            self.playing = None
+            self._set_playing_none()
             self._generation += 1  # the stopped source's after() is now stale
             if self.voice is not None:
                 self.voice.stop()
@@ -452,15 +528,16 @@ class GuildPlayer:
         async with self._lock:
             await self._save_positions()
             self.queue.stop()
-            self.playing = None
+            self._set_playing_none()
             self._generation += 1
             if self.voice is not None:
                 self.voice.stop()
-            self._idle_since = time.monotonic()
+            self._idle = True
+        self.changed()
         await self.store.delete_session(self.guild.id)
 
     async def leave(self) -> None:
-        self.leaving = True
+        """Stop and disconnect (the manager has told its watch that this is on purpose)."""
         await self.stop()
         voice = self.voice
         if voice is not None:
@@ -468,16 +545,16 @@ class GuildPlayer:
 
     # -- bookkeeping ------------------------------------------------------------------------------
 
-    def idle_for(self) -> float:
-        return 0.0 if self._idle_since is None else time.monotonic() - self._idle_since
+    def next_save(self) -> float | None:
+        """When `tick` next has a position to save (monotonic), or None while nothing plays."""
+        if self.playing is None or self.playing.clock.paused or self.playing.interrupted:
+            return None
+        return self._last_save + SAVE_EVERY
 
     async def tick(self) -> None:
-        """Called every few seconds: save positions while playing."""
-        if (
-            self.playing is not None
-            and not self.playing.clock.paused
-            and time.monotonic() - self._last_save >= SAVE_EVERY
-        ):
+        """Save positions while playing, every `SAVE_EVERY` seconds."""
+        due = self.next_save()
+        if due is not None and time.monotonic() >= due:
             await self._save_positions()
             await self.store.update_session_position(
                 self.guild.id, self.position, paused=self.paused

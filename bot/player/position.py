@@ -54,11 +54,6 @@ class PlaybackClock:
             self.frames += 1
 
     @property
-    def played_seconds(self) -> float:
-        """Output (listening) time of this run; unlike `position`, not scaled by speed."""
-        return self.frames * FRAME_SECONDS
-
-    @property
     def position(self) -> float:
         """Episode seconds reached."""
         return self.start + self.frames * FRAME_SECONDS * self.speed
@@ -68,14 +63,6 @@ class PlaybackClock:
 
     def resume(self) -> None:
         self.paused = False
-
-    def restarted(self, *, at: float | None = None, speed: float | None = None) -> PlaybackClock:
-        """The clock for the next ffmpeg run (seek, speed change, retry); default: from here."""
-        clock = PlaybackClock(
-            self.position if at is None else at, self.speed if speed is None else speed
-        )
-        clock.paused = self.paused
-        return clock
 
 
 def ended_early(position: float, duration: float | None, tolerance: float = END_TOLERANCE) -> bool:

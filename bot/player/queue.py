@@ -7,7 +7,6 @@ row, so a restarted bot can pick it up again (`positions_store.GuildSession`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -39,9 +38,6 @@ class Queue:
     def __len__(self) -> int:
         return len(self._items)
 
-    def __iter__(self) -> Iterator[QueueItem]:
-        return iter(self._items)
-
     @property
     def upcoming(self) -> tuple[QueueItem, ...]:
         return tuple(self._items)
@@ -50,17 +46,14 @@ class Queue:
     def is_full(self) -> bool:
         return len(self._items) >= self.max_length
 
-    def add(self, item: QueueItem, *, next_up: bool = False) -> int:
-        """Queue `item` last (or first with `next_up`); returns its 1-based place."""
+    def add(self, item: QueueItem) -> int:
+        """Queue `item` last; returns its 1-based place."""
         if any(queued.episode_id == item.episode_id for queued in self._items):
             raise UserFacingError(f"“{item.title}” is already in the queue.")
         if self.is_full:
             raise UserFacingError(
                 f"The queue is full ({self.max_length} episodes); wait for some to play."
             )
-        if next_up:
-            self._items.insert(0, item)
-            return 1
         self._items.append(item)
         return len(self._items)
 
@@ -68,12 +61,6 @@ class Queue:
         """Start the first upcoming item: it becomes `now_playing` (None once the queue is empty)."""
         self.now_playing = self._items.pop(0) if self._items else None
         return self.now_playing
-
-    def skip(self) -> QueueItem | None:
-        """Drop what is playing and start the next; returns the skipped item."""
-        skipped = self.now_playing
-        self.next()
-        return skipped
 
     def stop(self) -> None:
         """Nothing playing and nothing upcoming."""

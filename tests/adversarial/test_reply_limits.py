@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.feeds.model import Chapter, Episode
 from bot.player.queue import QueueItem
-from cogs.voice import now_playing_embed
+from bot.player.views import now_playing_embed
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
 from driver.replies import text_of

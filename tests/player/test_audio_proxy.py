@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.player.audio_proxy import USER_AGENT, AudioProxy, AudioRefused
+from bot.player.audio_proxy import USER_AGENT, AudioProxy, AudioRefused, AudioStream
 from bot.player.ffmpeg import find_ffmpeg, opus_source_spec
 from bot.safe_fetch import IPAddress
 from driver.audioserver import AudioServer
@@ -63,6 +63,16 @@ async def proxy() -> AsyncIterator[AudioProxy]:
         await proxy.close()
 
 
+async def body_outcome(stream: AudioStream) -> str | None:
+    """How the proxy says the last answer ended (it records it a moment after the last byte)."""
+    for _ in range(100):
+        if stream.body is not None:
+            break
+        await asyncio.sleep(0.01)
+    outcome, stream.body = stream.body, None
+    return outcome
+
+
 async def get(url: str, range_header: str | None = None) -> tuple[int, dict[str, str], bytes]:
     headers = {"Range": range_header} if range_header else {}
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
@@ -78,10 +88,14 @@ async def test_the_audio_comes_through_whole_and_by_range(
     status, headers, body = await get(stream.url)
     assert (status, body) == (200, data)
     assert headers["Accept-Ranges"] == "bytes"
+    assert await body_outcome(stream) == "complete"
+    await get(stream.url, "bytes=0-999")
+    assert await body_outcome(stream) == "cut", "a range short of the end is not the whole file"
     status, headers, body = await get(stream.url, "bytes=1000-")
     assert (status, body) == (206, data[1000:])
     assert headers["Content-Range"] == f"bytes 1000-{len(data) - 1}/{len(data)}"
-    assert host.files["ep.mp3"].requests == [None, "bytes=1000-"], (
+    assert await body_outcome(stream) == "complete", "a range to the last byte reaches the end"
+    assert host.files["ep.mp3"].requests == [None, "bytes=0-999", "bytes=1000-"], (
         "the first answer was kept for ffmpeg, so checking cost no extra request"
     )
     assert {agent for _, agent in host.seen} == {USER_AGENT}, "the host only ever saw the bot"
@@ -192,8 +206,21 @@ async def test_a_cut_download_cuts_ffmpegs_connection_too(
     stream = proxy.open(target)
     with pytest.raises(aiohttp.ClientPayloadError):
         await get(stream.url)
+    assert await body_outcome(stream) == "cut"
     status, _, body = await get(stream.url)
     assert (status, len(body)) == (200, size), "the next request is served whole"
+    assert await body_outcome(stream) == "complete"
+
+
+async def test_a_whole_file_answering_a_later_range_is_not_the_end(
+    proxy: AudioProxy, host: AudioServer, tone: Path, tone_data: bytes
+) -> None:
+    """A host without Range support sends the file from byte 0: not what ffmpeg asked for."""
+    target = await proxy.prepare(host.add("norange.mp3", tone, ranges=False))
+    stream = proxy.open(target)
+    status, _, body = await get(stream.url, "bytes=1000-")
+    assert (status, len(body)) == (200, len(tone_data))
+    assert await body_outcome(stream) == "cut"
 
 
 async def test_a_failing_host_is_not_a_refusal(proxy: AudioProxy, host: AudioServer) -> None:

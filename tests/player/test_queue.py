@@ -1,4 +1,4 @@
-"""The per-guild queue: order, limits, skipping, and its JSON for restarts."""
+"""The per-guild queue: order, limits, and its JSON for restarts."""
 
 from __future__ import annotations
 
@@ -21,29 +21,12 @@ def test_items_play_in_the_order_added() -> None:
     assert queue.upcoming == (item(2),)
 
 
-def test_next_up_jumps_the_line() -> None:
-    queue = Queue()
-    queue.add(item(1))
-    assert queue.add(item(2), next_up=True) == 1
-    assert [i.episode_id for i in queue] == [2, 1]
-
-
 def test_next_on_an_empty_queue_stops_playing() -> None:
     queue = Queue()
     queue.add(item(1))
     queue.next()
     assert queue.next() is None
     assert queue.now_playing is None
-
-
-def test_skip_returns_what_was_playing_and_starts_the_next() -> None:
-    queue = Queue()
-    queue.add(item(1))
-    queue.add(item(2))
-    queue.next()
-    assert queue.skip() == item(1)
-    assert queue.now_playing == item(2)
-    assert len(queue) == 0
 
 
 def test_a_full_queue_refuses_more() -> None:

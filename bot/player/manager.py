@@ -1,0 +1,507 @@
+"""Every guild's player, behind `bot.players`: joining, /play's flow, the controls, the sessions
+kept across restarts, and each player's voice watch (`watch.py`) with its one timer.
+
+Created in `Narrator.setup_hook` and closed with the bot; the Voice cog turns commands and
+voice-state events into calls here, and the announcements' Play button and the now-playing
+controls reach it through `bot.players`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot import outgoing
+from bot.announce.scope import guild_episodes
+from bot.announce.store import AnnounceStore
+from bot.errors import UserFacingError
+from bot.player.audio_proxy import AudioProxy
+from bot.player.ffmpeg import find_ffmpeg
+from bot.player.guild import GuildPlayer, PlayerOptions, prepare_audio
+from bot.player.lookup import find_episode
+from bot.player.position import counts_as_played
+from bot.player.positions_store import PlaybackStore
+from bot.player.queue import QueueItem
+from bot.player.timecodes import format_time
+from bot.player.views import ResumeOffer, controls_view, now_playing_embed, shown_title
+from bot.player.voice_client import LinkEvent, WatchedVoiceClient, watched
+from bot.player.watch import Limits, Verdict, VoiceWatch
+
+if TYPE_CHECKING:
+    from bot.announce.store import StoredEpisode
+    from bot.bot import Narrator
+
+    Interaction = discord.Interaction[Narrator]
+
+log = logging.getLogger(__name__)
+
+VoiceChannel = discord.VoiceChannel | discord.StageChannel
+RESUME_OFFER_AFTER = 15.0  # seconds heard before /play offers to resume
+LEAVE_TIMEOUT = 10.0  # a client mid-way through a reconnect attempt is not waited on longer
+
+LOST = (
+    "I lost the voice connection and couldn't get it back, so playback stopped. "
+    "Your place is saved; try /play again in a moment."
+)
+SILENT = (
+    "The voice connection stopped carrying audio and rejoining didn't help, so playback "
+    "stopped. Your place is saved; try /play again in a moment."
+)
+KICKED = "I was disconnected from the voice channel, so playback stopped. Your place is saved."
+
+
+class PlayerManager:
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.episodes = AnnounceStore(bot.db)
+        self.store = PlaybackStore(bot.db)
+        settings = bot.settings.voice
+        # Audio obeys the feeds' address policy: ffmpeg only reads it through this proxy.
+        self.audio = AudioProxy(allow_private=bot.settings.announce.allow_private_addresses)
+        self.options = PlayerOptions(
+            ffmpeg=find_ffmpeg(settings.ffmpeg_path or None),
+            bitrate=settings.bitrate,
+            connect_timeout=settings.connect_timeout,
+            audio=self.audio,
+            voice_client=watched(self._on_link),
+        )
+        self.limits = Limits(
+            alone_seconds=settings.alone_seconds,
+            idle_seconds=settings.idle_seconds,
+            silence_seconds=settings.watchdog_seconds,
+        )
+        self.players: dict[int, GuildPlayer] = {}
+        self._watches: dict[int, VoiceWatch] = {}
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._joining: dict[int, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._restored = False
+
+    async def close(self) -> None:
+        """Keep every session row (the next start continues from there) and leave voice."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self._watches.clear()  # link events from here on are ours
+        players, self.players = list(self.players.values()), {}
+        for player in players:
+            try:
+                await player.tick()
+                await player.save_session()
+                voice = player.voice
+                if voice is not None:
+                    voice.stop()
+                    await voice.disconnect(force=True)
+            except Exception:
+                log.exception("Could not close the player of guild %s cleanly", player.guild.id)
+        for task in list(self._tasks):
+            task.cancel()
+        await self.audio.close()
+
+    # -- players -------------------------------------------------------------------------------
+
+    def get(self, guild_id: int) -> GuildPlayer | None:
+        return self.players.get(guild_id)
+
+    def _player(self, guild: discord.Guild, text_channel_id: int) -> GuildPlayer:
+        player = self.players.get(guild.id)
+        if player is None:
+
+            async def notify(text: str, channel_id: int = text_channel_id) -> None:
+                await self.say(channel_id, text)
+
+            player = GuildPlayer(
+                guild,
+                text_channel_id=text_channel_id,
+                store=self.store,
+                episodes=self.episodes,
+                options=self.options,
+                notify=notify,
+                changed=lambda: self._review(guild.id),
+            )
+            self.players[guild.id] = player
+        return player
+
+    async def say(self, channel_id: int, text: str) -> None:
+        channel = self.bot.get_channel(channel_id)
+        if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+            try:
+                await channel.send(outgoing.content(text), allowed_mentions=outgoing.mentions())
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+                # a dropped connection must not end the caller (e.g. restoring the next guild)
+                log.warning("Could not post a player message in %s: %s", channel_id, exc)
+
+    def listening_player(self, interaction: Interaction) -> GuildPlayer:
+        """The guild's player, for a member who is listening to it."""
+        if interaction.guild is None:  # e.g. a now-playing button clicked in a DM
+            raise UserFacingError("Playing works in a server's voice channel.")
+        player = self.players.get(interaction.guild.id)
+        if player is None or player.voice is None:
+            raise UserFacingError("I'm not playing anything here. Start with /play.")
+        member = interaction.user
+        channel = player.channel
+        if (
+            isinstance(member, discord.Member)
+            and channel is not None
+            and (
+                member.voice is None
+                or member.voice.channel is None
+                or member.voice.channel.id != channel.id
+            )
+        ):
+            raise UserFacingError(f"Join {channel.mention} to control what is playing there.")
+        return player
+
+    def _join_target(self, interaction: Interaction) -> VoiceChannel:
+        """The one guard for voice preconditions: where to play, or why not (no network)."""
+        guild = interaction.guild
+        member = interaction.user
+        if guild is None or not isinstance(member, discord.Member):
+            raise UserFacingError("Playing works in a server's voice channel.")
+        if member.voice is None or member.voice.channel is None:
+            raise UserFacingError("Join a voice channel first, then use /play.")
+        channel = member.voice.channel
+        player = self.players.get(guild.id)
+        current = player.channel if player else None
+        if (
+            current is not None
+            and current.id != channel.id
+            and player is not None
+            and player.listeners()
+        ):
+            raise UserFacingError(f"I'm playing in {current.mention} for others; join them there.")
+        perms = channel.permissions_for(guild.me)
+        if not perms.connect or not perms.view_channel:
+            raise UserFacingError(f"I'm not allowed to join {channel.mention}.")
+        if not perms.speak:
+            raise UserFacingError(f"I'm not allowed to speak in {channel.mention}.")
+        if current is None or current.id != channel.id:
+            full = channel.user_limit and len(channel.members) >= channel.user_limit
+            if full and not perms.move_members:
+                raise UserFacingError(f"{channel.mention} is full.")
+        return channel
+
+    async def _join(self, interaction: Interaction, channel: VoiceChannel) -> GuildPlayer:
+        """Connect (once at a time per guild) to the channel `_join_target` chose."""
+        assert interaction.guild is not None
+        player = self._player(interaction.guild, interaction.channel_id or 0)
+        lock = self._joining.setdefault(interaction.guild.id, asyncio.Lock())
+        async with lock:
+            try:
+                await player.connect(channel)
+            except TimeoutError:
+                raise UserFacingError(
+                    f"I couldn't connect to {channel.mention}; try again in a moment."
+                ) from None
+            except discord.ClientException as exc:
+                reason = str(exc).rstrip(".")
+                raise UserFacingError(f"I couldn't join {channel.mention}: {reason}.") from None
+            except RuntimeError as exc:  # discord.py's VoiceClient without davey
+                if "davey" not in str(exc):
+                    raise
+                log.error(
+                    "Voice needs DAVE end-to-end encryption, which Discord requires, but the "
+                    "davey package is missing: install discord.py[voice]>=2.7.1"
+                )
+                raise UserFacingError(
+                    "I can't join voice: Discord requires end-to-end encrypted voice and my "
+                    "installation lacks it (the davey package). The log says how to fix it."
+                ) from None
+        self._watch(player)
+        return player
+
+    # -- /play and the buttons --------------------------------------------------------------------
+
+    async def play(self, interaction: Interaction, text: str) -> None:
+        """/play: start (or queue) the episode `text` names, or offer to resume a half-heard one."""
+        stored = await find_episode(interaction, self.episodes, text)
+        if not stored.episode.audio_url:
+            raise UserFacingError(f"“{shown_title(stored.episode.title)}” has no audio to play.")
+        saved = await self.store.position(interaction.user.id, stored.id)
+        if (
+            saved is not None
+            and saved >= RESUME_OFFER_AFTER
+            and not counts_as_played(saved, stored.episode.duration_seconds)
+        ):
+            await interaction.response.send_message(
+                f"You stopped “{shown_title(stored.episode.title)}” at {format_time(saved)}.",
+                view=ResumeOffer(self.start, stored, saved),
+                ephemeral=True,
+            )
+            return
+        await self.start(interaction, stored, 0.0)
+
+    async def start(self, interaction: Interaction, stored: StoredEpisode, at: float) -> None:
+        channel = self._join_target(interaction)
+        if not interaction.response.is_done():  # joining voice can take longer than 3 s
+            await interaction.response.defer(thinking=True)
+        # a refused or malformed audio link is one sentence, before joining or queueing
+        await prepare_audio(self.options, stored.episode.audio_url, stored.episode.title)
+        player = await self._join(interaction, channel)
+        speed = await self.store.speed(interaction.user.id)
+        item = QueueItem(
+            stored.id, stored.episode.title, stored.episode.duration_seconds, interaction.user.id
+        )
+        if player.playing is None:
+            if speed is not None:
+                player.speed = speed
+            await player.play(item, stored, start=at)
+            where = f" from {format_time(at)}" if at else ""
+            await interaction.followup.send(
+                f"\N{BLACK RIGHT-POINTING TRIANGLE} Playing **{shown_title(item.title)}**{where}."
+            )
+        else:
+            place = player.queue.add(item)
+            await player.save_session()
+            await interaction.followup.send(f"Queued **{shown_title(item.title)}** at #{place}.")
+
+    async def play_from_button(self, interaction: Interaction, episode_id: int) -> bool:
+        """The announcement's Play button: play if the member is in voice; False to show the card."""
+        member = interaction.user
+        if (
+            not isinstance(member, discord.Member)
+            or member.voice is None
+            or member.voice.channel is None
+        ):
+            return False
+        stored = await (await guild_episodes(interaction, self.episodes)).episode(episode_id)
+        if stored is None:
+            raise UserFacingError("That episode is no longer in my library.")
+        await self.start(interaction, stored, 0.0)
+        return True
+
+    async def on_control(self, interaction: Interaction, action: str) -> None:
+        """A now-playing button (`buttons.ControlButton`)."""
+        player = self.listening_player(interaction)
+        if action == "toggle":
+            await (player.resume() if player.paused else player.pause())
+        elif action == "back":
+            await player.seek(player.position - 15)
+        elif action == "forward":
+            await player.seek(player.position + 30)
+        elif action == "skip":
+            await player.skip()
+        elif action == "stop":
+            await player.stop()
+        if player.playing is None:
+            await interaction.response.edit_message(content="Stopped.", embed=None, view=None)
+        else:
+            await interaction.response.edit_message(
+                embed=now_playing_embed(player), view=controls_view(player)
+            )
+
+    async def leave(self, player: GuildPlayer) -> None:
+        """/leave, and every verdict that ends a session: stop, disconnect, forget the player."""
+        self._forget(player)
+        await player.leave()
+
+    # -- the voice watch ---------------------------------------------------------------------------
+
+    def _watch(self, player: GuildPlayer) -> None:
+        """Watch a player from its first connection on (a failed first join is /play's to say)."""
+        guild_id = player.guild.id
+        if guild_id not in self._watches and self.players.get(guild_id) is player:
+            self._watches[guild_id] = VoiceWatch(self.limits, time.monotonic())
+        self._review(guild_id)
+
+    def _forget(self, player: GuildPlayer) -> None:
+        guild_id = player.guild.id
+        if self.players.get(guild_id) is player:
+            del self.players[guild_id]
+        self._watches.pop(guild_id, None)
+        timer = self._timers.pop(guild_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _on_link(self, client: WatchedVoiceClient, event: LinkEvent) -> None:
+        """discord.py's voice client connected, dropped, or was torn down for good."""
+        guild_id = client.guild.id
+        player, watch = self.players.get(guild_id), self._watches.get(guild_id)
+        if player is None or watch is None:
+            return
+        current = player.voice
+        if current is not None and current is not client:
+            return  # the client a rejoin replaced
+        now = time.monotonic()
+        if event == "connected":
+            watch.connected(now)
+            self._spawn(player.resume_interrupted())
+        elif event == "dropped":
+            watch.dropped(now)
+        elif (verdict := watch.torn_down(now)) is not None:
+            self._spawn(self._end(player, verdict))
+            return
+        self._review(guild_id)
+
+    def on_voice_state(self, member: discord.Member, before: discord.VoiceState) -> None:
+        """Someone joined, left or moved: a listener who left keeps their exact place."""
+        player = self.players.get(member.guild.id)
+        if player is None:
+            return
+        me = self.bot.user
+        if (
+            me is not None
+            and member.id != me.id
+            and before.channel is not None
+            and before.channel.id == player.channel_id
+            and not (member.voice and member.voice.channel == before.channel)
+        ):
+            self._spawn(player.listener_left(member.id))
+        self._review(member.guild.id)
+
+    def _review(self, guild_id: int) -> None:
+        """Tell the watch what the player is doing, act on its verdict, and set the one timer."""
+        player, watch = self.players.get(guild_id), self._watches.get(guild_id)
+        if player is None or watch is None:
+            return
+        now = time.monotonic()
+        watch.listeners(now, len(player.listeners()))
+        watch.audio(
+            now, frames=player.frames_sent, wants_audio=player.wants_audio, idle=player.idle
+        )
+        verdict = watch.due(now)
+        if verdict == "rejoin":
+            watch.rejoin_started(now)
+            self._spawn(self._rejoin(player, watch))
+        elif verdict is not None:
+            self._spawn(self._end(player, verdict))
+            return
+        save = player.next_save()
+        if save is not None and save <= now:
+            self._spawn(player.tick())
+            save = now + 1.0  # tick() moves it on; look again then, not in a tight loop
+        timer = self._timers.pop(guild_id, None)
+        if timer is not None:
+            timer.cancel()
+        deadline = min((t for t in (watch.deadline(), save) if t is not None), default=None)
+        if deadline is not None:
+            loop = asyncio.get_running_loop()
+            self._timers[guild_id] = loop.call_later(
+                max(0.0, deadline - now) + 0.01, self._review, guild_id
+            )
+
+    async def _rejoin(self, player: GuildPlayer, watch: VoiceWatch) -> None:
+        """The watchdog: leave and join the channel again, with a fresh discord.py client."""
+        guild = player.guild
+        channel = guild.get_channel(player.channel_id or 0)
+        log.warning(
+            "Guild %s: no audio went out for %d s although an episode should be playing; "
+            "rejoining the voice channel (attempt %d of %d)",
+            guild.id,
+            self.limits.silence_seconds,
+            watch.rejoins,
+            self.limits.max_rejoins,
+        )
+        try:
+            voice = player.voice
+            if voice is not None:
+                await asyncio.wait_for(voice.disconnect(force=True), timeout=LEAVE_TIMEOUT)
+            if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
+                await player.connect(channel)
+        except (TimeoutError, discord.ClientException) as exc:
+            log.warning("Guild %s: rejoining voice failed: %r", guild.id, exc)
+        finally:
+            watch.rejoin_ended(time.monotonic())
+        await player.resume_interrupted()
+        self._review(guild.id)
+
+    async def _end(self, player: GuildPlayer, verdict: Verdict) -> None:
+        guild_id = player.guild.id
+        if verdict == "kicked":
+            self._forget(player)
+            was_playing = player.playing is not None
+            await player.stop()
+            log.warning(
+                "Guild %s: disconnected from voice by Discord (kicked, channel gone, or the voice "
+                "server refused us: close 4017 means it requires DAVE end-to-end encryption)",
+                guild_id,
+            )
+            if was_playing:  # idle in the channel: nothing stopped, nothing to say
+                await self.say(player.text_channel_id, KICKED)
+            return
+        if verdict in ("alone", "idle"):
+            reason = "everyone left" if verdict == "alone" else "nothing was playing"
+            log.info("Guild %s: leaving voice (%s)", guild_id, reason)
+            await self.leave(player)
+            return
+        if verdict == "give_up":
+            log.warning(
+                "Guild %s: the voice connection was not restored within %.0f s (a 4017 close "
+                "means Discord requires DAVE end-to-end encryption); ending the session",
+                guild_id,
+                self.limits.reconnect_grace,
+            )
+        else:
+            log.warning(
+                "Guild %s: still no audio after %d rejoins; ending the session",
+                guild_id,
+                self.limits.max_rejoins,
+            )
+        self._forget(player)
+        await self.say(player.text_channel_id, LOST if verdict == "give_up" else SILENT)
+        try:  # discord.py may be mid-way through a reconnect attempt; don't wait on it forever
+            await asyncio.wait_for(player.leave(), timeout=LEAVE_TIMEOUT)
+        except TimeoutError:
+            log.warning("Guild %s: leaving the broken voice connection timed out", guild_id)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("Voice player work failed", exc_info=error)
+
+    # -- after a restart -----------------------------------------------------------------------------
+
+    async def restore_sessions(self) -> None:
+        """A player that was playing when the bot stopped continues where it was, if anyone is there."""
+        if self._restored:
+            return
+        self._restored = True
+        for session in await self.store.sessions():
+            guild = self.bot.get_guild(session.guild_id)
+            channel = guild.get_channel(session.voice_channel_id) if guild else None
+            if guild is None or not isinstance(channel, VoiceChannel):
+                await self.store.delete_session(session.guild_id)
+                continue
+            if not [m for m in channel.members if not m.bot] or session.now_playing is None:
+                await self.store.delete_session(session.guild_id)
+                continue
+            stored = await self.episodes.episode(session.now_playing.episode_id)
+            if stored is None:
+                await self.store.delete_session(session.guild_id)
+                continue
+            try:  # the audio may have become unplayable (a refused address) since the restart
+                await prepare_audio(self.options, stored.episode.audio_url, stored.episode.title)
+            except UserFacingError as refused:
+                log.info("Not continuing the player of guild %s: %s", session.guild_id, refused)
+                await self.store.delete_session(session.guild_id)
+                await self.say(session.text_channel_id, f"Back after a restart, but {refused}")
+                continue
+            player = self._player(guild, session.text_channel_id)
+            player.speed = session.speed
+            for item in session.queue:
+                player.queue.add(item)
+            try:
+                await player.connect(channel)
+                self._watch(player)
+                await player.play(session.now_playing, stored, start=session.position)
+                if session.paused:
+                    await player.pause()
+            except Exception:
+                log.exception("Could not continue the player of guild %s", session.guild_id)
+                continue
+            await self.say(
+                session.text_channel_id,
+                f"Back after a restart: continuing **{shown_title(session.now_playing.title)}** "
+                f"at {format_time(session.position)}.",
+            )
