@@ -250,6 +250,8 @@ class VoiceServer:
         self.pokes = True  # the UDP poke that keeps discord.py's reconnects fast (reference §2.9)
         self.refuse_identify: int | None = None  # e.g. 4017: close every IDENTIFY with this code
         self.lose_discovery_replies = 0  # that many IP-discovery replies are "lost on the way"
+        # that many IDENTIFYs are swallowed: the socket stays open and nothing answers (no READY)
+        self.swallow_identifies = 0
         self.dave_protocol_version = 1  # DAVE on, as on Discord; 0: plain (stage channels)
         self.dave_required = True  # close 4017 when IDENTIFY does not offer DAVE
         self.modes = list(p.MODES)
@@ -542,6 +544,10 @@ class VoiceServer:
                 "close", code=self.refuse_identify, by="server", node=conn.node
             )
             conn.close(self.refuse_identify, "Refused by the test")
+            return
+        if self.swallow_identifies > 0:  # a reconnect Discord never answers
+            self.swallow_identifies -= 1
+            guild.receiver.record_event("identify_swallowed", node=conn.node)
             return
         ssrc = self._next_ssrc
         self._next_ssrc += 1
