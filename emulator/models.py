@@ -231,6 +231,9 @@ class VoiceState:
     session_id: str
     self_mute: bool = False
     self_deaf: bool = False
+    suppress: bool = False
+    """In a stage channel: in the audience (True) or a speaker (False)."""
+    request_to_speak_timestamp: str | None = None
 
     def to_dict(self, member: Member | None = None) -> JSON:
         data: JSON = {
@@ -243,8 +246,8 @@ class VoiceState:
             "self_deaf": self.self_deaf,
             "self_mute": self.self_mute,
             "self_video": False,
-            "suppress": False,
-            "request_to_speak_timestamp": None,
+            "suppress": self.suppress,
+            "request_to_speak_timestamp": self.request_to_speak_timestamp,
         }
         if member is not None:
             data["member"] = member.to_dict()

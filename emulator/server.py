@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
-from . import rest_commands, rest_core, rest_interactions, rest_messages
+from . import rest_commands, rest_core, rest_events, rest_interactions, rest_messages
 from .command_permissions import CommandOverwrite
 from .errors import ApiError, invalid_json, json_response, not_found_route, unauthorized
 from .faults import FaultInjector
@@ -22,6 +22,7 @@ from .interactions import Interaction, InteractionsMixin
 from .models import JSON
 from .ratelimits import RateLimiter, too_many_requests
 from .rest_common import EMULATOR_KEY, FILES_KEY, JSON_BODY_KEY
+from .scheduled_events import ScheduledEvents
 from .state import RecordedRequest, State
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class DiscordEmulator(InteractionsMixin, State):
         self.voice_requests: list[JSON] = []
         self.voice_handler: VoiceHandler | None = None
         self.voice: VoiceServer | None = None  # emulator.voice hook: set by enable_voice()
+        self.scheduled = ScheduledEvents(self)  # scheduled events, stage instances
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -95,6 +97,7 @@ class DiscordEmulator(InteractionsMixin, State):
         rest_commands.register(app.router, API_PREFIX)
         rest_messages.register(app.router, API_PREFIX)
         rest_interactions.register(app.router, API_PREFIX)
+        rest_events.register(app.router, API_PREFIX)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:

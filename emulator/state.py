@@ -334,6 +334,12 @@ class State:
         if user_id not in guild.members:
             self.add_member(guild_id, user_id)
         state = VoiceState(guild_id, user_id, channel_id, session_id or secrets.token_hex(16))
+        before = guild.voice_states.get(user_id)
+        if before is not None and before.channel_id == channel_id:  # same stage: same role
+            state.suppress = before.suppress
+            state.request_to_speak_timestamp = before.request_to_speak_timestamp
+        elif (joined := self.channels.get(channel_id or 0)) and joined.type == ChannelType.STAGE:
+            state.suppress = True  # everyone joins a stage in the audience
         if channel_id is None:
             guild.voice_states.pop(user_id, None)
         else:
@@ -349,6 +355,8 @@ class State:
         guild = self.guild(guild_id)
         channels = [self.channels[c] for c in guild.channel_ids]
         member_ids = {self.bot.id, *guild.voice_states}
+        scheduled = getattr(self, "scheduled", None)  # emulator.scheduled_events hook
+        events, stages = scheduled.guild_create_lists(guild_id) if scheduled else ([], [])
         data = guild.summary()
         data.update(
             {
@@ -364,8 +372,8 @@ class State:
                     for vs in guild.voice_states.values()
                 ],
                 "presences": [],
-                "stage_instances": [],
-                "guild_scheduled_events": [],
+                "stage_instances": stages,
+                "guild_scheduled_events": events,
                 "soundboard_sounds": [],
             }
         )
