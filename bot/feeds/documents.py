@@ -1,0 +1,131 @@
+"""The chapters and transcript documents an episode links to: fetched under the feed rules
+(public addresses only unless allowed, time and size limits, redirects checked) and kept in a
+small in-memory cache per URL, so /chapter, /transcript and the now-playing card's buttons fetch
+each document once, and a broken one is not asked for again at every press.
+
+The caller passes the session and the limits (`AnnounceSettings` hold the feed ones); parsing
+runs in a thread (a transcript can be megabytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import aiohttp
+
+from bot.errors import UserFacingError
+from bot.feeds.chapters import MAX_JSON_BYTES, parse_json_chapters
+from bot.feeds.fetch import FeedFetchError, fetch_feed
+from bot.feeds.model import Chapter, Transcript
+from bot.feeds.transcripts import MAX_BYTES, Cue, parse_transcript
+
+_T = TypeVar("_T")
+
+
+class DocumentFetchError(UserFacingError):
+    """A chapters or transcript document could not be fetched; one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class FetchRules:
+    """The feed fetch limits, applied to the documents a feed links to."""
+
+    timeout: float = 20.0
+    refuse_private: bool = True
+
+
+async def fetch_chapters(
+    session: aiohttp.ClientSession, url: str, rules: FetchRules
+) -> tuple[Chapter, ...]:
+    """The chapters of a Podcasting 2.0 chapters document; () when it holds none."""
+    body = await _fetch(session, url, rules, MAX_JSON_BYTES, "chapters")
+    return await asyncio.to_thread(parse_json_chapters, body)
+
+
+async def fetch_transcript(
+    session: aiohttp.ClientSession, transcript: Transcript, rules: FetchRules
+) -> list[Cue]:
+    """The cues of a transcript (WebVTT, SRT, JSON or plain text)."""
+    body = await _fetch(session, transcript.url, rules, MAX_BYTES, "transcript")
+    return await asyncio.to_thread(parse_transcript, body, transcript.type)
+
+
+async def _fetch(
+    session: aiohttp.ClientSession, url: str, rules: FetchRules, max_bytes: int, what: str
+) -> bytes:
+    try:
+        fetched = await fetch_feed(
+            session,
+            url,
+            timeout=rules.timeout,
+            max_bytes=max_bytes,
+            refuse_private=rules.refuse_private,
+        )
+    except FeedFetchError as error:
+        raise DocumentFetchError(str(error).replace("The feed at", f"The {what} at", 1)) from None
+    return fetched.body or b""
+
+
+class DocumentCache(Generic[_T]):
+    """Results by URL, least recently used dropped past `size`; a result is kept `ttl` seconds,
+    a failure `failure_ttl` (and raised again meanwhile). Concurrent asks for one URL share
+    one fetch."""
+
+    def __init__(
+        self,
+        *,
+        size: int = 256,
+        ttl: float = 3600.0,
+        failure_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.size = size
+        self.ttl = ttl
+        self.failure_ttl = failure_ttl
+        self._clock = clock
+        self._kept: OrderedDict[str, tuple[float, _T | DocumentFetchError]] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[_T]] = {}
+
+    async def get(self, url: str, fetch: Callable[[], Awaitable[_T]]) -> _T:
+        now = self._clock()
+        kept = self._kept.get(url)
+        if kept is not None and kept[0] > now:
+            self._kept.move_to_end(url)
+            if isinstance(kept[1], DocumentFetchError):
+                raise kept[1]
+            return kept[1]
+        pending = self._pending.get(url)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._pending[url] = future
+        try:
+            value = await fetch()
+        except DocumentFetchError as error:
+            self._keep(url, error, self.failure_ttl)
+            future.set_exception(error)
+            future.exception()  # retrieved: nobody else may be waiting
+            raise
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as error:  # not kept: the next ask tries again
+            future.set_exception(error)
+            future.exception()
+            raise
+        finally:
+            self._pending.pop(url, None)
+        self._keep(url, value, self.ttl)
+        future.set_result(value)
+        return value
+
+    def _keep(self, url: str, value: _T | DocumentFetchError, ttl: float) -> None:
+        self._kept[url] = (self._clock() + ttl, value)
+        self._kept.move_to_end(url)
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
