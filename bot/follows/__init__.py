@@ -1,0 +1,1 @@
+"""Personal follows: which members a new episode concerns, and their DMs' exactly-once record."""
