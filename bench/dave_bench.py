@@ -9,7 +9,7 @@ Run from the project root:
 The stack is voice_bench.py's (emulator + voice side, episode host, feed server, `python -m bot`),
 one per configuration; every guild has a member in its voice channel, who is a DAVE listener
 (a davey session in the emulator) when DAVE is on. Rounds alternate off and on so that background
-load hits both alike. Figures:
+load hits both alike (and which goes first alternates). Figures:
 
 1. Time to first packet, cold (the bot joins the channel): `/play` → first audio packet, and with
    DAVE → first *end-to-end encrypted* audio packet (the bot encrypts once it has processed the
@@ -148,13 +148,14 @@ async def main(args: argparse.Namespace) -> None:
         tmp = Path(tmpdir)
         source = make_source(tmp / "episode.mp3", 600, "podcast")
         for n in range(rounds):
-            for dave in (0, 1):
+            for dave in (0, 1) if n % 2 == 0 else (1, 0):  # alternate who goes first
                 sub = tmp / f"r{n}-d{dave}"
                 sub.mkdir()
                 result = await run_config(dave, source, sub, runs, streams, 4.0, window)
                 results[dave].append(result)
                 print(
-                    f"round {n + 1} dave={dave}: first {median(result['first']) * 1000:.0f} ms, "
+                    f"round {n + 1} dave={dave}: first "
+                    f"{' '.join(f'{v * 1000:.0f}' for v in result['first'])} ms, "
                     f"encrypted {median(result['encrypted']) * 1000:.0f} ms, bot "
                     f"{result['bot'] * 100:.2f} %/stream, ffmpeg {result['ffmpeg'] * 100:.2f} "
                     f"%/stream, e2ee {result['e2ee']:.0%}",
