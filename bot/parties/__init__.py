@@ -1,0 +1,1 @@
+"""Listening parties: a Discord scheduled event that plays an episode at its start time."""
