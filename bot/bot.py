@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.announce.buttons import DigestSelect, PlayButton
-from bot.announce.scheduler import MIN_ROUND_GAP, Scheduler
+from bot.announce.scheduler import Scheduler
 from bot.cluster.node import Node
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
@@ -106,7 +106,7 @@ class Narrator(commands.AutoShardedBot):
         self.announce_scheduler = Scheduler(
             db,
             claim_polls=self.node.claim_polls,
-            round_gap=MIN_ROUND_GAP * self.node.processes,
+            round_slot=self.node.round_slot,
         )
         self.session = session  # fixed, configured endpoints (TYPE III, forum APIs, webhooks)
         self.feed_session = feed_session  # feeds: public addresses only unless configured

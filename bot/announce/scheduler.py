@@ -83,15 +83,16 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         channel_retry: Backoff = CHANNEL_RETRY,
         claim_polls: ClaimPolls | None = None,
-        round_gap: float = MIN_ROUND_GAP,
+        round_slot: Callable[[float], float] | None = None,
     ) -> None:
         self.db = db
         # Several processes on one database: of the due feeds, the ones this process may poll
         # now (bot/cluster/node.py); the others are another's until their claim runs out.
         self.claim_polls = claim_polls
-        # N processes that may each claim any due feed space their clock-started rounds N
-        # seconds apart: the cluster still looks about once a second, not N times.
-        self.round_gap = round_gap
+        # N processes that may each claim any due feed take turns by the second for their
+        # clock-started rounds (process k: seconds k, k+N, ...): the cluster looks about once a
+        # second, as one process does, not N times. Maps a time to the next one in our turn.
+        self.round_slot = round_slot or (lambda when: when)
         self.store = AnnounceStore(db)
         self.clock = clock
         self.channel_retry = channel_retry
@@ -157,7 +158,7 @@ class Scheduler:
 
     def _due_at(self, when: float) -> None:
         """Something falls due at `when`: make sure the loop is awake by then."""
-        when = max(when, self._last_round + self.round_gap)
+        when = self.round_slot(max(when, self._last_round + MIN_ROUND_GAP))
         if when < self._deadline:
             self._deadline = when
             self._event.set()
@@ -181,7 +182,7 @@ class Scheduler:
             except Exception:
                 log.exception("The announcer's scheduler failed unexpectedly; going on")
                 next_due = now + ERROR_PAUSE
-            planned = max(min(next_due, now + MAX_SLEEP), now + self.round_gap)
+            planned = self.round_slot(max(min(next_due, now + MAX_SLEEP), now + MIN_ROUND_GAP))
             self._deadline = min(self._deadline, planned)
             await self._sleep()
 

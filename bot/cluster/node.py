@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import socket
@@ -47,6 +48,19 @@ class Node:
         if self.own_shards is None or not self.shared:
             return 1
         return max(1, self.shard_count // len(self.own_shards))
+
+    @property
+    def index(self) -> int:
+        """This process's place among them (0 for the one with shard 0)."""
+        return min(self.own_shards) // len(self.own_shards) if self.own_shards else 0
+
+    def round_slot(self, when: float) -> float:
+        """`when`, or the start of the next second that is this process's turn (seconds
+        index, index + N, ...: wall-clock seconds, the same on every host)."""
+        turns = self.processes
+        second = math.floor(when)
+        wait = (self.index - second) % turns
+        return when if wait == 0 else float(second + wait)
 
     def owns_guild(self, guild_id: int | None) -> bool:
         """Whether this process runs the shard that carries `guild_id` (DMs and guilds nobody
