@@ -125,9 +125,6 @@ class State:
         self.users[user.id] = user
         return user
 
-    def set_dms_open(self, user_id: int, is_open: bool) -> None:
-        self.users[user_id].dms_open = is_open
-
     def add_guild(self, name: str, *, owner_id: int | None = None) -> Guild:
         guild_id = self.ids.next(
             residue=(len(self.guilds) % GUILD_SHARD_SPREAD, GUILD_SHARD_SPREAD)
