@@ -15,6 +15,9 @@ from bot.feeds.model import MAX_AUTHOR, MAX_AUTHORS, MAX_TITLE
 _SEPARATORS = re.compile(r"\s*(?:[,;&]|\band\b|\bet al\b)\s*", re.IGNORECASE)
 _NOT_A_NAME = re.compile(r"(?:\d{4}|et al\.?|others|\W*)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# RSS <author> is "email (Name)"; some feeds write "Name (email)" or "Name <email>".
+_EMAIL_THEN_NAME = re.compile(r"[^\s@()<>]{1,200}@[^\s()<>]{1,200}\s*\(([^()]{1,200})\)")
+_NAME_THEN_EMAIL = re.compile(r"([^()<>]{1,200}?)\s*[(<][^\s@()<>]{1,200}@[^\s()<>]{1,200}[)>]")
 # TYPE III: `“Giving AIs safe motivations” by Joe Carlsmith`, `[Week 1] “Worst-case thinking in
 # AI alignment” by Buck Shlegeris, 2021`. The title must be quoted: "by" alone is too common.
 _QUOTED_BY = re.compile(
@@ -29,6 +32,8 @@ def split_names(text: str | None) -> list[str]:
     text = text[:MAX_AUTHOR]
     if not text.isprintable():
         text = _CONTROL.sub(" ", text)
+    if "@" in text:
+        text = _without_email(text.strip())
     names: list[str] = []
     for part in _SEPARATORS.split(text):
         name = " ".join(part.split()).strip(" .")
@@ -65,3 +70,9 @@ def author_matches(followed: str, authors: Iterable[str], author: str | None = N
         return False
     candidates = list(authors) + ([author] if author else [])
     return any(" ".join(name.split()).casefold() == want for name in candidates)
+
+
+def _without_email(text: str) -> str:
+    if found := _EMAIL_THEN_NAME.fullmatch(text) or _NAME_THEN_EMAIL.fullmatch(text):
+        return found.group(1)
+    return text

@@ -36,3 +36,25 @@ def test_a_follow_matches_a_whole_name_not_a_fragment() -> None:
     assert author_matches("The Show Team", [], "The Show Team")
     assert not author_matches("Ann", ["Annabel"])
     assert not author_matches("  ", ["Ann"])
+
+
+def test_an_email_beside_a_name_is_left_out() -> None:
+    assert split_names("john@example.com (John Doe)") == ["John Doe"]
+    assert split_names("John Doe (john@example.com)") == ["John Doe"]
+    assert split_names("Ann <ann@example.com>") == ["Ann"]
+    assert split_names("ann@example.com") == ["ann@example.com"]  # the only name given
+
+
+def test_the_namespace_example_feed() -> None:
+    from bot.feeds.parse import parse_feed
+    from tests.feeds.corpus import require_corpus
+
+    feed = parse_feed((require_corpus() / "podcast-namespace" / "example.xml").read_bytes())
+    episode = next(e for e in feed.episodes if len(e.transcripts) == 2)
+    assert episode.authors == ("John Doe",)
+    assert [(t.type, t.language, t.rel) for t in episode.transcripts] == [
+        ("text/plain", None, None),
+        ("text/vtt", "es", "captions"),
+    ]
+    assert episode.chapters_url == "https://example.com/ep3_chapters.json"
+    assert episode.chapters_type == "application/json"
