@@ -279,6 +279,12 @@ async def _run(
     try:
         target = database_target(settings, env)
         postgres = is_postgres_url(target)
+        if not postgres and settings.discord.own_shards is not None:
+            raise StartupError(
+                "discord.shard_ids (NARRATOR_SHARDS) gives this process part of the bot's shards, "
+                "for several processes on one PostgreSQL database; SQLite serves one process, "
+                "which runs every shard: set DATABASE_URL, or drop shard_ids."
+            )
         # SQLite serves one process: a second one on the same file is refused here.
         one_process = nullcontext() if postgres else SingleProcess(settings.database_path)
         with one_process:

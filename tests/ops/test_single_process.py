@@ -37,3 +37,11 @@ def test_the_lock_is_the_files_own_and_released_on_exit(tmp_path: Path) -> None:
         pass
     with SingleProcess(tmp_path / "other.sqlite3"), SingleProcess(database):
         pass  # another file is another lock
+
+
+async def test_shards_for_a_cluster_on_sqlite_are_refused(emu, world: World, start_bot) -> None:
+    bot = await start_bot(wait_ready=False, env={"NARRATOR_SHARDS": "0-1/4"})
+    assert await bot.wait_exit(timeout=20) == 1
+    (line,) = error_lines(bot.log)
+    assert "SQLite serves one process" in line and "set DATABASE_URL" in line
+    assert emu.identify_count == 0
