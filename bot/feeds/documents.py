@@ -55,6 +55,25 @@ async def fetch_transcript(
     return await asyncio.to_thread(parse_transcript, body, transcript.type)
 
 
+MAX_IMAGE_BYTES = 8 * 1024 * 1024
+"""An episode image larger than this is not used as a scheduled event's cover."""
+
+
+def is_cover_image(data: bytes) -> bool:
+    """PNG, JPEG, GIF or WebP by their first bytes: the images Discord takes as a cover."""
+    return data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or (
+        data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    )
+
+
+async def fetch_image(session: aiohttp.ClientSession, url: str, rules: FetchRules) -> bytes:
+    """An episode's image, for a scheduled event's cover; DocumentFetchError when it is none."""
+    body = await _fetch(session, url, rules, MAX_IMAGE_BYTES, "image")
+    if not is_cover_image(body):
+        raise DocumentFetchError("The image at that address is not a PNG, JPEG, GIF or WebP.")
+    return body
+
+
 async def _fetch(
     session: aiohttp.ClientSession, url: str, rules: FetchRules, max_bytes: int, what: str
 ) -> bytes:

@@ -15,6 +15,7 @@ from bot.feeds.documents import (
     DocumentFetchError,
     FetchRules,
     fetch_chapters,
+    fetch_image,
     fetch_transcript,
 )
 from bot.feeds.model import Chapter, Transcript
@@ -129,3 +130,16 @@ async def test_the_least_recently_used_document_is_dropped() -> None:
     await cache.get("a", fetcher("a"))
     await cache.get("b", fetcher("b"))
     assert fetched == ["a", "b", "c", "b"]
+
+
+async def test_an_episode_image_is_fetched_only_when_discord_can_use_it(
+    feed_server: FeedServer,
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    feed_server.set_feed("/cover.png", png, content_type="image/png")
+    feed_server.set_feed("/page.png", "<html>not an image</html>", content_type="image/png")
+    async with aiohttp.ClientSession() as session:
+        assert await fetch_image(session, feed_server.url("/cover.png"), LOCAL) == png
+        with pytest.raises(DocumentFetchError) as refused:
+            await fetch_image(session, feed_server.url("/page.png"), LOCAL)
+    assert "not a PNG, JPEG, GIF or WebP" in str(refused.value)
