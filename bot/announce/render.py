@@ -76,6 +76,9 @@ def episode_embed(
         embed.add_field(name="Audio", value=f"[Listen]({audio})", inline=True)
     if episode.chapters:
         embed.add_field(name="Chapters", value=str(len(episode.chapters)), inline=True)
+    transcript = usable_url(episode.transcript_url, 1000)
+    if transcript:
+        embed.add_field(name="Transcript", value=f"[Read]({transcript})", inline=True)
     footer = (
         [f"First published {episode.first_published:%d %B %Y}"] if episode.first_published else []
     )
@@ -93,7 +96,8 @@ def episode_embed(
 
 
 def episode_view(stored: StoredEpisode, *, announcement: bool = False) -> discord.ui.View:
-    """Play, Original post and Audio; on an announcement, Play marks the post as one."""
+    """Play, Original post, Audio and Transcript; on an announcement, Play marks the post as
+    one."""
     episode = stored.episode
     view = discord.ui.View(timeout=None)
     if episode.audio_url:
@@ -104,6 +108,9 @@ def episode_view(stored: StoredEpisode, *, announcement: bool = False) -> discor
     audio = usable_url(episode.audio_url)
     if audio:
         view.add_item(discord.ui.Button(label="Audio", url=audio))
+    transcript = usable_url(episode.transcript_url)
+    if transcript:
+        view.add_item(discord.ui.Button(label="Transcript", url=transcript))
     return view
 
 

@@ -102,3 +102,16 @@ def test_digest_of_300_episodes_fits() -> None:
     view = render.digest_view(episodes)
     (select,) = [c for row in view.to_components() for c in row["components"]]
     assert len(select["options"]) <= 25 and select["custom_id"].startswith("narrator:digest:")
+
+
+def test_a_transcript_is_linked_in_the_embed_and_a_button() -> None:
+    episode = stored(transcript_url="https://example.org/t.html")
+    fields = {f.name: f.value for f in render.episode_embed(episode, "Feed").fields}
+    assert fields["Transcript"] == "[Read](https://example.org/t.html)"
+    buttons = [c for row in render.episode_view(episode).to_components() for c in row["components"]]
+    assert (buttons[-1]["label"], buttons[-1]["url"]) == (
+        "Transcript",
+        "https://example.org/t.html",
+    )
+    unusable = stored(transcript_url="javascript:alert(1)")
+    assert "Transcript" not in {f.name for f in render.episode_embed(unusable, "Feed").fields}
