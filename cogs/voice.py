@@ -175,7 +175,7 @@ class Voice(commands.Cog):
     async def on_voice_state_update(
         self, member: discord.Member, before: discord.VoiceState, _after: discord.VoiceState
     ) -> None:
-        self.players.on_voice_state(member, before)
+        self.players.supervisor.on_voice_state(member, before)
 
 
 async def setup(bot: Narrator) -> None:

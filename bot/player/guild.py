@@ -433,6 +433,10 @@ class GuildPlayer:
                 playing.target,
                 retries=playing.retries,
             )
+            if playing.clock.paused:  # paused while it was down: stays paused
+                voice.pause()
+                assert self.playing is not None
+                self.playing.clock.pause()
 
     async def _advance(self) -> None:
         """Start the next queued episode, or go idle."""

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
@@ -28,10 +26,11 @@ from bot.player.lookup import find_episode
 from bot.player.position import counts_as_played
 from bot.player.positions_store import PlaybackStore
 from bot.player.queue import QueueItem
+from bot.player.supervisor import Supervisor
 from bot.player.timecodes import format_time
 from bot.player.views import ResumeOffer, controls_view, now_playing_embed, shown_title
-from bot.player.voice_client import LinkEvent, WatchedVoiceClient, watched
-from bot.player.watch import Limits, Verdict, VoiceWatch
+from bot.player.voice_client import watched
+from bot.player.watch import Limits
 
 if TYPE_CHECKING:
     from bot.announce.store import StoredEpisode
@@ -43,17 +42,6 @@ log = logging.getLogger(__name__)
 
 VoiceChannel = discord.VoiceChannel | discord.StageChannel
 RESUME_OFFER_AFTER = 15.0  # seconds heard before /play offers to resume
-LEAVE_TIMEOUT = 10.0  # a client mid-way through a reconnect attempt is not waited on longer
-
-LOST = (
-    "I lost the voice connection and couldn't get it back, so playback stopped. "
-    "Your place is saved; try /play again in a moment."
-)
-SILENT = (
-    "The voice connection stopped carrying audio and rejoining didn't help, so playback "
-    "stopped. Your place is saved; try /play again in a moment."
-)
-KICKED = "I was disconnected from the voice channel, so playback stopped. Your place is saved."
 
 
 class PlayerManager:
@@ -64,31 +52,28 @@ class PlayerManager:
         settings = bot.settings.voice
         # Audio obeys the feeds' address policy: ffmpeg only reads it through this proxy.
         self.audio = AudioProxy(allow_private=bot.settings.announce.allow_private_addresses)
+        self.supervisor = Supervisor(
+            self,
+            Limits(
+                alone_seconds=settings.alone_seconds,
+                idle_seconds=settings.idle_seconds,
+                silence_seconds=settings.watchdog_seconds,
+            ),
+        )
         self.options = PlayerOptions(
             ffmpeg=find_ffmpeg(settings.ffmpeg_path or None),
             bitrate=settings.bitrate,
             connect_timeout=settings.connect_timeout,
             audio=self.audio,
-            voice_client=watched(self._on_link),
-        )
-        self.limits = Limits(
-            alone_seconds=settings.alone_seconds,
-            idle_seconds=settings.idle_seconds,
-            silence_seconds=settings.watchdog_seconds,
+            voice_client=watched(self.supervisor.on_link),
         )
         self.players: dict[int, GuildPlayer] = {}
-        self._watches: dict[int, VoiceWatch] = {}
-        self._timers: dict[int, asyncio.TimerHandle] = {}
         self._joining: dict[int, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._restored = False
 
     async def close(self) -> None:
         """Keep every session row (the next start continues from there) and leave voice."""
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
-        self._watches.clear()  # link events from here on are ours
+        self.supervisor.close()
         players, self.players = list(self.players.values()), {}
         for player in players:
             try:
@@ -100,8 +85,6 @@ class PlayerManager:
                     await voice.disconnect(force=True)
             except Exception:
                 log.exception("Could not close the player of guild %s cleanly", player.guild.id)
-        for task in list(self._tasks):
-            task.cancel()
         await self.audio.close()
 
     # -- players -------------------------------------------------------------------------------
@@ -123,7 +106,7 @@ class PlayerManager:
                 episodes=self.episodes,
                 options=self.options,
                 notify=notify,
-                changed=lambda: self._review(guild.id),
+                changed=lambda: self.supervisor.review(guild.id),
             )
             self.players[guild.id] = player
         return player
@@ -213,7 +196,7 @@ class PlayerManager:
                     "I can't join voice: Discord requires end-to-end encrypted voice and my "
                     "installation lacks it (the davey package). The log says how to fix it."
                 ) from None
-        self._watch(player)
+        self.supervisor.watch(player)
         return player
 
     # -- /play and the buttons --------------------------------------------------------------------
@@ -298,167 +281,8 @@ class PlayerManager:
 
     async def leave(self, player: GuildPlayer) -> None:
         """/leave, and every verdict that ends a session: stop, disconnect, forget the player."""
-        self._forget(player)
+        self.supervisor.forget(player)
         await player.leave()
-
-    # -- the voice watch ---------------------------------------------------------------------------
-
-    def _watch(self, player: GuildPlayer) -> None:
-        """Watch a player from its first connection on (a failed first join is /play's to say)."""
-        guild_id = player.guild.id
-        if guild_id not in self._watches and self.players.get(guild_id) is player:
-            self._watches[guild_id] = VoiceWatch(self.limits, time.monotonic())
-        self._review(guild_id)
-
-    def _forget(self, player: GuildPlayer) -> None:
-        guild_id = player.guild.id
-        if self.players.get(guild_id) is player:
-            del self.players[guild_id]
-        self._watches.pop(guild_id, None)
-        timer = self._timers.pop(guild_id, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _on_link(self, client: WatchedVoiceClient, event: LinkEvent) -> None:
-        """discord.py's voice client connected, dropped, or was torn down for good."""
-        guild_id = client.guild.id
-        player, watch = self.players.get(guild_id), self._watches.get(guild_id)
-        if player is None or watch is None:
-            return
-        current = player.voice
-        if current is not None and current is not client:
-            return  # the client a rejoin replaced
-        now = time.monotonic()
-        if event == "connected":
-            watch.connected(now)
-            self._spawn(player.resume_interrupted())
-        elif event == "dropped":
-            watch.dropped(now)
-        elif (verdict := watch.torn_down(now)) is not None:
-            self._spawn(self._end(player, verdict))
-            return
-        self._review(guild_id)
-
-    def on_voice_state(self, member: discord.Member, before: discord.VoiceState) -> None:
-        """Someone joined, left or moved: a listener who left keeps their exact place."""
-        player = self.players.get(member.guild.id)
-        if player is None:
-            return
-        me = self.bot.user
-        if (
-            me is not None
-            and member.id != me.id
-            and before.channel is not None
-            and before.channel.id == player.channel_id
-            and not (member.voice and member.voice.channel == before.channel)
-        ):
-            self._spawn(player.listener_left(member.id))
-        self._review(member.guild.id)
-
-    def _review(self, guild_id: int) -> None:
-        """Tell the watch what the player is doing, act on its verdict, and set the one timer."""
-        player, watch = self.players.get(guild_id), self._watches.get(guild_id)
-        if player is None or watch is None:
-            return
-        now = time.monotonic()
-        watch.listeners(now, len(player.listeners()))
-        watch.audio(
-            now, frames=player.frames_sent, wants_audio=player.wants_audio, idle=player.idle
-        )
-        verdict = watch.due(now)
-        if verdict == "rejoin":
-            watch.rejoin_started(now)
-            self._spawn(self._rejoin(player, watch))
-        elif verdict is not None:
-            self._spawn(self._end(player, verdict))
-            return
-        save = player.next_save()
-        if save is not None and save <= now:
-            self._spawn(player.tick())
-            save = now + 1.0  # tick() moves it on; look again then, not in a tight loop
-        timer = self._timers.pop(guild_id, None)
-        if timer is not None:
-            timer.cancel()
-        deadline = min((t for t in (watch.deadline(), save) if t is not None), default=None)
-        if deadline is not None:
-            loop = asyncio.get_running_loop()
-            self._timers[guild_id] = loop.call_later(
-                max(0.0, deadline - now) + 0.01, self._review, guild_id
-            )
-
-    async def _rejoin(self, player: GuildPlayer, watch: VoiceWatch) -> None:
-        """The watchdog: leave and join the channel again, with a fresh discord.py client."""
-        guild = player.guild
-        channel = guild.get_channel(player.channel_id or 0)
-        log.warning(
-            "Guild %s: no audio went out for %d s although an episode should be playing; "
-            "rejoining the voice channel (attempt %d of %d)",
-            guild.id,
-            self.limits.silence_seconds,
-            watch.rejoins,
-            self.limits.max_rejoins,
-        )
-        try:
-            voice = player.voice
-            if voice is not None:
-                await asyncio.wait_for(voice.disconnect(force=True), timeout=LEAVE_TIMEOUT)
-            if isinstance(channel, discord.VoiceChannel | discord.StageChannel):
-                await player.connect(channel)
-        except (TimeoutError, discord.ClientException) as exc:
-            log.warning("Guild %s: rejoining voice failed: %r", guild.id, exc)
-        finally:
-            watch.rejoin_ended(time.monotonic())
-        await player.resume_interrupted()
-        self._review(guild.id)
-
-    async def _end(self, player: GuildPlayer, verdict: Verdict) -> None:
-        guild_id = player.guild.id
-        if verdict == "kicked":
-            self._forget(player)
-            was_playing = player.playing is not None
-            await player.stop()
-            log.warning(
-                "Guild %s: disconnected from voice by Discord (kicked, channel gone, or the voice "
-                "server refused us: close 4017 means it requires DAVE end-to-end encryption)",
-                guild_id,
-            )
-            if was_playing:  # idle in the channel: nothing stopped, nothing to say
-                await self.say(player.text_channel_id, KICKED)
-            return
-        if verdict in ("alone", "idle"):
-            reason = "everyone left" if verdict == "alone" else "nothing was playing"
-            log.info("Guild %s: leaving voice (%s)", guild_id, reason)
-            await self.leave(player)
-            return
-        if verdict == "give_up":
-            log.warning(
-                "Guild %s: the voice connection was not restored within %.0f s (a 4017 close "
-                "means Discord requires DAVE end-to-end encryption); ending the session",
-                guild_id,
-                self.limits.reconnect_grace,
-            )
-        else:
-            log.warning(
-                "Guild %s: still no audio after %d rejoins; ending the session",
-                guild_id,
-                self.limits.max_rejoins,
-            )
-        self._forget(player)
-        await self.say(player.text_channel_id, LOST if verdict == "give_up" else SILENT)
-        try:  # discord.py may be mid-way through a reconnect attempt; don't wait on it forever
-            await asyncio.wait_for(player.leave(), timeout=LEAVE_TIMEOUT)
-        except TimeoutError:
-            log.warning("Guild %s: leaving the broken voice connection timed out", guild_id)
-
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("Voice player work failed", exc_info=error)
 
     # -- after a restart -----------------------------------------------------------------------------
 
@@ -493,7 +317,7 @@ class PlayerManager:
                 player.queue.add(item)
             try:
                 await player.connect(channel)
-                self._watch(player)
+                self.supervisor.watch(player)
                 await player.play(session.now_playing, stored, start=session.position)
                 if session.paused:
                     await player.pause()
