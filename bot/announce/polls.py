@@ -122,17 +122,21 @@ class Polls:
                 backlog=backlog,
                 digest_threshold=digest_threshold,
             )
-            await conn.execute(
-                "UPDATE feeds SET title = ?, image = ?, etag = ?, last_modified = ?, body_hash = ?,"
-                " polled_once = 1 WHERE id = ?",
-                parsed.title or None,
-                parsed.image,
-                validators.etag,
-                validators.last_modified,
-                body_hash,
+            recovered = await _record_success(
+                conn,
                 feed_id,
+                now,
+                next_poll_at,
+                # what the poll read, in the same statement
+                "title = ?, image = ?, etag = ?, last_modified = ?, body_hash = ?, polled_once = 1,",
+                (
+                    parsed.title or None,
+                    parsed.image,
+                    validators.etag,
+                    validators.last_modified,
+                    body_hash,
+                ),
             )
-            recovered = await _record_success(conn, feed_id, now, next_poll_at)
         return IngestResult(len(fresh), tuple(channels), tuple(digests)), recovered
 
 
@@ -188,14 +192,23 @@ async def _plan(
     return channels, digests
 
 
-async def _record_success(conn: Queries, feed_id: int, now: float, next_poll_at: float) -> bool:
-    """Mark a poll successful; returns whether the feed just recovered from a reported failure."""
+async def _record_success(
+    conn: Queries,
+    feed_id: int,
+    now: float,
+    next_poll_at: float,
+    also_set: str = "",
+    also_args: tuple[object, ...] = (),
+) -> bool:
+    """Mark a poll successful (and set `also_set`, "column = ?," each, in the same statement);
+    returns whether the feed just recovered from a reported failure."""
     recovered = bool(
         await conn.fetchval("SELECT failure_notified FROM feeds WHERE id = ?", feed_id)
     )
     await conn.execute(
-        "UPDATE feeds SET last_polled_at = ?, last_success_at = ?, last_error = NULL,"
+        f"UPDATE feeds SET {also_set} last_polled_at = ?, last_success_at = ?, last_error = NULL,"
         " consecutive_failures = 0, failure_notified = 0, next_poll_at = ? WHERE id = ?",
+        *also_args,
         now,
         now,
         next_poll_at,

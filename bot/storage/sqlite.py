@@ -46,9 +46,11 @@ class _Connection(Queries):
         return cast(list[Row], list(rows))
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        # One trip to aiosqlite's thread, not three (execute, fetchone, close): every fetchrow
+        # here selects one row (by key, an aggregate, LIMIT 1, RETURNING).
         with _translated(self._backend.label):
-            async with self._backend.conn.execute(sql, args) as cursor:
-                return cast(Row | None, await cursor.fetchone())
+            rows = await self._backend.conn.execute_fetchall(sql, args)
+        return cast(Row | None, next(iter(rows), None))
 
     async def execute(self, sql: str, *args: Any) -> int:
         with _translated(self._backend.label):
