@@ -109,7 +109,8 @@ class Deliverer:
             except TryLater as exc:
                 log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
                 return Report(sent=sent, retry=True, retry_after=exc.retry_after)
-            await self.store.set_blocked(channel_id, None)
+            if any(w.blocked for w in waiting):  # else there is nothing to clear: no write
+                await self.store.set_blocked(channel_id, None)
             return Report(sent=sent)
 
     async def _channel(self, channel_id: int) -> Postable:

@@ -28,6 +28,7 @@ class Waiting:
     feed_name: str
     feed_image: str | None
     mention_role_id: int
+    blocked: bool = False  # a subscription of the channel records it as one it can't post in
 
 
 async def owe(conn: Queries, owed: Sequence[tuple[int, str]], channel_id: int, now: float) -> None:
@@ -56,7 +57,9 @@ class Deliveries:
 
     async def waiting(self, channel_id: int) -> list[Waiting]:
         rows = await self.db.fetch(
-            f"SELECT {EPISODE_COLUMNS}, d.state, d.attempts, d.round, s.mention_role_id"
+            f"SELECT {EPISODE_COLUMNS}, d.state, d.attempts, d.round, s.mention_role_id,"
+            " EXISTS (SELECT 1 FROM subscriptions b WHERE b.channel_id = d.channel_id"
+            " AND b.blocked_error IS NOT NULL) AS blocked"
             " FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
             " JOIN feeds f ON f.id = e.feed_id"
             " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
@@ -76,6 +79,7 @@ class Deliveries:
                     stored.feed_name,
                     stored.feed_image,
                     row["mention_role_id"],
+                    bool(row["blocked"]),
                 )
             )
         return waiting

@@ -240,3 +240,18 @@ async def test_a_button_key_is_looked_up_through_the_index(store: AnnounceStore)
         "0123456789abcdef",
     )
     assert any("episodes_by_key" in str(tuple(step)) for step in plan)
+
+
+async def test_what_is_waiting_says_whether_the_channel_is_recorded_as_blocked(
+    store: AnnounceStore,
+) -> None:
+    # the deliverer clears a channel's block only when there is one: no write per delivery
+    await store.sync_config([FeedSettings(url=URL, channel_ids=(10,))])
+    (row,) = await store.feeds()
+    await ingest(store, row.id, feed(1))
+    assert [w.blocked for w in await store.waiting(10)] == [False]
+    await store.subscribe("https://other.example/b.rss", guild_id=1, channel_id=10)
+    assert await store.set_blocked(10, "missing permissions")
+    assert [w.blocked for w in await store.waiting(10)] == [True]
+    assert await store.set_blocked(10, None)
+    assert [w.blocked for w in await store.waiting(10)] == [False]
