@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +30,10 @@ feeds falling due one after another cost one round a second; a wake() is served 
 MAX_SLEEP = 60.0
 """The schedule is read again at least this often: a wall-clock jump or a row written by another
 process is noticed within a minute."""
+POLLS_STARTED = 20
+"""Polls started at once; the rest of a round's due feeds wait in a queue and start as polls end
+(the announcer runs 10 at a time anyway). A first start with thousands of due feeds would
+otherwise create a task per feed at once, which stayed in the process's memory after the burst."""
 ERROR_PAUSE = 5.0  # seconds before a round that failed on the database is tried again
 CHANNEL_RETRY = Backoff(first=1.0, cap=300.0)
 """A channel whose delivery failed (Discord down, permissions missing) is tried again after this;
@@ -104,7 +109,8 @@ class Scheduler:
         self._urgent = False
         self._deadline = 0.0  # when the next round starts unless something wakes it sooner
         self._last_round = 0.0
-        self._polling: set[int] = set()
+        self._polling: set[int] = set()  # started or queued
+        self._queued: deque[FeedRow] = deque()
         self._delivering: set[int] = set()
         self._feed_held: dict[int, float] = {}
         self._channel_retry_at: dict[int, float] = {}
@@ -124,6 +130,9 @@ class Scheduler:
             self._loop.cancel()
             await asyncio.gather(self._loop, return_exceptions=True)
             self._loop = None
+        for feed in self._queued:  # never started: a poll ending now must not start them
+            self._polling.discard(feed.id)
+        self._queued.clear()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=grace)
             for task in pending:  # safe: every send is recorded before and checked after
@@ -220,7 +229,8 @@ class Scheduler:
             startable = [f for f in startable if f.id in mine]
         for feed in startable:
             self._polling.add(feed.id)
-            self._spawn(self._poll(feed))
+            self._queued.append(feed)
+        self._start_queued()
         waiting = set(await self.store.channels_with_waiting())
         held = self._channel_retry_at.keys() | self._rate_limited_until.keys()
         for gone in held - waiting:
@@ -240,6 +250,10 @@ class Scheduler:
             upcoming.append(float(next_poll))
         return min(upcoming, default=now + MAX_SLEEP)
 
+    def _start_queued(self) -> None:
+        while self._queued and len(self._polling) - len(self._queued) < POLLS_STARTED:
+            self._spawn(self._poll(self._queued.popleft()))
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
@@ -256,6 +270,7 @@ class Scheduler:
             done = PollDone(self.clock() + float(feed.poll_seconds), held=True)
         finally:
             self._polling.discard(feed.id)
+            self._start_queued()
         if done.held:
             self._feed_held[feed.id] = done.at
         else:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.announce.scheduler import PollDone, Scheduler
+from bot.announce.scheduler import POLLS_STARTED, PollDone, Scheduler
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.config import FeedSettings
 from bot.db import Database, Queries, Row
@@ -206,3 +206,48 @@ async def test_syncing_config_costs_as_many_statements_for_300_feeds_as_for_3(
     assert len(subscriptions) == 600 and {s.channel_id for s in subscriptions} == {10, 30}
     await store.sync_config(config(2, (10,)))
     assert {f.url for f in await store.feeds()} == {f.url for f in config(2, ())}
+
+
+async def test_a_round_of_many_due_feeds_starts_a_few_polls_at_a_time(db: Database) -> None:
+    class Slow:
+        def __init__(self) -> None:
+            self.running = 0
+            self.most = 0
+            self.polled: list[int] = []
+
+        async def ready(self) -> None:
+            return None
+
+        async def poll(self, feed: FeedRow) -> PollDone:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            await asyncio.sleep(0.001)
+            self.running -= 1
+            self.polled.append(feed.id)
+            return PollDone(time.time() + 3600)
+
+        async def deliver(self, channel_id: int) -> DeliveryDone:
+            return DeliveryDone()
+
+        def busy(self, channel_id: int) -> bool:
+            return False
+
+    feeds = 5 * POLLS_STARTED
+    store = AnnounceStore(db)
+    await store.sync_config(
+        [
+            FeedSettings(url=f"https://feeds.example/{n}.rss", channel_ids=(10,))
+            for n in range(feeds)
+        ]
+    )
+    scheduler = Scheduler(db)
+    work = Slow()
+    scheduler.start(work)
+    try:
+        async with asyncio.timeout(10):
+            while len(work.polled) < feeds:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        await scheduler.stop(grace=1.0)
+    assert sorted(work.polled) == sorted(f.id for f in await store.feeds())  # each once
+    assert work.most == POLLS_STARTED  # not one task per due feed at once
