@@ -20,6 +20,7 @@ from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.player.audio_proxy import AudioProxy
+from bot.player.dave import dave_missing
 from bot.player.ffmpeg import find_ffmpeg
 from bot.player.guild import GuildPlayer, PlayerOptions, prepare_audio
 from bot.player.lookup import find_episode
@@ -173,6 +174,17 @@ class PlayerManager:
     async def _join(self, interaction: Interaction, channel: VoiceChannel) -> GuildPlayer:
         """Connect (once at a time per guild) to the channel `_join_target` chose."""
         assert interaction.guild is not None
+        missing = dave_missing()
+        if missing is not None:  # Discord would refuse the connection (4017) again and again
+            log.error(
+                "Voice needs DAVE end-to-end encryption, which Discord requires, but %s: "
+                "install discord.py[voice]>=2.7.1",
+                missing,
+            )
+            raise UserFacingError(
+                "I can't join voice: Discord requires end-to-end encrypted voice and my "
+                "installation lacks it (the davey package). The log says how to fix it."
+            )
         player = self._player(interaction.guild, interaction.channel_id or 0)
         lock = self._joining.setdefault(interaction.guild.id, asyncio.Lock())
         async with lock:
@@ -185,17 +197,6 @@ class PlayerManager:
             except discord.ClientException as exc:
                 reason = str(exc).rstrip(".")
                 raise UserFacingError(f"I couldn't join {channel.mention}: {reason}.") from None
-            except RuntimeError as exc:  # discord.py's VoiceClient without davey
-                if "davey" not in str(exc):
-                    raise
-                log.error(
-                    "Voice needs DAVE end-to-end encryption, which Discord requires, but the "
-                    "davey package is missing: install discord.py[voice]>=2.7.1"
-                )
-                raise UserFacingError(
-                    "I can't join voice: Discord requires end-to-end encrypted voice and my "
-                    "installation lacks it (the davey package). The log says how to fix it."
-                ) from None
         self.supervisor.watch(player)
         return player
 
