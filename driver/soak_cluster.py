@@ -182,9 +182,10 @@ def total_cpu(cluster: Cluster) -> float:
 
 async def feed_changes(run: ClusterRun, deadline: float, rng: random.Random) -> None:
     paths = list(run.feeds.items)
-    while time.monotonic() < deadline:
+    while paths and time.monotonic() < deadline:
         await asyncio.sleep(rng.uniform(0.2, 1.0))
         run.feeds.add_episode(rng.choice(paths))
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))  # without feeds: idle processes
 
 
 async def killer(run: ClusterRun, deadline: float, rng: random.Random) -> None:
@@ -267,7 +268,7 @@ def poll_regularity(run: ClusterRun, since: float, until: float) -> dict[str, An
         "expected": expected * len(run.feeds.items),
         "max_per_feed": max(per_feed.values(), default=0),
         "min_per_feed": min((per_feed.get(p, 0) for p in run.feeds.items), default=0),
-        "per_interval": len(polls) / (expected * len(run.feeds.items)) if expected else 0.0,
+        "per_interval": len(polls) / (expected * len(run.feeds.items)) if run.feeds.items else 0.0,
         "doubled": doubled,
     }
 
@@ -324,7 +325,13 @@ async def run_cluster_soak(opts: ClusterOptions) -> dict[str, Any]:
         if not run.kills:  # a restart's own start-up would count as polling work
             cpu = total_cpu(cluster) - cpu_start
             polls = len(feeds.polls(window_start, window_end))
-            run.cpu = {"cpu_s": cpu, "polls": polls, "ms_per_poll": 1000 * cpu / max(polls, 1)}
+            seconds = window_end - window_start
+            run.cpu = {
+                "cpu_s": cpu,
+                "polls": polls,
+                "ms_per_poll": 1000 * cpu / max(polls, 1),
+                "ms_per_process_second": 1000 * cpu / seconds / len(cluster.processes),
+            }
         regularity = poll_regularity(run, window_start, window_end)
         await quiesce(run, timeout=60 + opts.lease_seconds)
         return judge(run, regularity)
@@ -385,7 +392,8 @@ def report(opts: ClusterOptions, result: dict[str, Any]) -> str:
         c = result["cpu"]
         lines.append(
             f"CPU of all bot processes: {c['cpu_s']:.1f} s for {c['polls']} polls = "
-            f"{c['ms_per_poll']:.1f} ms per feed poll"
+            f"{c['ms_per_poll']:.1f} ms per feed poll ({c['ms_per_process_second']:.2f} ms per "
+            "process per second)"
         )
     ok = result["duplicates"] == result["losses"] == result["not_owed"] == 0
     lines.append(
