@@ -3,6 +3,11 @@
 Each node is one fake voice server: a TLS websocket port and a UDP port on 127.0.0.1. Two nodes are
 started so that `move_server` can send the bot somewhere else mid-play. Received audio is kept per
 guild in a `VoiceReceiver`.
+
+DAVE: SESSION_DESCRIPTION says `dave_protocol_version: 1` (`dave_protocol_version = 0` for plain
+voice, as stage channels allow) and an IDENTIFY that does not offer it is closed with 4017. The
+MLS traffic of each channel goes through its `DaveGroup`; the UDP thread decrypts DAVE frames
+with a listener's davey session before recording them.
 """
 
 from __future__ import annotations
