@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Creates .venv and installs the project into it, once per change of pyproject.toml.
-# Usage: scripts/ensure_venv.sh [EXTRA]   (run by scripts/run.sh, and by scripts/test.sh with "dev")
+# Usage: scripts/ensure_venv.sh [EXTRA]   (run by scripts/run.sh, and by scripts/test.sh with "dev,tts")
 # Its only argument is the pip extra; it is run, not sourced, so it never sees the caller's
 # arguments (`run.sh --config my.toml` once made pip read "--config" as an extra).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
-if [ "$#" -gt 1 ] || [[ ! "$extras" =~ ^[a-z]*$ ]]; then
+if [ "$#" -gt 1 ] || [[ ! "$extras" =~ ^[a-z,]*$ ]]; then
   echo "usage: scripts/ensure_venv.sh [EXTRA]  (e.g. dev), got: $*" >&2
   exit 2
 fi
@@ -27,8 +27,8 @@ fi
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 current() { [ -f "$1" ] && [ "$(cat "$1")" = "$want" ]; }
 stamp=".venv/.installed${extras:+-$extras}"
-# The dev install includes everything the plain one has.
-if current "$stamp" || { [ -z "$extras" ] && current .venv/.installed-dev; }; then
+# The dev (and dev,tts) install includes everything the plain one has.
+if current "$stamp" || { [ -z "$extras" ] && { current .venv/.installed-dev || current .venv/.installed-dev,tts; }; }; then
   exit 0
 fi
 if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then

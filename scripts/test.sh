@@ -2,7 +2,7 @@
 # Run the whole test suite: sets up .venv with the dev extras, then lint, types and tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/ensure_venv.sh dev
+scripts/ensure_venv.sh dev,tts
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/pyright
