@@ -1,4 +1,5 @@
-"""/play and the listening controls: queue, pause, seek, ±30 s, speed, now playing, resume.
+"""/play and the listening controls: queue, pause, seek, ±30 s, speed, now playing, resume,
+chapters and the transcript.
 
 Commands and listeners only; what they do is `bot.players` (bot/player/manager.py).
 """
@@ -12,7 +13,17 @@ from discord.ext import commands
 from bot import outgoing
 from bot.bot import Narrator
 from bot.errors import UserFacingError
+from bot.feeds.documents import DocumentFetchError
+from bot.feeds.transcripts import text_around, text_transcript
+from bot.player.chapters import chapter_index
 from bot.player.ffmpeg import check_speed
+from bot.player.listener_text import (
+    TRANSCRIPT_BUDGET,
+    chapter_choices,
+    chapter_list,
+    pick_chapter,
+    transcript_reply,
+)
 from bot.player.lookup import episode_choices
 from bot.player.manager import PlayerManager
 from bot.player.timecodes import format_time, parse_duration, parse_seek
@@ -163,8 +174,95 @@ class Voice(commands.Cog):
         player = self.players.get(interaction.guild.id)
         if player is None or player.playing is None:
             raise UserFacingError("Nothing is playing.")
+        chapters = self.players.listening.chapters(player)
+        sent = await interaction.response.send_message(
+            embed=now_playing_embed(player, chapters), view=controls_view(player, chapters)
+        )
+        message_id = sent.message_id or (await interaction.original_response()).id
+        self.players.listening.shown(player, None, message_id)
+
+    async def chapter_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        player = self.players.get(interaction.guild.id) if interaction.guild else None
+        if player is None or player.playing is None:
+            return []
+        chapters = self.players.listening.chapters(player)
+        return chapter_choices(player.playing.item.episode_id, chapters, current)
+
+    @app_commands.command(name="chapter", description="The episode's chapters, or jump to one.")
+    @app_commands.describe(chapter="Pick a chapter to jump to; leave empty to list them")
+    @app_commands.autocomplete(chapter=chapter_autocomplete)
+    @app_commands.guild_only()
+    async def chapter(self, interaction: Interaction, chapter: str | None = None) -> None:
+        assert interaction.guild is not None
+        player = self.players.get(interaction.guild.id)
+        if player is None or player.playing is None:
+            raise UserFacingError("Nothing is playing.")
+        chapters = self.players.listening.chapters(player)
+        if not chapters:
+            raise UserFacingError(f"“{shown_title(player.playing.item.title)}” has no chapters.")
+        if chapter is None:
+            embed = discord.Embed(
+                title=f"Chapters of {outgoing.clip(player.playing.item.title, 200)}",
+                description=chapter_list(chapters, chapter_index(chapters, player.position)),
+                colour=discord.Colour(0x5B8DEF),
+            )
+            await interaction.response.send_message(embed=outgoing.fit_embed(embed), ephemeral=True)
+            return
+        player = self.players.listening_player(interaction)
+        playing = player.playing
+        if playing is None:
+            raise UserFacingError("Nothing is playing.")
+        picked = pick_chapter(
+            playing.item.episode_id, self.players.listening.chapters(player), chapter
+        )
+        landed = await player.seek(picked.start_seconds)
+        title = discord.utils.escape_markdown(outgoing.clip(picked.title, 200))
         await interaction.response.send_message(
-            embed=now_playing_embed(player), view=controls_view(player)
+            outgoing.content(f"Jumped to {format_time(landed)}: **{title}**."),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(
+        name="transcript", description="The transcript of what is playing, around this moment."
+    )
+    @app_commands.guild_only()
+    async def transcript(self, interaction: Interaction) -> None:
+        assert interaction.guild is not None
+        player = self.players.get(interaction.guild.id)
+        if player is None or player.playing is None:
+            raise UserFacingError("Nothing is playing.")
+        episode = player.playing.episode.episode
+        title = shown_title(player.playing.item.title)
+        readable = text_transcript(episode.transcripts)
+        link = outgoing.usable_url(episode.transcript_url, 1000)
+        if readable is None:
+            if link is None:
+                raise UserFacingError(f"“{title}” has no transcript.")
+            await interaction.response.send_message(
+                outgoing.content(f"The transcript of **{title}**: <{link}>"),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
+        await interaction.response.defer(thinking=True)
+        try:
+            cues = await self.players.listening.cues(readable)
+        except DocumentFetchError as error:
+            where = f" It is at <{link}>." if link else ""
+            raise UserFacingError(f"{error.message}{where}") from None
+        position = player.position if player.playing else 0.0
+        text = text_around(
+            cues,
+            position,
+            TRANSCRIPT_BUDGET,
+            duration=player.playing.item.duration if player.playing else None,
+        )
+        if not text:
+            raise UserFacingError("The transcript has no text for this point of the episode.")
+        await interaction.followup.send(
+            transcript_reply(text, position, link or readable.url),
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
     @commands.Cog.listener()

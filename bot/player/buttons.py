@@ -23,21 +23,23 @@ CONTROL_LABELS = {
     "forward": "+30 s",
     "skip": "Skip",
     "stop": "Stop",
+    "prevch": "\N{BLACK LEFT-POINTING DOUBLE TRIANGLE WITH VERTICAL BAR} Chapter",
+    "nextch": "Chapter \N{BLACK RIGHT-POINTING DOUBLE TRIANGLE WITH VERTICAL BAR}",
 }
 
 
 class ControlButton(
     RoutedErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"narrator:np:(?P<action>toggle|back|forward|skip|stop)",
+    template=r"narrator:np:(?P<action>toggle|back|forward|skip|stop|prevch|nextch)",
 ):
     """Now-playing controls; the guild comes from the click, so they work after a restart."""
 
-    def __init__(self, action: str, *, paused: bool = False) -> None:
+    def __init__(self, action: str, *, paused: bool = False, row: int | None = None) -> None:
         label = "Resume" if action == "toggle" and paused else CONTROL_LABELS[action]
         style = discord.ButtonStyle.danger if action == "stop" else discord.ButtonStyle.secondary
         super().__init__(
-            discord.ui.Button(label=label, style=style, custom_id=f"narrator:np:{action}")
+            discord.ui.Button(label=label, style=style, custom_id=f"narrator:np:{action}", row=row)
         )
         self.action = action
 

@@ -20,9 +20,11 @@ from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.player.audio_proxy import AudioProxy
+from bot.player.chapters import next_chapter, previous_chapter
 from bot.player.dave import dave_missing
 from bot.player.ffmpeg import find_ffmpeg
 from bot.player.guild import GuildPlayer, PlayerOptions, prepare_audio
+from bot.player.listening import Listening
 from bot.player.lookup import find_episode
 from bot.player.position import counts_as_played
 from bot.player.positions_store import PlaybackStore
@@ -61,6 +63,7 @@ class PlayerManager:
                 silence_seconds=settings.watchdog_seconds,
             ),
         )
+        self.listening = Listening(bot, self.supervisor)  # chapters, the card, transcripts
         self.options = PlayerOptions(
             ffmpeg=find_ffmpeg(settings.ffmpeg_path or None),
             bitrate=settings.bitrate,
@@ -273,12 +276,32 @@ class PlayerManager:
             await player.skip()
         elif action == "stop":
             await player.stop()
+        elif action in ("prevch", "nextch"):
+            await self.jump_chapter(player, forward=action == "nextch")
         if player.playing is None:
             await interaction.response.edit_message(content="Stopped.", embed=None, view=None)
         else:
+            chapters = self.listening.chapters(player)
             await interaction.response.edit_message(
-                embed=now_playing_embed(player), view=controls_view(player)
+                embed=now_playing_embed(player, chapters), view=controls_view(player, chapters)
             )
+            if interaction.message is not None:
+                self.listening.shown(player, interaction.message, interaction.message.id)
+
+    async def jump_chapter(self, player: GuildPlayer, *, forward: bool) -> float:
+        """The chapter buttons: the next chapter, or back to this one's start (or the one before)."""
+        chapters = self.listening.chapters(player)
+        if not chapters:
+            raise UserFacingError("This episode has no chapters.")
+        position = player.position
+        found = (
+            next_chapter(chapters, position) if forward else previous_chapter(chapters, position)
+        )
+        if found is None:
+            raise UserFacingError(
+                "This is the last chapter." if forward else "No chapter starts before this point."
+            )
+        return await player.seek(found.start_seconds)
 
     async def leave(self, player: GuildPlayer) -> None:
         """/leave, and every verdict that ends a session: stop, disconnect, forget the player."""

@@ -68,6 +68,7 @@ class Supervisor:
         if self.manager.players.get(guild_id) is player:
             del self.manager.players[guild_id]
         self._watches.pop(guild_id, None)
+        self.manager.listening.forget(guild_id)
         timer = self._timers.pop(guild_id, None)
         if timer is not None:
             timer.cancel()
@@ -132,10 +133,11 @@ class Supervisor:
         if save is not None and save <= now:
             self.spawn(player.tick())
             save = now + 1.0  # tick() moves it on; look again then, not in a tight loop
+        card = self.manager.listening.review(player, now)  # the card's chapter, kept current
         timer = self._timers.pop(guild_id, None)
         if timer is not None:
             timer.cancel()
-        deadline = min((t for t in (watch.deadline(), save) if t is not None), default=None)
+        deadline = min((t for t in (watch.deadline(), save, card) if t is not None), default=None)
         if deadline is not None:
             loop = asyncio.get_running_loop()
             self._timers[guild_id] = loop.call_later(

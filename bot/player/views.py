@@ -3,20 +3,21 @@ the resume offer /play makes for a half-heard episode (the buttons themselves: `
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot import outgoing
 from bot.player.buttons import ControlButton
-from bot.player.chapters import chapter_at
+from bot.player.chapters import chapter_index
 from bot.player.timecodes import format_time, progress_bar
 from bot.tree import send_error
 
 if TYPE_CHECKING:
     from bot.announce.store import StoredEpisode
     from bot.bot import Narrator
+    from bot.feeds.model import Chapter
     from bot.player.guild import GuildPlayer
 
     Interaction = discord.Interaction[Narrator]
@@ -29,10 +30,16 @@ def shown_title(title: str) -> str:
     return discord.utils.escape_markdown(outgoing.clip(title, 200))
 
 
-def now_playing_embed(player: GuildPlayer) -> discord.Embed:
+def now_playing_embed(
+    player: GuildPlayer, chapters: Sequence[Chapter] | None = None
+) -> discord.Embed:
+    """The card: title, state, progress, the current chapter (`chapters`, resolved by
+    `listening.py`; the stored episode's own without them), the transcript's link, what is next."""
     playing = player.playing
     assert playing is not None
     episode = playing.episode.episode
+    if chapters is None:
+        chapters = episode.chapters
     embed = discord.Embed(
         title=outgoing.clip(episode.title or "Untitled episode", outgoing.TITLE_MAX),
         url=outgoing.usable_url(episode.link, outgoing.EMBED_URL_MAX),
@@ -46,19 +53,40 @@ def now_playing_embed(player: GuildPlayer) -> discord.Embed:
     embed.description = (
         f"{state} · {player.speed:g}×\n{progress_bar(player.position, playing.item.duration)}"
     )
-    chapter = chapter_at(episode.chapters, player.position)
-    if chapter is not None:
-        embed.add_field(name="Chapter", value=chapter.title[:1024])
+    index = chapter_index(chapters, player.position) if chapters else None
+    if index is not None:
+        number = index + 1
+        name = outgoing.clip(chapters[index].title, 200) or f"Chapter {number}"
+        embed.add_field(
+            name=f"Chapter {number} of {len(chapters)}",
+            value=discord.utils.escape_markdown(name),
+        )
+    transcript = outgoing.usable_url(episode.transcript_url, 1000)
+    if transcript:
+        embed.add_field(name="Transcript", value=f"[Read]({transcript})")
     if player.queue.upcoming:
         embed.add_field(name="Up next", value=player.queue.upcoming[0].title)
     return outgoing.fit_embed(embed)
 
 
-def controls_view(player: GuildPlayer) -> discord.ui.View:
+def controls_view(
+    player: GuildPlayer, chapters: Sequence[Chapter] | None = None
+) -> discord.ui.View:
+    """Pause/resume, ±, skip, stop; below them, with chapters, the chapter buttons, and the
+    transcript's link."""
     view = discord.ui.View(timeout=None)
     view.add_item(ControlButton("toggle", paused=player.paused))
     for action in ("back", "forward", "skip", "stop"):
         view.add_item(ControlButton(action))
+    episode = player.playing.episode.episode if player.playing else None
+    if chapters is None and episode is not None:
+        chapters = episode.chapters
+    if chapters:
+        view.add_item(ControlButton("prevch", row=1))
+        view.add_item(ControlButton("nextch", row=1))
+    transcript = outgoing.usable_url(episode.transcript_url) if episode else None
+    if transcript:
+        view.add_item(discord.ui.Button(label="Transcript", url=transcript, row=1))
     return view
 
 
