@@ -35,7 +35,13 @@ def test_edits_are_never_closer_than_the_gap() -> None:
     assert not d.edit_now and d.shown == 1
     assert d.deadline == pytest.approx(100 + MIN_EDIT_GAP)
     later = decide(
-        CHAPTERS, position=125, speed=1.0, paused=False, shown=1, last_edit=100, now=d.deadline
+        CHAPTERS,
+        position=125,
+        speed=1.0,
+        paused=False,
+        shown=1,
+        last_edit=100,
+        now=100 + MIN_EDIT_GAP,
     )
     assert later.edit_now and later.shown == 2
 
