@@ -50,7 +50,14 @@ if str(ROOT) not in sys.path:
 if str(ROOT / "bench") not in sys.path:
     sys.path.insert(0, str(ROOT / "bench"))
 
-from voice_proc import CpuWindow, children, loadavg, status_value, thread_cpu  # noqa: E402
+from voice_proc import (  # noqa: E402
+    ChildrenCpuWindow,
+    CpuWindow,
+    children,
+    loadavg,
+    status_value,
+    thread_cpu,
+)
 
 from bot.player.ffmpeg import find_ffmpeg, opus_source_spec  # noqa: E402
 from driver.audioserver import AudioServer  # noqa: E402
@@ -247,7 +254,9 @@ class Stack:
                 await stop()
 
 
-async def start_stack(n_guilds: int, source: Path, tmp: Path, bot_root: Path | None) -> Stack:
+async def start_stack(
+    n_guilds: int, source: Path, tmp: Path, bot_root: Path | None, dave: int = 1
+) -> Stack:
     from emulator import ChannelType, DiscordEmulator
 
     emu = DiscordEmulator(token=TOKEN)
@@ -257,6 +266,7 @@ async def start_stack(n_guilds: int, source: Path, tmp: Path, bot_root: Path | N
     stack = Stack(emu, None, audio, feeds, None, [], "", tmp)
     try:
         stack.voice = await emu.enable_voice(tmp / "certs")
+        stack.voice.dave_protocol_version = dave
         await audio.start()
         await feeds.start()
         for n in range(n_guilds):
@@ -405,7 +415,8 @@ class LoadResult:
     threads: int
     gaps: list[dict[str, float]]
     load: str
-    gone: int
+    gone: int  # plain ffmpeg processes that exited inside the window (their last ticks are lost)
+    restarted: int  # the bot's ffmpeg processes started inside the window (counted exactly)
     play_failures: int  # /play that got no answer (retried once)
 
 
@@ -419,6 +430,7 @@ def stream_gaps(receiver: VoiceReceiver, start: int, end: int) -> dict[str, floa
         "max": max(gaps, default=float("nan")),
         "late": sum(1 for g in gaps if g > 2 * FRAME),  # arrived ≥ 1 frame late
         "audio": sum(1 for p in packets if p.kind == "audio") * FRAME,
+        "e2ee": sum(1 for p in packets if p.kind == "audio" and p.e2ee),
     }
 
 
@@ -458,7 +470,8 @@ async def bot_load(stack: Stack, streams: int, warmup: float, window: float) -> 
     if len(kids) != streams:
         raise RuntimeError(f"{len(kids)} ffmpeg children for {streams} streams")
     marks = [len(r.packets) for r in receivers]
-    bot, ffmpeg, bench = CpuWindow([stack.bot_pid]), CpuWindow(kids), CpuWindow([os.getpid()])
+    bot, bench = CpuWindow([stack.bot_pid]), CpuWindow([os.getpid()])
+    ffmpeg = ChildrenCpuWindow(stack.bot_pid)  # exact even if a stream's ffmpeg is replaced
     t0 = time.monotonic()
     threads_before = thread_cpu(stack.bot_pid)
     for w in (bot, ffmpeg, bench):
@@ -482,7 +495,7 @@ async def bot_load(stack: Stack, streams: int, warmup: float, window: float) -> 
         "threads": status_value(stack.bot_pid, "Threads"),
         "gaps": gaps,
         "load": loadavg(),
-        "gone": ffmpeg.gone,
+        "restarted": ffmpeg.new,
         "play_failures": len(failed),
     }
     for at in range(0, streams, PLAY_BATCH):
@@ -607,8 +620,9 @@ def load_table(results: list[LoadResult], idle: float, flat: float) -> str:
 def gaps_table(results: list[LoadResult]) -> str:
     rows = [
         "| streams | packets | audio received ÷ window | p50 ms (median stream) | "
-        "p99 ms (median stream) | p99 ms (worst stream) | max gap ms | gaps > 40 ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "p99 ms (median stream) | p99 ms (worst stream) | max gap ms | gaps > 40 ms "
+        "| end-to-end encrypted (DAVE) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         g = r.gaps
@@ -617,7 +631,8 @@ def gaps_table(results: list[LoadResult]) -> str:
             f"| {r.streams} | {n} | {r.audio_seconds / (r.window * r.streams):.3f} | "
             f"{ms(statistics.median(s['p50'] for s in g))} | "
             f"{ms(statistics.median(s['p99'] for s in g))} | {ms(max(s['p99'] for s in g))} | "
-            f"{ms(max(s['max'] for s in g))} | {sum(int(s['late']) for s in g)} |"
+            f"{ms(max(s['max'] for s in g))} | {sum(int(s['late']) for s in g)} | "
+            f"{sum(s['e2ee'] for s in g) * FRAME / max(r.audio_seconds, 1e-9):.0%} |"
         )
     return "\n".join(rows)
 
@@ -648,7 +663,7 @@ async def main(args: argparse.Namespace) -> None:
     print(f"# voice bench — {time.strftime('%Y-%m-%d %H:%M')} — {machine_notes()}")
     print(
         f"# runs={args.runs} streams={levels} warmup={args.warmup}s window={args.window}s "
-        f"source={args.source} bot={args.bot_root or ROOT}",
+        f"source={args.source} dave={args.dave} bot={args.bot_root or ROOT}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="voice-bench-") as tmpdir:
@@ -662,7 +677,7 @@ async def main(args: argparse.Namespace) -> None:
             f"at default libopus settings, {100 * flat_bot:.2f}% with this tree's arguments"
         )
         began = time.monotonic()
-        stack = await start_stack(guilds_needed, source, tmp, args.bot_root)
+        stack = await start_stack(guilds_needed, source, tmp, args.bot_root, args.dave)
         try:
             print(f"# bot up with {guilds_needed} guilds in {time.monotonic() - began:.1f} s")
             if args.runs:
@@ -694,7 +709,8 @@ async def main(args: argparse.Namespace) -> None:
                             threads=b["threads"],
                             gaps=b["gaps"],
                             load=b["load"],
-                            gone=b["gone"] + int(f["gone"]),
+                            gone=int(f["gone"]),
+                            restarted=b["restarted"],
                             play_failures=b["play_failures"],
                         )
                     )
@@ -713,8 +729,14 @@ async def main(args: argparse.Namespace) -> None:
                             "joins voice before it defers; a join over 3 s loses the interaction); "
                             "retried"
                         )
+                for r in results:
+                    if r.restarted:
+                        print(
+                            f"\n! {r.restarted} of the bot's ffmpeg processes started inside the "
+                            f"{r.streams}-stream window (a stream restarted; CPU still exact)"
+                        )
                 if any(r.gone for r in results):
-                    print("\n! some ffmpeg processes exited inside a window; CPU is undercounted")
+                    print("\n! plain ffmpeg processes exited inside a window; CPU is undercounted")
         except BaseException:
             if stack.bot is not None:
                 tail = "\n".join(stack.bot.lines[-60:])
@@ -733,6 +755,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds before the window")
     parser.add_argument("--source", choices=("podcast", "tone"), default="podcast")
     parser.add_argument("--quick", action="store_true", help="4 runs; 1 and 5 streams; 8 s")
+    parser.add_argument(
+        "--dave",
+        type=int,
+        choices=(0, 1),
+        default=1,
+        help="the emulator's DAVE protocol version: 1 (end-to-end encryption, as on Discord) or 0",
+    )
     parser.add_argument(
         "--bot-root",
         type=Path,

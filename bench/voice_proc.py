@@ -28,6 +28,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def reaped_children_cpu(pid: int) -> float:
+    """cutime + cstime of `pid`'s children that have exited and been waited for, in seconds."""
+    try:
+        fields = _stat_fields(pid)
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / TICK
+
+
 def thread_cpu(pid: int) -> dict[int, float]:
     """utime + stime of each thread of `pid`, in seconds, by thread id (the main thread's is pid)."""
     found = {}
@@ -117,3 +126,32 @@ class CpuWindow:
     @property
     def total(self) -> float:
         return sum(max(0.0, self.after.get(p, 0.0) - self.before.get(p, 0.0)) for p in self.pids)
+
+
+class ChildrenCpuWindow:
+    """CPU seconds used by the ffmpeg children of `parent` between `start()` and `stop()`, exact
+    even when some are replaced inside the window (a restarted stream): children alive at the end
+    count from the start (or from their birth), and the ones that exited count through the
+    parent's cumulative child time, less what they had used before the window."""
+
+    def __init__(self, parent: int) -> None:
+        self.parent = parent
+        self.before: dict[int, float] = {}
+        self.reaped_before = 0.0
+        self.total = 0.0
+        self.gone = 0  # children of the start that were gone at the end
+        self.new = 0  # children born inside the window
+
+    def start(self) -> None:
+        self.before = {pid: cpu_seconds(pid) for pid in children(self.parent)}
+        self.reaped_before = reaped_children_cpu(self.parent)
+
+    def stop(self) -> float:
+        after = {pid: cpu_seconds(pid) for pid in children(self.parent)}
+        reaped = reaped_children_cpu(self.parent) - self.reaped_before
+        gone = [pid for pid in self.before if pid not in after]
+        self.gone = len(gone)
+        self.new = sum(1 for pid in after if pid not in self.before)
+        alive = sum(max(0.0, cpu - self.before.get(pid, 0.0)) for pid, cpu in after.items())
+        self.total = alive + max(0.0, reaped - sum(self.before[pid] for pid in gone))
+        return self.total
