@@ -2,7 +2,9 @@
 
 Run from the project root: `.venv/bin/python bench/memory_bench.py [--guilds 1 1000 --settle 10]`.
 The unmodified bot runs as `python -m bot` against the Discord emulator and a local feed server
-(both in this process); its RSS and peak RSS are read from /proc/<pid>/status.
+(both in this process); its RSS and peak RSS are read from /proc/<pid>/status. A bare discord.py
+client (bench/bare_client.py: same intents, nothing else) is measured in the same world, right
+after the bot, as the baseline.
 """
 
 from __future__ import annotations
@@ -17,19 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.clients import BareClient, memory_kib  # noqa: E402
 from driver.feedserver import FeedServer, rss  # noqa: E402
 from driver.harness import BotProcess, write_config  # noqa: E402
 from emulator import ChannelType, DiscordEmulator  # noqa: E402
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS (resident now) and VmHWM (peak resident) of a process, in KiB."""
-    values = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0])
-    return values
 
 
 def episodes(n: int) -> list[dict[str, object]]:
@@ -85,10 +78,22 @@ async def measure(n_guilds: int, channels: int, settle: float) -> dict[str, floa
             assert bot.proc is not None
             mem = memory_kib(bot.proc.pid)
             await bot.stop()
+        bare = BareClient(emu)
+        try:
+            await bare.start()
+            await asyncio.sleep(settle)
+            assert bare.proc is not None
+            bare_mem = memory_kib(bare.proc.pid)
+        finally:
+            await bare.stop()
     finally:
         await feeds.stop()
         await emu.stop()
-    return {"rss_mb": mem["VmRSS"] / 1024, "peak_mb": mem["VmHWM"] / 1024}
+    return {
+        "rss_mb": mem["VmRSS"] / 1024,
+        "peak_mb": mem["VmHWM"] / 1024,
+        "bare_mb": bare_mem["VmRSS"] / 1024,
+    }
 
 
 async def main() -> None:
@@ -97,11 +102,14 @@ async def main() -> None:
     parser.add_argument("--channels", type=int, default=4, help="per guild (the last is voice)")
     parser.add_argument("--settle", type=float, default=10.0, help="idle seconds before reading")
     args = parser.parse_args()
-    print("| servers | channels each | RSS MB (idle) | peak RSS MB |")
-    print("|---:|---:|---:|---:|")
+    print("| servers | channels each | RSS MB (idle) | peak RSS MB | bare client MB | RSS ÷ bare |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for n in args.guilds:
-        result = await measure(n, args.channels, args.settle)
-        print(f"| {n} | {args.channels} | {result['rss_mb']:.1f} | {result['peak_mb']:.1f} |")
+        r = await measure(n, args.channels, args.settle)
+        print(
+            f"| {n} | {args.channels} | {r['rss_mb']:.1f} | {r['peak_mb']:.1f} |"
+            f" {r['bare_mb']:.1f} | {r['rss_mb'] / r['bare_mb']:.2f} |"
+        )
 
 
 if __name__ == "__main__":
