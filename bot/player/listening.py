@@ -109,7 +109,9 @@ class Listening:
             return
         finally:
             track.resolving = None
-        if found and self.tracks.get(guild_id) is track:
+        if not found:
+            log.info("Guild %s: no chapters from %s: it holds none", guild_id, url)
+        elif self.tracks.get(guild_id) is track:
             track.chapters = found
             self.supervisor.review(guild_id)
 
