@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -17,6 +17,7 @@ from bot.cluster.node import Node
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
+from bot.follows.buttons import UnfollowButton
 from bot.metrics import discord_http_trace
 from bot.outgoing import mentions
 from bot.player.buttons import ControlButton
@@ -24,6 +25,9 @@ from bot.player.manager import PlayerManager
 from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.requesting.service import RequestService
 from bot.tree import NarratorTree
+
+if TYPE_CHECKING:
+    from bot.follows.service import FollowService
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.episodes",
     "cogs.requests",
     "cogs.voice",
+    "cogs.follows",
 )
 
 # Every component that outlives a restart, registered once in setup_hook (a test checks that no
@@ -44,6 +49,7 @@ PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     VoteButton,
     ReviewButton,
     ControlButton,
+    UnfollowButton,
 )
 
 
@@ -76,6 +82,7 @@ class Narrator(commands.AutoShardedBot):
     feed_session: aiohttp.ClientSession
     requests: RequestService
     players: PlayerManager | None = None  # made in setup_hook, closed in close()
+    follows: FollowService | None = None  # personal follows' DMs; started by cogs/follows.py
     started_at: float
     max_concurrency: int
 

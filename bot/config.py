@@ -179,6 +179,17 @@ class AnnounceSettings:
     allow_private_addresses: bool = False
 
 
+@dataclass(frozen=True)
+class FollowSettings:
+    # Follows (/follow) one member may hold, across servers.
+    max_per_member: int = _checked(25, check=_between(1, 1000))
+    # Direct messages the bot sends for follows, on average per second, and at most at once.
+    # Discord limits how fast a bot opens DMs; one process sends them all (a claim), so this is
+    # the whole bot's pace.
+    dms_per_second: float = _checked(1.0, check=_between(0.01, 50.0))
+    dm_burst: int = _checked(5, check=_between(1, 50))
+
+
 def _domains(v: tuple[str, ...]) -> str | None:
     bad = [d for d in v if not d or "/" in d or " " in d or d != d.lower()]
     return (
@@ -233,6 +244,23 @@ class VoiceSettings:
 
 
 @dataclass(frozen=True)
+class NarrationSettings:
+    # Machine readings (/narrate): made here by a local voice (the optional `tts` extra);
+    # without the extra they are off whatever this says.
+    enabled: bool = True
+    # Where finished readings are kept (relative to this file's folder), and at most how much.
+    cache_dir: str = "narrations"
+    cache_max_mb: int = _checked(500, check=_at_least(1))
+    # Readings synthesised at once; each keeps about one core busy while it runs.
+    concurrency: int = _checked(1, check=_between(1, 8))
+    # New readings (cached ones are free) one member may start per hour, and the whole bot.
+    per_member_per_hour: int = _checked(3, check=_at_least(1))
+    global_per_hour: int = _checked(20, check=_at_least(1))
+    # Longest text read, in words (about 150 a minute: 20,000 is over two hours).
+    max_words: int = _checked(20_000, check=_between(100, 200_000))
+
+
+@dataclass(frozen=True)
 class AboutSettings:
     # Where /about links to ("Source and docs"); "" = no link.
     project_url: str = _checked("", check=_optional_http_url)
@@ -254,8 +282,10 @@ class Settings:
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     health: HealthSettings = field(default_factory=HealthSettings)
     announce: AnnounceSettings = field(default_factory=AnnounceSettings)
+    follows: FollowSettings = field(default_factory=FollowSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
+    narration: NarrationSettings = field(default_factory=NarrationSettings)
     about: AboutSettings = field(default_factory=AboutSettings)
     feeds: tuple[FeedSettings, ...] = ()
     # Where the file was read from; relative paths in it resolve against its folder.

@@ -110,6 +110,8 @@ class Announcer(commands.Cog):
                 outcome = await poll_feed(self.bot.feed_session, self.store, feed, settings)
             await self._report(outcome)
             owed = outcome.result.channels if outcome.result else ()
+            if outcome.result and outcome.result.follow_dms and self.bot.follows is not None:
+                self.bot.follows.wake()  # personal follows' DMs were planned with the episodes
             await self._tell_other_processes(owed)
             await self.scheduler.deliver_now(owed)
             return PollDone(outcome.next_poll_at)

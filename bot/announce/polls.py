@@ -15,6 +15,7 @@ from bot.announce.plan import EpisodeOrder, plan_channel
 from bot.db import Database, Queries
 from bot.feeds.fetch import Validators
 from bot.feeds.model import Episode, Feed
+from bot.follows.planning import plan_new_episodes
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class IngestResult:
     new_episodes: int
     channels: tuple[int, ...]  # channels with something waiting now
     digests: tuple[tuple[int, int], ...]  # (channel_id, episodes in the digest)
+    follow_dms: int = 0  # personal follows' DMs planned for the new episodes (bot/follows)
 
 
 def body_digest(body: bytes) -> str:
@@ -114,6 +116,7 @@ class Polls:
                         for episode in reversed(fresh)
                     ],
                 )
+            follow_dms = await plan_new_episodes(conn, feed_id, fresh, limit=digest_threshold)
             channels, digests = await _plan(
                 conn,
                 feed_id,
@@ -137,7 +140,7 @@ class Polls:
                     body_hash,
                 ),
             )
-        return IngestResult(len(fresh), tuple(channels), tuple(digests)), recovered
+        return IngestResult(len(fresh), tuple(channels), tuple(digests), follow_dms), recovered
 
 
 async def _plan(

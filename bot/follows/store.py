@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.db import Database
+from bot.db import Database, Queries
 from bot.errors import UserFacingError
 from bot.follows.match import Follow, FollowKind, follow_value
 from bot.rows import from_row
@@ -133,58 +133,26 @@ class FollowStore:
         return [from_row(Follow, r) for r in rows]
 
     async def candidates(self, feed_id: int) -> list[Follow]:
-        """The follows a new episode of `feed_id` may match: in the guilds that subscribe to it,
-        that feed's follows and every author and keyword follow."""
-        rows = await self.db.fetch(
-            f"SELECT {_FOLLOW_COLUMNS} FROM follows"
-            " WHERE guild_id IN (SELECT guild_id FROM subscriptions WHERE feed_id = ?)"
-            " AND (kind <> 'feed' OR feed_id = ?)",
-            feed_id,
-            feed_id,
-        )
-        return [from_row(Follow, r) for r in rows]
+        return await candidates(self.db, feed_id)
 
     async def plan(self, episode_id: int, told: Mapping[int, Follow]) -> int:
-        """Record a DM owed to each member in `told` (member id -> the follow to name); a member
-        already recorded for the episode keeps their row. Returns how many were added pending."""
-        if not told:
-            return 0
-        now = time.time()
-        closed = {
-            int(r["user_id"])
-            for r in await self.db.fetch(
-                "SELECT user_id FROM follow_dms_closed WHERE user_id IN ("
-                + ", ".join("?" * len(told))
-                + ")",
-                *told,
-            )
-        }
-        before = await self._count(episode_id, "pending")
-        await self.db.executemany(
-            "INSERT INTO follow_deliveries(episode_id, user_id, follow_id, state, nonce, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                (
-                    episode_id,
-                    user_id,
-                    follow.id,
-                    "closed" if user_id in closed else "pending",
-                    delivery_nonce(episode_id, user_id),
-                    now,
-                )
-                for user_id, follow in told.items()
-            ],
-        )
-        return await self._count(episode_id, "pending") - before
+        return await plan(self.db, episode_id, told)
 
-    async def _count(self, episode_id: int, state: str) -> int:
-        return int(
-            await self.db.fetchval(
-                "SELECT COUNT(*) FROM follow_deliveries WHERE episode_id = ? AND state = ?",
-                episode_id,
-                state,
-            )
+    async def follow(self, follow_id: int) -> Follow | None:
+        row = await self.db.fetchrow(
+            f"SELECT {_FOLLOW_COLUMNS} FROM follows WHERE id = ?", follow_id
         )
+        return from_row(Follow, row) if row is not None else None
+
+    async def notice_channel(self, feed_id: int, guild_id: int) -> int | None:
+        """Where a member of `guild_id` hears that their DMs are closed: a channel announcing
+        the feed there (the one the episode was just posted in)."""
+        found = await self.db.fetchval(
+            "SELECT MIN(channel_id) FROM subscriptions WHERE feed_id = ? AND guild_id = ?",
+            feed_id,
+            guild_id,
+        )
+        return int(found) if found else None
 
     async def pending(self, limit: int = 50) -> list[FollowDelivery]:
         """DMs owed, oldest first."""
@@ -215,6 +183,17 @@ class FollowStore:
             user_id,
         )
 
+    async def drop(self, episode_id: int, user_id: int) -> None:
+        """A pending DM that will not be sent: its follow or episode went, or Discord refuses
+        it for good (a deleted account). Recorded as 'unfollowed', never retried."""
+        await self.db.execute(
+            "UPDATE follow_deliveries SET state = 'unfollowed', updated_at = ?"
+            " WHERE episode_id = ? AND user_id = ? AND state = 'pending'",
+            time.time(),
+            episode_id,
+            user_id,
+        )
+
     async def dms_closed(self, episode_id: int, user_id: int) -> bool:
         """The member's DMs are closed: this DM and every other pending one for them are
         'closed'. True only the first time (the caller then sends the one notice)."""
@@ -234,3 +213,60 @@ class FollowStore:
                 now,
             )
         return first == 1
+
+
+async def candidates(tx: Queries, feed_id: int) -> list[Follow]:
+    """The follows a new episode of `feed_id` may match: in the guilds that subscribe to it,
+    that feed's follows and every author and keyword follow."""
+    rows = await tx.fetch(
+        f"SELECT {_FOLLOW_COLUMNS} FROM follows"
+        " WHERE guild_id IN (SELECT guild_id FROM subscriptions WHERE feed_id = ?)"
+        " AND (kind <> 'feed' OR feed_id = ?)",
+        feed_id,
+        feed_id,
+    )
+    return [from_row(Follow, r) for r in rows]
+
+
+async def plan(tx: Queries, episode_id: int, told: Mapping[int, Follow]) -> int:
+    """Record a DM owed to each member in `told` (member id -> the follow to name); a member
+    already recorded for the episode keeps their row. Returns how many were added pending."""
+    if not told:
+        return 0
+    now = time.time()
+    closed = {
+        int(r["user_id"])
+        for r in await tx.fetch(
+            "SELECT user_id FROM follow_dms_closed WHERE user_id IN ("
+            + ", ".join("?" * len(told))
+            + ")",
+            *told,
+        )
+    }
+    before = await _count(tx, episode_id, "pending")
+    await tx.executemany(
+        "INSERT INTO follow_deliveries(episode_id, user_id, follow_id, state, nonce, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [
+            (
+                episode_id,
+                user_id,
+                follow.id,
+                "closed" if user_id in closed else "pending",
+                delivery_nonce(episode_id, user_id),
+                now,
+            )
+            for user_id, follow in told.items()
+        ],
+    )
+    return await _count(tx, episode_id, "pending") - before
+
+
+async def _count(tx: Queries, episode_id: int, state: str) -> int:
+    return int(
+        await tx.fetchval(
+            "SELECT COUNT(*) FROM follow_deliveries WHERE episode_id = ? AND state = ?",
+            episode_id,
+            state,
+        )
+    )

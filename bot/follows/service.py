@@ -1,0 +1,207 @@
+"""Sending the DMs personal follows are owed, exactly once, at one pace for the whole bot.
+
+The loop sleeps until something wakes it: a poll that planned DMs (bot/follows/planning.py), a
+new start (DMs planned before a restart), or the end of a wait it set itself (Discord down, the
+claim held by another process). Idle, it costs no query. One process at a time sends (a claim
+on "follow-dms", bot/cluster/node.py), so `Pacer` is the whole bot's pace.
+
+Each DM follows the channel posts' protocol (bot/announce/deliver.py): count the attempt, look
+for it in the DM channel only if an earlier attempt may have reached Discord, send with the
+delivery's nonce and `enforce_nonce`, record the message id. Closed DMs (Discord's 50007) drop
+the member's pending DMs and send one notice, in the channel that announced the episode in the
+follow's server, mentioning only that member.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot import outgoing
+from bot.announce import render
+from bot.announce.markers import announced_keys, custom_ids, episode_key
+from bot.announce.store import AnnounceStore, StoredEpisode
+from bot.backoff import Backoff
+from bot.db import DatabaseError
+from bot.follows.buttons import UnfollowButton
+from bot.follows.dm import UNFOLLOW_PREFIX, Pacer, closed_notice, dm_intro
+from bot.follows.match import Follow
+from bot.follows.store import FollowDelivery, FollowStore
+
+if TYPE_CHECKING:
+    from bot.bot import Narrator
+
+log = logging.getLogger(__name__)
+
+CLAIM = "follow-dms"
+BATCH = 50
+CANNOT_DM = 50007  # Discord: "Cannot send messages to this user"
+HISTORY_CHECK = 20  # DMs looked at for an earlier attempt's message
+RETRY = Backoff(first=2.0, cap=300.0)
+
+
+class TryLater(Exception):
+    """Discord or the network failed: the DM stays pending; the loop waits and tries again."""
+
+
+class FollowService:
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.store = FollowStore(bot.db)
+        self.episodes = AnnounceStore(bot.db)
+        settings = bot.settings.follows
+        self.pacer = Pacer(settings.dms_per_second, settings.dm_burst)
+        self._event = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failures = 0
+
+    # -- life cycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._event.set()  # look once: DMs planned before a restart
+        self._task = asyncio.create_task(self._run(), name="follow-dms")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """DMs were planned: send them."""
+        self._event.set()
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        await self.bot.wait_until_ready()
+        wait: float | None = None
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout=wait)
+            self._event.clear()
+            try:
+                wait = await self._send_pending()
+            except DatabaseError as exc:
+                self.bot.db.report_failure("Sending follow DMs", exc)
+                wait = self._backoff()
+            except Exception:
+                log.exception("Sending follow DMs failed unexpectedly")
+                wait = self._backoff()
+
+    def _backoff(self) -> float:
+        self._failures += 1
+        return RETRY.delay(self._failures)
+
+    async def _send_pending(self) -> float | None:
+        """Send what is pending; returns when to look again (None: when woken)."""
+        async with self.bot.node.claim(CLAIM) as mine:
+            if not mine:  # another process is sending: look again once its turn may be over
+                return self.bot.node.lease_seconds / 3
+            while batch := await self.store.pending(BATCH):
+                for delivery in batch:
+                    await self.pacer.wait()
+                    try:
+                        await self._send(delivery)
+                    except TryLater as exc:
+                        log.warning("A follow DM to %s must wait: %s", delivery.user_id, exc)
+                        return self._backoff()
+                    self._failures = 0
+        return None
+
+    # -- one DM ------------------------------------------------------------------------------------
+
+    async def _send(self, delivery: FollowDelivery) -> None:
+        episode_id, user_id = delivery.episode_id, delivery.user_id
+        follow = await self.store.follow(delivery.follow_id) if delivery.follow_id else None
+        stored = await self.episodes.episode(episode_id)
+        if follow is None or stored is None:  # unfollowed or gone since it was planned
+            await self.store.drop(episode_id, user_id)
+            return
+        await self.store.attempted(episode_id, user_id)
+        try:
+            channel = await self._dm_channel(user_id)
+            if delivery.attempts > 0:
+                found = await self._find_earlier(channel, stored)
+                if found is not None:
+                    log.info("Follow DM for episode %s was already sent to %s", episode_id, user_id)
+                    await self.store.sent(episode_id, user_id, found)
+                    return
+            message = await channel.send(
+                outgoing.content(dm_intro(follow, self._guild_name(follow))),
+                embed=render.episode_embed(stored, stored.feed_name, stored.feed_image),
+                view=self._view(stored, follow),
+                nonce=delivery.nonce,
+                allowed_mentions=outgoing.mentions(),
+            )
+        except discord.HTTPException as exc:
+            if exc.code == CANNOT_DM:
+                await self._closed(delivery, follow, stored)
+                return
+            if exc.status == 404 or (400 <= exc.status < 500 and exc.status != 429):
+                # A member gone from Discord, or a DM Discord will never take: not retried.
+                log.warning("Dropping the follow DM to %s: %s", user_id, exc)
+                await self.store.drop(episode_id, user_id)
+                return
+            raise TryLater(f"Discord answered {exc.status}: {exc.text or exc}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TryLater(str(exc)) from exc
+        await self.store.sent(episode_id, user_id, message.id)
+        log.info("Sent a follow DM for episode %s to %s", episode_id, user_id)
+
+    def _view(self, stored: StoredEpisode, follow: Follow) -> discord.ui.View:
+        # announcement=True: the Play button carries the episode's key, the mark a retry looks for
+        view = render.episode_view(stored, announcement=True)
+        view.add_item(UnfollowButton(follow.id))
+        return view
+
+    def _guild_name(self, follow: Follow) -> str:
+        guild = self.bot.get_guild(follow.guild_id)
+        return guild.name if guild is not None else "a server"
+
+    async def _dm_channel(self, user_id: int) -> discord.DMChannel:
+        user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+        return user.dm_channel or await user.create_dm()
+
+    async def _find_earlier(self, channel: discord.DMChannel, stored: StoredEpisode) -> int | None:
+        """The DM an earlier attempt sent, if it reached Discord (the nonce covers a retry within
+        minutes; this covers a crash and a restart later)."""
+        key = episode_key(stored.episode.id)
+        me = self.bot.user
+        async for message in channel.history(limit=HISTORY_CHECK):
+            mine = me is not None and message.author.id == me.id
+            if mine and key in announced_keys(message) and _unfollow_button(message):
+                return message.id
+        return None
+
+    async def _closed(
+        self, delivery: FollowDelivery, follow: Follow, stored: StoredEpisode
+    ) -> None:
+        """DMs closed: no more DMs for this member until they follow again; one notice."""
+        if not await self.store.dms_closed(delivery.episode_id, delivery.user_id):
+            return
+        log.info("DMs closed for member %s; telling them once", delivery.user_id)
+        channel_id = await self.store.notice_channel(stored.feed_id, follow.guild_id)
+        channel = self.bot.get_channel(channel_id) if channel_id else None
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            log.info("No channel to tell member %s that their DMs are closed", delivery.user_id)
+            return
+        try:
+            await channel.send(
+                outgoing.content(closed_notice(delivery.user_id)),
+                allowed_mentions=outgoing.mentions(user_id=delivery.user_id),
+            )
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "Could not tell member %s that their DMs are closed: %s", delivery.user_id, exc
+            )
+
+
+def _unfollow_button(message: discord.Message) -> bool:
+    return any(c.startswith(UNFOLLOW_PREFIX) for c in custom_ids(message))

@@ -1,0 +1,135 @@
+"""/follow and /following: personal follows of a feed, an author or a keyword, told by DM.
+
+Thin: matching and the record live in bot/follows; the DMs are sent by bot/follows/service.py,
+started and stopped here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import outgoing
+from bot.announce.store import AnnounceStore, Subscribed
+from bot.bot import Narrator
+from bot.errors import UserFacingError
+from bot.follows.buttons import UnfollowButton, described
+from bot.follows.match import FollowKind
+from bot.follows.service import FollowService
+from bot.follows.store import FollowStore
+
+Interaction = discord.Interaction[Narrator]
+BUTTONS_MAX = 25  # a message holds at most 5 rows of 5 buttons
+
+
+class Follows(commands.Cog):
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.store = FollowStore(bot.db)
+        self.announce = AnnounceStore(bot.db)
+        self.service = FollowService(bot)
+
+    async def cog_load(self) -> None:
+        self.bot.follows = self.service
+        self.service.start()
+
+    async def cog_unload(self) -> None:
+        self.bot.follows = None
+        await self.service.stop()
+
+    async def _server_feeds(self, interaction: Interaction) -> dict[int, str]:
+        """The feeds announced in this server (id -> name): the only ones a member may follow."""
+        guild = interaction.guild
+        if guild is None:
+            return {}
+        subs: list[Subscribed] = await self.announce.subscribed(guild_id=guild.id)
+        return {
+            s.feed_id: s.feed.name
+            for s in subs
+            if s.guild_id == guild.id or guild.get_channel(s.channel_id)
+        }
+
+    async def value_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if getattr(interaction.namespace, "kind", None) != "feed":
+            return []  # an author or keyword is free text
+        wanted = current.casefold()
+        return [
+            app_commands.Choice(name=outgoing.clip(name, outgoing.CHOICE_NAME_MAX), value=str(id_))
+            for id_, name in (await self._server_feeds(interaction)).items()
+            if wanted in name.casefold()
+        ][:25]
+
+    @app_commands.command(name="follow", description="Get a DM when a new episode matches.")
+    @app_commands.describe(
+        kind="Follow a whole feed, an author, or a word or phrase in titles",
+        value="The feed (pick one announced here), the author's name, or the keyword",
+    )
+    @app_commands.autocomplete(value=value_autocomplete)
+    @app_commands.guild_only()
+    async def follow(
+        self,
+        interaction: Interaction,
+        kind: Literal["feed", "author", "keyword"],
+        value: app_commands.Range[str, 1, 200],
+    ) -> None:
+        assert interaction.guild_id is not None
+        text = " ".join(value.split())
+        if not text:
+            raise UserFacingError("Type what to follow: a feed, an author's name or a keyword.")
+        follow_kind: FollowKind = kind
+        feed_id = await self._feed_id(interaction, text) if kind == "feed" else None
+        shown = (await self._server_feeds(interaction))[feed_id] if feed_id else text
+        follow, new = await self.store.add(
+            interaction.user.id,
+            interaction.guild_id,
+            follow_kind,
+            shown,
+            feed_id=feed_id,
+            cap=self.bot.settings.follows.max_per_member,
+        )
+        if not new:
+            reply = f"You already follow {described(follow)}."
+        else:
+            reply = (
+                f"You now follow {described(follow)}: I'll send you a direct message when a new "
+                "episode matches. Keep DMs from this server open to get them."
+            )
+        await interaction.response.send_message(reply, ephemeral=True)
+
+    async def _feed_id(self, interaction: Interaction, text: str) -> int:
+        """The feed a member picked (its id, from the list) or typed (its name)."""
+        feeds = await self._server_feeds(interaction)
+        if text.isdigit() and int(text) in feeds:
+            return int(text)
+        named = [id_ for id_, name in feeds.items() if name.casefold() == text.casefold()]
+        if len(named) != 1:
+            raise UserFacingError(
+                "That feed isn't announced in this server: pick one from the list."
+            )
+        return named[0]
+
+    @app_commands.command(name="following", description="What you follow here, to remove.")
+    @app_commands.guild_only()
+    async def following(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        user_id = interaction.user.id
+        mine = await self.store.of_member(user_id, interaction.guild_id)
+        elsewhere = len(await self.store.of_member(user_id)) - len(mine)
+        lines = [f"• {described(f)}" for f in mine] or ["You follow nothing in this server yet."]
+        if elsewhere:
+            lines.append(f"(and {elsewhere} in other servers: use /following there)")
+        view = discord.ui.View(timeout=None)
+        for follow in mine[:BUTTONS_MAX]:
+            view.add_item(UnfollowButton(follow.id, f"Remove {follow.shown}"))
+        await interaction.response.send_message(
+            outgoing.content("\n".join(lines)), view=view, ephemeral=True
+        )
+
+
+async def setup(bot: Narrator) -> None:
+    await bot.add_cog(Follows(bot))
