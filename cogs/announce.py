@@ -41,8 +41,7 @@ class Announcer(commands.Cog):
         self.readback = ReadBack(bot, RecoveryStore(bot.db), self.deliverer)
         self.scheduler = bot.announce_scheduler
         self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
-        # Another process polled a feed owed in our guilds: look at the database now.
-        self.signals = Signals(bot.db, lambda _channel_ids: self.scheduler.wake())
+        self.signals = Signals(bot.db, self._owed_by_another_process)
 
     async def cog_load(self) -> None:
         await self.store.sync_config(self.bot.settings.feeds)
@@ -126,6 +125,16 @@ class Announcer(commands.Cog):
             # poll_feed records its own failures; this came from around it (read-back, report):
             # wait a poll interval, as after any poll, instead of trying again every second.
             return PollDone(time.time() + float(feed.poll_seconds), held=True)
+
+    def _owed_by_another_process(self, channel_ids: list[int] | None) -> None:
+        """Another process polled a feed owed in some guilds: post at once in ours (the others'
+        notices cost nothing here); after a lost LISTEN connection, look at everything."""
+        if channel_ids is None:
+            self.scheduler.wake()
+            return
+        mine = [c for c in channel_ids if self.bot.get_channel(c) is not None]
+        if mine:
+            self.scheduler.deliver_soon(mine)
 
     async def _tell_other_processes(self, channel_ids: Iterable[int]) -> None:
         """Channels in guilds of other processes (not visible here) are theirs to post in."""

@@ -278,6 +278,11 @@ class Scheduler:
         self._due_at(done.at)
         self._after_work()
 
+    def deliver_soon(self, channel_ids: Iterable[int]) -> None:
+        """deliver_now, started from outside the scheduler's tasks (another process said these
+        channels are owed posts): no round of queries, and stopped with the scheduler."""
+        self._spawn(self.deliver_now(list(channel_ids)))
+
     async def deliver_now(self, channel_ids: Iterable[int]) -> None:
         """New episodes are owed here: deliver at once, whatever backoff the channels were in."""
         assert self._work is not None
