@@ -38,6 +38,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.episodes",
     "cogs.requests",
     "cogs.voice",
+    "cogs.narrate",
     "cogs.follows",
 )
 

@@ -244,8 +244,41 @@ async def fetch_title(
     return extract_title(body, charset)
 
 
+async def fetch_page(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    timeout: float = 15.0,
+    max_bytes: int = 2_000_000,
+    max_redirects: int = 3,
+) -> tuple[bytes, str | None] | None:
+    """A whole HTML page (body, declared charset) under the same rules as `fetch_title`.
+
+    None for ordinary failures and for a page larger than `max_bytes`; `UnsafeUrlError` when the
+    link or a redirect is refused. `session` must come from `safe_session()`.
+    """
+    policy = _POLICIES.get(session)
+    if policy is None:
+        raise TypeError("fetch_page needs a session made by safe_session()")
+    try:
+        async with asyncio.timeout(timeout):
+            page = await _fetch_html(session, policy, url, max_bytes + 1, max_redirects, whole=True)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        log.debug("Page fetch of %s failed: %r", url, exc)
+        return None
+    if page is None or len(page[0]) > max_bytes:
+        return None
+    return page
+
+
 async def _fetch_html(
-    session: aiohttp.ClientSession, policy: _Policy, url: str, max_bytes: int, max_redirects: int
+    session: aiohttp.ClientSession,
+    policy: _Policy,
+    url: str,
+    max_bytes: int,
+    max_redirects: int,
+    *,
+    whole: bool = False,
 ) -> tuple[bytes, str | None] | None:
     current = _checked_url(url, policy)
     for _hop in range(max_redirects + 1):
@@ -265,6 +298,8 @@ async def _fetch_html(
                 return None
             if response.content_type not in HTML_TYPES:
                 return None
+            if whole:
+                return await _read_all(response, max_bytes), response.charset
             return await _read_head(response, max_bytes), response.charset
     log.debug("Title fetch of %s gave up after %s redirects", url, max_redirects)
     return None
@@ -289,6 +324,16 @@ def _checked_url(url: str, policy: _Policy) -> URL:
         return parsed  # a name: SafeResolver checks where it points when connecting
     policy.check(host, ip)
     return parsed
+
+
+async def _read_all(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    body = bytearray()
+    while len(body) < max_bytes:
+        chunk = await response.content.read(min(_CHUNK, max_bytes - len(body)))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
 
 
 async def _read_head(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:

@@ -1,0 +1,227 @@
+"""/narrate: a machine reading of a post or article, made on this machine and attached.
+
+Owned by the narrate cog (`cogs/narrate.py`), opened in its `cog_load`. The order of a reading:
+the link's post key (`bot.post_urls`), a TYPE III narration of it in this server's feeds wins (the
+member is pointed at the real episode, no machine reading is offered), a finished or running
+machine reading of the same key is reused (no limit is spent), else the limits are checked, the
+text is fetched (forum GraphQL for forum posts, the page under the safe-fetch rules for anything
+else) and handed to the engine. Every message names it a machine reading and names the voice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot import outgoing
+from bot.announce.render import episode_embed, episode_view
+from bot.announce.scope import guild_episodes
+from bot.announce.store import AnnounceStore
+from bot.errors import UserFacingError
+from bot.forum_lookup import resolve
+from bot.narration.engine import (
+    VOICE_NAME,
+    Narration,
+    NarrationCache,
+    NarrationEngine,
+    NarrationFailed,
+    tts_missing,
+)
+from bot.narration.extract import (
+    NoArticleError,
+    forum_article,
+    forum_request,
+    page_article,
+    parse_json,
+)
+from bot.narration.limits import NarrationLimits
+from bot.narration.text import Article, speakable
+from bot.player.ffmpeg import find_ffmpeg
+from bot.post_urls import PostKey, canonical_key
+from bot.requesting import policy
+from bot.safe_fetch import fetch_page, safe_session
+
+if TYPE_CHECKING:
+    from bot.bot import Narrator
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction["Narrator"]
+
+FETCH_TIMEOUT = 15.0
+MAX_GRAPHQL_BYTES = 5_000_000
+DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024
+"""Discord's upload limit for a bot in a server without boosts."""
+MACHINE_LABEL = "Machine reading"
+
+
+def label(title: str, seconds: float) -> str:
+    """How every message names a machine reading: what it is, which voice, how long."""
+    minutes, secs = divmod(round(seconds), 60)
+    shown = discord.utils.escape_markdown(outgoing.clip(title, 200))
+    return (
+        f"🤖 **{MACHINE_LABEL}** of “{shown}” ({minutes}:{secs:02d}), read by the machine voice "
+        f"{VOICE_NAME} on this bot's computer. It is not a TYPE III AUDIO narration."
+    )
+
+
+def _cache_directory(configured: str, config_file: Path) -> Path:
+    directory = Path(configured).expanduser()
+    return directory if directory.is_absolute() else config_file.parent / directory
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+class NarrationService:
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.settings = bot.settings.narration
+        self.requests = bot.settings.requests
+        self.episodes = AnnounceStore(bot.db)
+        self.limits = NarrationLimits(
+            self.settings.per_member_per_hour, self.settings.global_per_hour
+        )
+        self.engine: NarrationEngine | None = None
+        self.unavailable: str | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        if not self.settings.enabled:
+            self.unavailable = "machine readings are turned off in this bot's configuration"
+        else:
+            self.unavailable = tts_missing()
+        if self.unavailable is not None:
+            log.info("Machine narrations are off: %s", self.unavailable)
+            return
+        directory = _cache_directory(self.settings.cache_dir, self.bot.settings.source)
+        cache = NarrationCache(directory, self.settings.cache_max_mb * 1024 * 1024)
+        self.engine = NarrationEngine(
+            cache,
+            find_ffmpeg(self.bot.settings.voice.ffmpeg_path or None),
+            concurrency=self.settings.concurrency,
+        )
+        self._http = safe_session(allow_private=self.requests.allow_private_addresses)
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.close()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def narrate(self, interaction: Interaction, url: str) -> None:
+        """Answer /narrate: the TYPE III episode if there is one, else the machine reading."""
+        key = canonical_key(url)
+        policy.check_site(
+            key.canonical_url,
+            allowed=self.requests.allowed_domains,
+            denied=self.requests.denied_domains,
+        )
+        if self.engine is None:
+            raise UserFacingError(f"Machine readings are not available here: {self.unavailable}.")
+        await interaction.response.defer(thinking=True)
+        if key.needs_lookup:
+            key = await resolve(
+                key,
+                self.bot.session,
+                lw_graphql=self.requests.lesswrong_graphql or None,
+                ea_graphql=self.requests.eaforum_graphql or None,
+            )
+        episodes = await guild_episodes(interaction, self.episodes)
+        if narrated := await episodes.by_source_key(key.key):
+            stored = narrated[0]
+            await interaction.followup.send(
+                "TYPE III AUDIO has narrated this post, so here is the real narration:",
+                embed=episode_embed(stored, stored.feed_name, stored.feed_image),
+                view=episode_view(stored),
+            )
+            return
+        narration = await self.start(key, interaction.user.id)
+        try:
+            path = await narration.wait_done()
+        except NarrationFailed as exc:
+            raise UserFacingError("The machine reading failed; try again later.") from exc
+        await self._attach(interaction, narration, path)
+
+    async def start(self, key: PostKey, member_id: int) -> Narration:
+        """The machine reading of `key`: reused if finished or under way, else started."""
+        assert self.engine is not None
+        found = self.engine.find(key.key)
+        if found is not None:
+            return found
+        self.limits.take(member_id, time.monotonic())
+        article = await self.article(key)
+        sentences = speakable(article, voice=VOICE_NAME)
+        words = sum(len(s.split()) for s in sentences)
+        if words > self.settings.max_words:
+            raise UserFacingError(
+                f"That text is too long for a machine reading here ({words:,} words; "
+                f"at most {self.settings.max_words:,})."
+            )
+        return self.engine.start(key.key, article.title or key.canonical_url, sentences)
+
+    async def article(self, key: PostKey) -> Article:
+        """The text to read, fetched from the forum's API or the page itself."""
+        assert self._http is not None
+        try:
+            if key.site in ("lw", "ea"):
+                return await self._forum_article(key)
+            page = await fetch_page(self._http, key.canonical_url, timeout=FETCH_TIMEOUT)
+            if page is None:
+                raise UserFacingError("I could not fetch that page to read it.")
+            return page_article(*page)
+        except NoArticleError as exc:
+            raise UserFacingError(f"There is nothing I can read there: {exc}") from None
+
+    async def _forum_article(self, key: PostKey) -> Article:
+        assert self._http is not None
+        endpoint = (
+            self.requests.lesswrong_graphql if key.site == "lw" else self.requests.eaforum_graphql
+        )
+        if key.post_id is None or not endpoint:
+            raise UserFacingError("Only forum posts can be read, not tag or other pages.")
+        try:
+            async with (
+                asyncio.timeout(FETCH_TIMEOUT),
+                self._http.post(
+                    endpoint,
+                    json=forum_request(key.post_id),
+                    headers={"Accept": "application/json"},
+                ) as response,
+            ):
+                if response.status != 200:
+                    raise UserFacingError("The forum did not give me that post's text.")
+                body = await response.content.read(MAX_GRAPHQL_BYTES + 1)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.info("Forum text of %s: %r", key.key, exc)
+            raise UserFacingError("The forum did not answer; try again later.") from None
+        if len(body) > MAX_GRAPHQL_BYTES:
+            raise UserFacingError("That post is too long for a machine reading.")
+        return forum_article(parse_json(body))
+
+    async def _attach(self, interaction: Interaction, narration: Narration, path: Path) -> None:
+        text = label(narration.title, narration.seconds)
+        size = _size(path)
+        limit = DISCORD_UPLOAD_LIMIT
+        if interaction.guild is not None:
+            limit = min(limit, interaction.guild.filesize_limit)
+        if size > limit:
+            await interaction.followup.send(
+                outgoing.content(
+                    f"{text}\nThe file is {size / 1048576:.1f} MB, above this server's upload "
+                    f"limit of {limit / 1048576:.0f} MB, so it cannot be attached."
+                )
+            )
+            return
+        await interaction.followup.send(
+            outgoing.content(text),
+            file=discord.File(path, filename="machine-reading.ogg", description=text[:1024]),
+        )

@@ -1,0 +1,96 @@
+"""/narrate end to end: a machine reading of a forum post or an article, attached and labelled,
+the real TYPE III episode when there is one, and the limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.narration.engine import VOICE_NAME, tts_missing
+from driver.announce import feed_block, feed_xml, wait_titles
+from driver.feedserver import FeedServer
+from driver.narrating import ForumStandIn, audio_of, config
+from driver.requesting import LW_URL, OTHER, POST_ID, Type3StandIn, answer
+from driver.world import World
+
+pytestmark = pytest.mark.skipif(
+    tts_missing() is not None, reason=f"machine narrations need the tts extra: {tts_missing()}"
+)
+
+
+@pytest.fixture
+async def forum() -> AsyncIterator[ForumStandIn]:
+    stand_in = ForumStandIn(POST_ID)
+    await stand_in.start()
+    try:
+        yield stand_in
+    finally:
+        await stand_in.stop()
+
+
+async def narrate(emu, world: World, user_id: int, url: str):
+    return await emu.slash(world.guild_id, world.text_id, user_id, "narrate", options={"url": url})
+
+
+def attached_audio(emu, reply: dict) -> bytes:
+    (attachment,) = reply["attachments"]
+    assert attachment["filename"].endswith(".ogg")
+    return emu.files[int(attachment["id"])].data
+
+
+async def test_a_forum_post_is_read_by_the_machine_voice_and_attached(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    await start_bot(config(forum, type3.base))
+    reply = await answer(await narrate(emu, world, world.member_id, LW_URL))
+    content = reply["content"]
+    assert "Machine reading" in content and "“Notes on Careful Updating”" in content
+    assert VOICE_NAME in content and "not a TYPE III AUDIO narration" in content
+    seconds, level = audio_of(attached_audio(emu, reply))
+    # the saved post is ~120 words with its intro: about 40-60 s of speech at piper's pace
+    assert 25 < seconds < 90, seconds
+    assert level > 500, "speech, not silence"
+    assert forum.queries[0]["variables"] == {"id": POST_ID}
+    # the same post again is the cached file: no new query, no limit spent
+    again = await answer(await narrate(emu, world, world.member_id, LW_URL))
+    assert attached_audio(emu, again) == attached_audio(emu, reply)
+    assert len(forum.queries) == 1
+
+
+async def test_an_article_page_is_extracted_and_read(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    await start_bot(config(forum, type3.base))
+    reply = await answer(await narrate(emu, world, world.member_id, f"{forum.base}/article"))
+    assert "Researchers release open weather model" in reply["content"]
+    seconds, level = audio_of(attached_audio(emu, reply))
+    assert 40 < seconds < 150, seconds
+    assert level > 500
+
+
+async def test_a_post_narrated_by_type3_gets_the_real_episode_not_a_machine_reading(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn, feeds: FeedServer
+) -> None:
+    feeds.set_feed("/feed.rss", feed_xml(1))  # its Source: is LW_URL
+    await start_bot(
+        config(forum, type3.base, feed=feed_block(feeds.url("/feed.rss"), world.text_id))
+    )
+    await wait_titles(emu, world.text_id, ["Episode 1"])
+    reply = await answer(await narrate(emu, world, world.member_id, LW_URL))
+    assert "TYPE III AUDIO has narrated this post" in reply["content"]
+    assert reply["embeds"][0]["title"] == "Episode 1"
+    assert not reply.get("attachments") and forum.queries == []
+
+
+async def test_new_readings_are_limited_per_member(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    await start_bot(config(forum, type3.base, per_member=1))
+    first = await answer(await narrate(emu, world, world.member_id, LW_URL))
+    assert first["attachments"]
+    refused = await answer(await narrate(emu, world, world.member_id, OTHER))
+    assert "1 new machine reading this hour" in refused["content"] and not refused.get(
+        "attachments"
+    )
+    assert len(forum.queries) == 1  # refused before anything was fetched
