@@ -82,8 +82,7 @@ class Follows(commands.Cog):
         if not text:
             raise UserFacingError("Type what to follow: a feed, an author's name or a keyword.")
         follow_kind: FollowKind = kind
-        feed_id = await self._feed_id(interaction, text) if kind == "feed" else None
-        shown = (await self._server_feeds(interaction))[feed_id] if feed_id else text
+        feed_id, shown = await self._feed(interaction, text) if kind == "feed" else (None, text)
         follow, new = await self.store.add(
             interaction.user.id,
             interaction.guild_id,
@@ -101,12 +100,12 @@ class Follows(commands.Cog):
             )
         await interaction.response.send_message(reply, ephemeral=True)
 
-    async def _feed_id(self, interaction: Interaction, text: str) -> int:
-        """The feed a member picked (its id, from the list) or typed (its name)."""
+    async def _feed(self, interaction: Interaction, text: str) -> tuple[int, str]:
+        """The feed (id, name) a member picked from the list (its id) or typed (its name)."""
         feeds = await self._server_feeds(interaction)
         if text.isdigit() and int(text) in feeds:
-            return int(text)
-        named = [id_ for id_, name in feeds.items() if name.casefold() == text.casefold()]
+            return int(text), feeds[int(text)]
+        named = [(i, name) for i, name in feeds.items() if name.casefold() == text.casefold()]
         if len(named) != 1:
             raise UserFacingError(
                 "That feed isn't announced in this server: pick one from the list."

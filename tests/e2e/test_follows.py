@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from driver.announce import QUIET, feed_config, item, wait_titles
 from driver.feedserver import FeedServer, rss
 from driver.replies import text_of
 from driver.world import World
+from emulator import ChannelType
 
 TITLED = "“Giving AIs safe motivations” by Joe Carlsmith"  # TYPE III: the author is in the title
 
@@ -60,6 +63,7 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("bot_database", ["sqlite", "postgres"], indirect=True)
 async def test_each_member_gets_one_dm_per_matching_episode_across_lost_replies_and_restarts(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
@@ -172,8 +176,6 @@ async def test_follow_refuses_bad_values_other_servers_feeds_and_more_than_the_c
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
     other = emu.add_guild("Elsewhere")
-    from emulator import ChannelType
-
     other_text = emu.add_channel(other.id, "general", ChannelType.TEXT)
     dave = emu.add_user("dave")
     emu.add_member(other.id, dave.id)
