@@ -129,6 +129,33 @@ class Follows(commands.Cog):
             outgoing.content("\n".join(lines)), view=view, ephemeral=True
         )
 
+    async def own_follow_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        wanted = current.casefold()
+        return [
+            app_commands.Choice(
+                name=outgoing.clip(f"{f.kind}: {f.shown}", outgoing.CHOICE_NAME_MAX),
+                value=str(f.id),
+            )
+            for f in await self.store.of_member(interaction.user.id, interaction.guild_id)
+            if wanted in f.shown.casefold()
+        ][:25]
+
+    @app_commands.command(name="unfollow", description="Stop following something here.")
+    @app_commands.describe(follow="One of your follows in this server")
+    @app_commands.autocomplete(follow=own_follow_autocomplete)
+    @app_commands.guild_only()
+    async def unfollow(self, interaction: Interaction, follow: str) -> None:
+        mine = {str(f.id): f for f in await self.store.of_member(interaction.user.id)}
+        found = mine.get(follow.strip())
+        if found is None:
+            raise UserFacingError("You don't follow that: pick one of your follows from the list.")
+        await self.store.remove(interaction.user.id, found.id)
+        await interaction.response.send_message(
+            f"You no longer follow {described(found)}.", ephemeral=True
+        )
+
 
 async def setup(bot: Narrator) -> None:
     await bot.add_cog(Follows(bot))

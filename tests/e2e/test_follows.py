@@ -219,3 +219,34 @@ async def test_follow_refuses_bad_values_other_servers_feeds_and_more_than_the_c
     assert await follow(emu, world, world.member_id, "keyword", "alignment") == (
         "You already follow 2 things, the most allowed: remove one with /following first."
     )
+
+    # /unfollow offers only the member's own follows, and frees a place under the cap.
+    choices = await emu.autocomplete(
+        world.guild_id, world.text_id, world.member_id, "unfollow", {"follow": "ann"}, "follow"
+    )
+    assert [c["name"] for c in choices] == ["author: Ann Smith"]
+    assert (
+        await emu.autocomplete(
+            world.guild_id, world.text_id, world.admin_id, "unfollow", {"follow": ""}, "follow"
+        )
+        == []
+    )
+    ix = await emu.slash(
+        world.guild_id,
+        world.text_id,
+        world.admin_id,
+        "unfollow",
+        options={"follow": str(choices[0]["value"])},
+    )
+    assert text_of(await ix.wait_response()) == (
+        "You don't follow that: pick one of your follows from the list."
+    )
+    ix = await emu.slash(
+        world.guild_id,
+        world.text_id,
+        world.member_id,
+        "unfollow",
+        options={"follow": str(choices[0]["value"])},
+    )
+    assert text_of(await ix.wait_response()) == "You no longer follow the author **Ann Smith**."
+    assert "You now follow" in await follow(emu, world, world.member_id, "keyword", "alignment")
