@@ -45,6 +45,7 @@ from bot.narration.text import Article, speakable
 from bot.player.ffmpeg import find_ffmpeg
 from bot.post_urls import PostKey, canonical_key
 from bot.requesting import policy
+from bot.requesting.store import RequestStore
 from bot.safe_fetch import fetch_page, safe_session
 
 if TYPE_CHECKING:
@@ -125,9 +126,19 @@ class NarrationService:
             allowed=self.requests.allowed_domains,
             denied=self.requests.denied_domains,
         )
+        await self._deliver(interaction, key, ephemeral=False)
+
+    async def listen(self, interaction: Interaction, request_id: int) -> None:
+        """The "Listen now" button of request `request_id`: the reading, to the clicker only."""
+        request = await RequestStore(self.bot.db).get(request_id)
+        if request is None or interaction.guild is None or request.guild_id != interaction.guild.id:
+            raise UserFacingError("That request no longer exists.")
+        await self._deliver(interaction, canonical_key(request.url), ephemeral=True)
+
+    async def _deliver(self, interaction: Interaction, key: PostKey, *, ephemeral: bool) -> None:
         if self.engine is None:
             raise UserFacingError(f"Machine readings are not available here: {self.unavailable}.")
-        await interaction.response.defer(thinking=True)
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
         if key.needs_lookup:
             key = await resolve(
                 key,
@@ -142,6 +153,7 @@ class NarrationService:
                 "TYPE III AUDIO has narrated this post, so here is the real narration:",
                 embed=episode_embed(stored, stored.feed_name, stored.feed_image),
                 view=episode_view(stored),
+                ephemeral=ephemeral,
             )
             return
         narration = await self.start(key, interaction.user.id)
@@ -149,7 +161,7 @@ class NarrationService:
             path = await narration.wait_done()
         except NarrationFailed as exc:
             raise UserFacingError("The machine reading failed; try again later.") from exc
-        await self._attach(interaction, narration, path)
+        await self._attach(interaction, narration, path, ephemeral=ephemeral)
 
     async def start(self, key: PostKey, member_id: int) -> Narration:
         """The machine reading of `key`: reused if finished or under way, else started."""
@@ -207,7 +219,9 @@ class NarrationService:
             raise UserFacingError("That post is too long for a machine reading.")
         return forum_article(parse_json(body))
 
-    async def _attach(self, interaction: Interaction, narration: Narration, path: Path) -> None:
+    async def _attach(
+        self, interaction: Interaction, narration: Narration, path: Path, *, ephemeral: bool
+    ) -> None:
         text = label(narration.title, narration.seconds)
         size = _size(path)
         limit = DISCORD_UPLOAD_LIMIT
@@ -218,10 +232,12 @@ class NarrationService:
                 outgoing.content(
                     f"{text}\nThe file is {size / 1048576:.1f} MB, above this server's upload "
                     f"limit of {limit / 1048576:.0f} MB, so it cannot be attached."
-                )
+                ),
+                ephemeral=ephemeral,
             )
             return
         await interaction.followup.send(
             outgoing.content(text),
             file=discord.File(path, filename="machine-reading.ogg", description=text[:1024]),
+            ephemeral=ephemeral,
         )

@@ -69,11 +69,15 @@ def request_embed(request: RequestRow, voters: Sequence[int] | None = None) -> d
 
 
 def request_view(request: RequestRow) -> discord.ui.View:
+    from bot.narration.buttons import ListenNowButton
+    from bot.narration.engine import tts_missing
     from bot.requesting.buttons import VoteButton
 
     view = discord.ui.View(timeout=None)
     if request.status in ("open", "approved"):
         view.add_item(VoteButton(request.id, request.votes))
+        if tts_missing() is None:  # until TYPE III's narration appears
+            view.add_item(ListenNowButton(request.id))
     if link := usable_url(request.url):
         view.add_item(discord.ui.Button(label="Open the post", url=link))
     return view

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.narration.buttons import LISTEN_LABEL
 from bot.narration.engine import VOICE_NAME, tts_missing
 from driver.announce import feed_block, feed_xml, wait_titles
 from driver.feedserver import FeedServer
 from driver.narrating import ForumStandIn, audio_of, config
-from driver.requesting import LW_URL, OTHER, POST_ID, Type3StandIn, answer
+from driver.requesting import LW_URL, OTHER, POST_ID, Type3StandIn, answer, request
 from driver.world import World
 
 pytestmark = pytest.mark.skipif(
@@ -94,3 +95,20 @@ async def test_new_readings_are_limited_per_member(
         "attachments"
     )
     assert len(forum.queries) == 1  # refused before anything was fetched
+
+
+async def test_a_request_card_offers_listen_now_to_the_clicker_only(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    await start_bot(config(forum, type3.base))
+    card = await answer(await request(emu, world, world.member_id, LW_URL))
+    buttons = [c for row in card["components"] for c in row["components"]]
+    listen = next(b for b in buttons if b.get("label") == LISTEN_LABEL)
+    click = await emu.click(int(card["id"]), listen["custom_id"], world.admin_id)
+    deferred = await click.wait_response(timeout=15)
+    assert deferred["type"] == 5 and deferred["data"]["flags"] & 64, "thinking, ephemeral"
+    reply = await click.wait_followup(timeout=60)
+    assert reply["flags"] & 64, "only the member who clicked sees it"
+    assert "Machine reading" in reply["content"] and VOICE_NAME in reply["content"]
+    seconds, level = audio_of(attached_audio(emu, reply))
+    assert 25 < seconds < 90 and level > 500

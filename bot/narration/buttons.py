@@ -1,0 +1,54 @@
+""" "Listen now (machine voice)" on a request's card: the machine reading of the requested post,
+sent to the member who clicked (ephemeral). The request id travels in the custom_id; the click is
+handled by the narration service (`cogs/narrate.py` owns it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import UserFacingError
+from bot.tree import RoutedErrors
+
+if TYPE_CHECKING:
+    from bot.bot import Narrator
+
+LISTEN_LABEL = "Listen now (machine voice)"
+
+
+class ListenNowButton(
+    RoutedErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"narrator:listen:(?P<id>\d+)",
+):
+    def __init__(self, request_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=LISTEN_LABEL,
+                style=discord.ButtonStyle.secondary,
+                emoji="\N{ROBOT FACE}",
+                custom_id=f"narrator:listen:{request_id}",
+            )
+        )
+        self.request_id = request_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ListenNowButton:
+        return cls(int(match["id"]))
+
+    async def run(self, interaction: discord.Interaction[Narrator]) -> None:
+        from cogs.narrate import Narrate
+
+        cog = interaction.client.get_cog("Narrate")
+        if not isinstance(cog, Narrate):
+            raise UserFacingError("Machine readings are not available on this bot.")
+        await cog.service.listen(interaction, self.request_id)
