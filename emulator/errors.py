@@ -38,6 +38,11 @@ class ApiError(Exception):
         return json_response(self.body(), status=self.status)
 
 
+def entity_too_large() -> ApiError:
+    """What Discord answers when a message's files pass the upload limit."""
+    return ApiError(413, 40005, "Request entity too large")
+
+
 def unauthorized() -> ApiError:
     return ApiError(401, 0, "401: Unauthorized")
 

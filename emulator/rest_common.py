@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .errors import FormErrors, json_response
+from .errors import FormErrors, entity_too_large, json_response
 from .models import JSON
 
 if TYPE_CHECKING:
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 EMULATOR_KEY: web.AppKey[DiscordEmulator] = web.AppKey("discord_emulator")
 JSON_BODY_KEY: web.RequestKey[Any] = web.RequestKey("json_body")
+UPLOAD_LIMIT = 10 * 1024 * 1024
+"""Discord's limit on a message's files for a bot in a server without boosts (all emulated ones)."""
 FILES_KEY: web.RequestKey[list[tuple[int, str, bytes, str]]] = web.RequestKey("files")
 
 
@@ -66,6 +68,8 @@ def make_attachments(
 ) -> list[JSON]:
     from .state import StoredFile
 
+    if sum(len(data) for _, _, data, _ in files) > UPLOAD_LIMIT:
+        raise entity_too_large()
     described = {int(a["id"]): a for a in payload.get("attachments") or [] if "id" in a}
     result: list[JSON] = []
     for index, filename, data, content_type in files:

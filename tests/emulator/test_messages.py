@@ -288,3 +288,23 @@ async def test_file_upload_is_stored_and_served(emu: DiscordEmulator, sample: Sa
         [attachment] = sent.attachments
         assert attachment.filename == "episode.mp3" and attachment.size == 9
         assert await attachment.read() == b"ID3 audio"
+
+
+async def test_files_above_the_upload_limit_are_refused(
+    emu: DiscordEmulator, sample: Sample
+) -> None:
+    import io
+
+    from emulator.rest_common import UPLOAD_LIMIT
+
+    bot = EmuBot()
+    async with running(emu, bot):
+        channel = text_channel(bot, sample.text.id)
+        with pytest.raises(discord.HTTPException) as refused:
+            await channel.send(
+                "too big", file=discord.File(io.BytesIO(b"\0" * (UPLOAD_LIMIT + 1)), "big.ogg")
+            )
+        assert (refused.value.status, refused.value.code) == (413, 40005)
+        assert not emu.messages(sample.text.id)
+        sent = await channel.send(file=discord.File(io.BytesIO(b"\0" * UPLOAD_LIMIT), "ok.ogg"))
+        assert sent.attachments[0].size == UPLOAD_LIMIT
