@@ -166,8 +166,9 @@ class FollowService:
         return guild.name if guild is not None else "a server"
 
     async def _dm_channel(self, user_id: int) -> discord.DMChannel:
-        user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-        return user.dm_channel or await user.create_dm()
+        """One request the first time (no member cache: the bot asks for no privileged intent),
+        then discord.py's cache of DM channels."""
+        return await self.bot.create_dm(discord.Object(user_id))
 
     async def _find_earlier(self, channel: discord.DMChannel, stored: StoredEpisode) -> int | None:
         """The DM an earlier attempt sent, if it reached Discord (the nonce covers a retry within
