@@ -41,6 +41,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.voice",
     "cogs.narrate",
     "cogs.follows",
+    "cogs.parties",
 )
 
 # Every component that outlives a restart, registered once in setup_hook (a test checks that no
@@ -57,10 +58,12 @@ PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
 
 
 def intents() -> discord.Intents:
-    """Only what the bot needs: guilds (channels, roles) and voice states. Nothing privileged."""
+    """Only what the bot needs: guilds (channels, roles), voice states and scheduled events.
+    Nothing privileged."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.voice_states = True
+    wanted.guild_scheduled_events = True  # listening parties: an event's cancel, delete, move
     return wanted
 
 

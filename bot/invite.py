@@ -18,6 +18,7 @@ def required_permissions() -> discord.Permissions:
         connect=True,
         speak=True,
         manage_roles=True,  # only for /notify, which hands out the feed's mention role
+        create_events=True,  # only for /party: its own scheduled events
     )
 
 
@@ -32,8 +33,8 @@ def invite_url(application_id: int | str = "<APPLICATION_ID>") -> str:
 NO_TOKEN_MESSAGE = (
     "DISCORD_TOKEN is not set, so this is the demo against a built-in Discord emulator: to run for "
     "real, create an application at https://discord.com/developers/applications, copy its bot token "
-    "into DISCORD_TOKEN, and invite it with {url} (intents: Guilds and Voice States; no privileged "
-    "intents)."
+    "into DISCORD_TOKEN, and invite it with {url} (intents: Guilds, Voice States and Guild "
+    "Scheduled Events; no privileged intents)."
 )
 
 DEMO_WITH_TOKEN_MESSAGE = (

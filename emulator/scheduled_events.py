@@ -419,6 +419,15 @@ class ScheduledEvents:
             raise ValueError(f"{event.status.name} -> {status.name} is not allowed")
         self._set_status(event, status)
 
+    def set_start(self, event_id: int, start: datetime) -> None:
+        """A moderator moves a scheduled event's start time in the client (the future only)."""
+        event = self.events[event_id]
+        if event.status != EventStatus.SCHEDULED or start <= datetime.now(UTC):
+            raise ValueError("only a scheduled event's start moves, and only to the future")
+        event.start = start
+        self.emu.dispatch("GUILD_SCHEDULED_EVENT_UPDATE", self.payload(event), event.guild_id)
+        self.emu.emit("scheduled_event_update", self.payload(event))
+
     def remove(self, event_id: int) -> None:
         """The event is deleted (by the bot, or by a moderator in the client)."""
         event = self.events.pop(event_id)

@@ -110,10 +110,43 @@ class PlayerManager:
                 episodes=self.episodes,
                 options=self.options,
                 notify=notify,
-                changed=lambda: self.supervisor.review(guild.id),
+                changed=lambda: self._changed(guild.id),
             )
             self.players[guild.id] = player
         return player
+
+    def _changed(self, guild_id: int) -> None:
+        self.supervisor.review(guild_id)
+        self.bot.dispatch("player_changed", guild_id)  # e.g. a listening party's end
+
+    async def join_channel(self, channel: VoiceChannel, text_channel_id: int) -> GuildPlayer:
+        """Join `channel` without a member's command (a listening party's start)."""
+        missing = dave_missing()
+        if missing is not None:
+            raise UserFacingError(
+                f"I can't join voice: end-to-end encryption is missing ({missing})."
+            )
+        player = self._player(channel.guild, text_channel_id)
+        lock = self._joining.setdefault(channel.guild.id, asyncio.Lock())
+        async with lock:
+            try:
+                await player.connect(channel)
+            except (TimeoutError, discord.ClientException) as exc:
+                raise UserFacingError(
+                    f"I couldn't join {channel.mention}: {exc or 'timed out'}."
+                ) from None
+        self.supervisor.watch(player)
+        return player
+
+    async def play_from_start(
+        self, player: GuildPlayer, stored: StoredEpisode, requested_by: int
+    ) -> QueueItem:
+        """Play `stored` from 0:00 now, replacing whatever plays (a listening party's start)."""
+        item = QueueItem(
+            stored.id, stored.episode.title, stored.episode.duration_seconds, requested_by
+        )
+        await player.play(item, stored, start=0.0)
+        return item
 
     async def say(self, channel_id: int, text: str) -> None:
         channel = self.bot.get_channel(channel_id)

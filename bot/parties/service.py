@@ -1,0 +1,342 @@
+"""Listening parties with Discord: the scheduled event made for an episode, one timer until the
+soonest party's start, and the start itself (claim, join, become a speaker on a stage, notice
+mentioning the interested members, event active, the episode from 0:00); the event completed
+when the episode ends, the party cancelled when the event is.
+
+Parties live in the database (`store.py`), so a restart before the start still holds them: the
+timer is armed again from the table once the guilds are ready. With several processes, each
+times the parties of its own guilds and `claim_start` lets exactly one start a party.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+
+from bot.announce.store import AnnounceStore
+from bot.errors import UserFacingError
+from bot.feeds.documents import DocumentFetchError, FetchRules, fetch_image
+from bot.parties.plan import event_fields, start_notice
+from bot.parties.store import Party, PartyStore
+from bot.player.views import shown_title
+
+if TYPE_CHECKING:
+    from bot.announce.store import StoredEpisode
+    from bot.bot import Narrator
+    from bot.player.guild import GuildPlayer
+    from bot.player.queue import QueueItem
+
+log = logging.getLogger(__name__)
+
+VoiceChannel = discord.VoiceChannel | discord.StageChannel
+LATE_START = 15 * 60.0
+"""A party whose start passed while the bot was down still starts if it is this late at most."""
+_HTTP_ERRORS = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
+
+
+@dataclass
+class Playing:
+    party: Party
+    player: GuildPlayer
+    item: QueueItem
+
+
+def missing_permissions(channel: VoiceChannel) -> str | None:
+    """Why the bot cannot hold a party in `channel` (one sentence), or None."""
+    perms = channel.permissions_for(channel.guild.me)
+    if not (perms.manage_events or perms.create_events):
+        return (
+            "I need the Manage Events (or Create Events) permission to schedule a listening party."
+        )
+    if not perms.view_channel or not perms.connect or not perms.speak:
+        return f"I'm not allowed to join and speak in {channel.mention}."
+    if isinstance(channel, discord.StageChannel) and not (
+        perms.manage_channels and perms.mute_members and perms.move_members
+    ):
+        return (
+            f"To hold a party on the stage {channel.mention} I need to be a stage moderator "
+            "(Manage Channels, Mute Members and Move Members there)."
+        )
+    return None
+
+
+class PartyService:
+    def __init__(self, bot: Narrator) -> None:
+        self.bot = bot
+        self.store = PartyStore(bot.db)
+        self.episodes = AnnounceStore(bot.db)
+        settings = bot.settings.announce
+        self.rules = FetchRules(
+            timeout=settings.fetch_timeout, refuse_private=not settings.allow_private_addresses
+        )
+        self.playing: dict[int, Playing] = {}  # guild id -> the party playing there
+        self._rearm = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._starting: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Arm the timer (once the guilds are known: a process times its own guilds' parties)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="parties")
+        else:
+            self._rearm.set()
+
+    def close(self) -> None:
+        tasks = [t for t in (self._task, *self._starting) if t is not None]
+        for task in tasks:
+            task.cancel()
+        self._task = None
+
+    # -- creating ----------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        channel: VoiceChannel,
+        text_channel_id: int,
+        stored: StoredEpisode,
+        start: datetime,
+        created_by: int,
+    ) -> discord.ScheduledEvent:
+        """The scheduled event and the party's row; UserFacingError when Discord refuses."""
+        if not stored.episode.audio_url:
+            raise UserFacingError(f"“{shown_title(stored.episode.title)}” has no audio to play.")
+        if reason := missing_permissions(channel):
+            raise UserFacingError(reason)
+        fields = event_fields(stored.episode, stored.feed_name, start)
+        image = await self._image(stored.episode.image or stored.feed_image)
+        stage = isinstance(channel, discord.StageChannel)
+        kind = discord.EntityType.stage_instance if stage else discord.EntityType.voice
+        try:
+            event = await channel.guild.create_scheduled_event(
+                name=fields.name,
+                description=fields.description,
+                start_time=fields.start,
+                entity_type=kind,
+                channel=channel,
+                privacy_level=discord.PrivacyLevel.guild_only,
+                reason=f"Listening party requested by {created_by}",
+                image=image if image is not None else discord.utils.MISSING,
+            )
+        except discord.Forbidden:
+            raise UserFacingError(
+                "Discord refused to create the event: I need Manage Events (or Create Events) "
+                f"and to be able to join {channel.mention}."
+            ) from None
+        except discord.HTTPException as exc:
+            raise UserFacingError(f"Discord refused to create the event: {exc.text}.") from None
+        await self.store.add(
+            event.id,
+            channel.guild.id,
+            channel.id,
+            text_channel_id,
+            stored.id,
+            created_by,
+            start.timestamp(),
+        )
+        self._rearm.set()
+        return event
+
+    async def _image(self, url: str | None) -> bytes | None:
+        if not url:
+            return None
+        try:
+            return await fetch_image(self.bot.feed_session, url, self.rules)
+        except DocumentFetchError as exc:  # the event is made without a cover
+            log.info("No cover image for a listening party from %s: %s", url, exc)
+            return None
+
+    # -- the timer ---------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._rearm.clear()
+            delay = None
+            try:
+                delay = await self._start_due()
+            except Exception:
+                log.exception("Listening parties: could not look at the parties due")
+                delay = 30.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._rearm.wait(), timeout=delay)
+
+    async def _start_due(self) -> float | None:
+        """Start every party due now; seconds until the next one (None: none waits)."""
+        own = [g.id for g in self.bot.guilds]
+        now = time.time()
+        for party in await self.store.upcoming(own):
+            if party.starts_at > now:
+                return party.starts_at - now
+            task = asyncio.create_task(self._begin(party), name=f"party-{party.event_id}")
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
+        return None
+
+    # -- starting ------------------------------------------------------------------------------------
+
+    async def _begin(self, party: Party) -> None:
+        if not await self.store.claim_start(party.event_id):
+            return  # another process, or a cancel, came first
+        try:
+            await self._hold(party)
+        except Exception as exc:
+            if not isinstance(exc, UserFacingError):
+                log.exception("Listening party %s could not start", party.event_id)
+            reason = exc.message if isinstance(exc, UserFacingError) else "something went wrong."
+            await self._say(party.text_channel_id, f"The listening party could not start: {reason}")
+            await self.store.cancel(party.event_id)
+            self.playing.pop(party.guild_id, None)
+            await self._end_event(party, completed=False)
+
+    async def _hold(self, party: Party) -> None:
+        guild = self.bot.get_guild(party.guild_id)
+        channel = guild.get_channel(party.voice_channel_id) if guild else None
+        if guild is None or not isinstance(channel, VoiceChannel):
+            raise UserFacingError("its voice channel is gone.")
+        if time.time() - party.starts_at > LATE_START:
+            raise UserFacingError("I was offline at its start time.")
+        event = await self._event(party)
+        if event is None or event.status not in (
+            discord.EventStatus.scheduled,
+            discord.EventStatus.active,
+        ):
+            await self.store.cancel(party.event_id)
+            return
+        stored = await self.episodes.episode(party.episode_id)
+        if stored is None or not stored.episode.audio_url:
+            raise UserFacingError("its episode is no longer in my library.")
+        interested = [u.id async for u in event.users(limit=None) if not u.bot]
+        players = self.bot.players
+        assert players is not None
+        player = await players.join_channel(channel, party.text_channel_id)
+        if isinstance(channel, discord.StageChannel):
+            await self._open_stage(channel, event, stored)
+        elif event.status == discord.EventStatus.scheduled:
+            await event.start(reason="The listening party started")
+        item = await players.play_from_start(player, stored, party.created_by)
+        self.playing[party.guild_id] = Playing(party, player, item)
+        notice = start_notice(stored.episode.title, channel.id, interested)
+        text = self.bot.get_channel(party.text_channel_id)
+        if isinstance(text, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+            try:
+                message = await text.send(
+                    notice.content,
+                    allowed_mentions=discord.AllowedMentions(
+                        everyone=False,
+                        roles=False,
+                        replied_user=False,
+                        users=[discord.Object(u) for u in notice.mentioned],
+                    ),
+                )
+                await self.store.started_notice(party.event_id, message.id)
+            except _HTTP_ERRORS as exc:
+                log.warning("Could not post the start of party %s: %s", party.event_id, exc)
+        log.info(
+            "Listening party %s started in %s with %d interested",
+            party.event_id,
+            channel.id,
+            len(interested),
+        )
+
+    async def _open_stage(
+        self, channel: discord.StageChannel, event: discord.ScheduledEvent, stored: StoredEpisode
+    ) -> None:
+        """Speak on the stage (a moderator unsuppresses itself; else it raises its hand) and
+        open the stage instance for the event, which makes the event active."""
+        me = channel.guild.me
+        try:
+            await me.edit(suppress=False)
+        except discord.Forbidden:
+            with contextlib.suppress(*_HTTP_ERRORS):
+                await me.request_to_speak()
+        if channel.instance is None:
+            await channel.create_instance(
+                topic=shown_title(stored.episode.title)[:120] or "Listening party",
+                scheduled_event=event,
+                reason="The listening party started",
+            )
+
+    async def _event(self, party: Party) -> discord.ScheduledEvent | None:
+        guild = self.bot.get_guild(party.guild_id)
+        if guild is None:
+            return None
+        try:
+            return await guild.fetch_scheduled_event(party.event_id)
+        except discord.NotFound:
+            return None
+
+    # -- ending --------------------------------------------------------------------------------------
+
+    async def player_changed(self, guild_id: int) -> None:
+        """The guild's player changed: a party whose episode no longer plays has ended."""
+        playing = self.playing.get(guild_id)
+        if playing is None:
+            return
+        now = playing.player.playing
+        if now is not None and now.item is playing.item:
+            return
+        del self.playing[guild_id]
+        if await self.store.finish(playing.party.event_id):
+            log.info("Listening party %s ended", playing.party.event_id)
+            await self._end_event(playing.party, completed=True)
+
+    async def _end_event(self, party: Party, *, completed: bool) -> None:
+        """Complete the event (closing its stage does that), or cancel one that never began."""
+        event = await self._event(party)
+        if event is None:
+            return
+        try:
+            if event.status == discord.EventStatus.active:
+                channel = event.channel
+                if isinstance(channel, discord.StageChannel) and channel.instance is not None:
+                    await channel.instance.delete(reason="The listening party ended")
+                else:
+                    await event.end(reason="The listening party ended")
+            elif event.status == discord.EventStatus.scheduled and not completed:
+                await event.cancel(reason="The listening party could not start")
+        except _HTTP_ERRORS as exc:
+            log.warning("Could not end the event of party %s: %s", party.event_id, exc)
+
+    # -- Discord's side: a moderator cancels, deletes or moves the event ---------------------------
+
+    async def event_changed(self, event: discord.ScheduledEvent) -> None:
+        if event.status in (discord.EventStatus.cancelled, discord.EventStatus.completed):
+            await self.cancelled(event.id)
+        elif event.status == discord.EventStatus.scheduled and await self.store.reschedule(
+            event.id, event.start_time.timestamp()
+        ):
+            self._rearm.set()
+
+    async def cancelled(self, event_id: int) -> None:
+        if not await self.store.cancel(event_id):
+            return
+        log.info("Listening party %s cancelled", event_id)
+        self._rearm.set()
+        for guild_id, playing in list(self.playing.items()):
+            if playing.party.event_id == event_id:
+                del self.playing[guild_id]
+                if (
+                    playing.player.playing is not None
+                    and playing.player.playing.item is playing.item
+                ):
+                    await playing.player.stop()
+
+    async def _say(self, channel_id: int, text: str) -> None:
+        players = self.bot.players
+        if players is not None:
+            await players.say(channel_id, text)
+
+
+def when_text(start: datetime) -> str:
+    """A Discord timestamp every member sees in their own time zone."""
+    seconds = int(start.astimezone(UTC).timestamp())
+    return f"<t:{seconds}:F> (<t:{seconds}:R>)"

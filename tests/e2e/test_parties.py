@@ -1,0 +1,106 @@
+"""Listening parties end to end: /party makes a scheduled event, members press "Interested", and
+at its start the bot joins, mentions them, plays the episode from 0:00 (heard by a DAVE listener)
+and completes the event at the end.
+
+A party cannot be set less than a minute ahead; the tests set it an hour ahead and then move the
+event's start in "the client" (the emulator's test API, as a moderator would), which the bot
+hears as GUILD_SCHEDULED_EVENT_UPDATE: rescheduling is exercised by every test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from discord import Permissions
+
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer
+from driver.voice import assert_end_to_end_encrypted, episode, start_with
+from driver.world import World
+from emulator import ChannelType
+from emulator.scheduled_events import EntityType, EventStatus, ScheduledEvent
+
+NOTICE = "starts now in"
+
+
+def grant_bot(emu, world: World, permissions: int) -> None:
+    """What the invite link asks for now (Create Events), or more: the bot's role changes."""
+    guild = emu.guild(world.guild_id)
+    role = guild.roles[guild.bot_role_id]
+    role.permissions |= permissions
+    emu.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild.id)
+
+
+def host(emu, world: World) -> int:
+    """A member with Manage Events, who may run /party."""
+    grant_bot(emu, world, Permissions(create_events=True).value)
+    role = emu.add_role(world.guild_id, "Hosts", permissions=Permissions(manage_events=True).value)
+    user = emu.add_user("host")
+    emu.add_member(world.guild_id, user.id, roles=[role.id])
+    return user.id
+
+
+async def party(emu, world: World, user_id: int, **options) -> tuple[str, ScheduledEvent]:
+    before = set(emu.scheduled.events)
+    ix = await emu.slash(world.guild_id, world.text_id, user_id, "party", options=options)
+    first = await ix.wait_response(timeout=20)
+    if first["type"] != 5:
+        return (first.get("data") or {}).get("content") or "", None  # type: ignore[return-value]
+    reply = (await ix.wait_followup(timeout=20)).get("content") or ""
+    made = [e for i, e in emu.scheduled.events.items() if i not in before]
+    assert len(made) == 1, reply
+    return reply, made[0]
+
+
+def notices(emu, world: World) -> list[dict]:
+    return [m for m in emu.messages(world.text_id) if NOTICE in (m.get("content") or "")]
+
+
+def soon(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+async def test_a_party_mentions_the_interested_plays_from_the_start_and_completes_the_event(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    asked = datetime.now(UTC)
+    reply, event = await party(
+        emu, world, host(emu, world), episode="latest", when="in 1h", channel=world.voice_id
+    )
+    assert "Listening party for **Tone 1**" in reply and "Interested" in reply
+    assert event.name == "Tone 1"
+    assert event.description is not None
+    assert event.description.startswith("Listening party: Tones")
+    assert "Tone number 1." in event.description
+    assert event.entity_type == EntityType.VOICE and event.channel_id == world.voice_id
+    assert abs((event.start - asked).total_seconds() - 3600) < 30
+    assert event.status == EventStatus.SCHEDULED
+
+    bob, carol = emu.add_user("bob").id, emu.add_user("carol").id
+    for user_id in (world.member_id, bob, carol):
+        emu.scheduled.add_interest(event.id, user_id)
+    emu.scheduled.remove_interest(event.id, carol)  # changed her mind: not mentioned
+    starts = soon(3)
+    emu.scheduled.set_start(event.id, starts)
+
+    await emu.wait_until(lambda: notices(emu, world), timeout=20)
+    notice = notices(emu, world)[0]
+    assert notice["content"].startswith("🎧 The listening party for **Tone 1** starts now")
+    pinged = emu.pings[int(notice["id"])]
+    assert pinged.users == {world.member_id, bob} and not pinged.everyone and not pinged.roles
+    assert f"<@{carol}>" not in notice["content"]
+    posted = datetime.fromisoformat(notice["timestamp"])
+    assert posted >= starts - timedelta(seconds=0.1), "not before the (moved) start"
+    assert event.status == EventStatus.ACTIVE
+
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(7.5, timeout=25)
+    await emu.wait_until(lambda: event.status == EventStatus.COMPLETED, timeout=20)
+    await receiver.decode()
+    assert 7.6 <= receiver.audio_seconds() <= 8.4, "the whole episode, from 0:00"
+    assert abs(receiver.dominant_frequency(0.2, 7) - 440) < 5
+    assert_end_to_end_encrypted(receiver)
+    assert len(notices(emu, world)) == 1
