@@ -113,6 +113,7 @@ class Listening:
             log.info("Guild %s: no chapters from %s: it holds none", guild_id, url)
         elif self.tracks.get(guild_id) is track:
             track.chapters = found
+            track.shown = NOT_SHOWN  # other chapters: the card's may be out of date at any index
             self.supervisor.review(guild_id)
 
     # -- the card ---------------------------------------------------------------------------------
