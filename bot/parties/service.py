@@ -314,6 +314,7 @@ class PartyService:
         elif event.status == discord.EventStatus.scheduled and await self.store.reschedule(
             event.id, event.start_time.timestamp()
         ):
+            log.info("Listening party %s moved to %s", event.id, event.start_time.isoformat())
             self._rearm.set()
 
     async def cancelled(self, event_id: int) -> None:

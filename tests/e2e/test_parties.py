@@ -9,7 +9,6 @@ hears as GUILD_SCHEDULED_EVENT_UPDATE: rescheduling is exercised by every test.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from discord import Permissions
@@ -104,3 +103,113 @@ async def test_a_party_mentions_the_interested_plays_from_the_start_and_complete
     assert abs(receiver.dominant_frequency(0.2, 7) - 440) < 5
     assert_end_to_end_encrypted(receiver)
     assert len(notices(emu, world)) == 1
+
+
+async def test_without_create_events_the_bot_says_so_in_one_sentence(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    user = emu.add_user("host")
+    role = emu.add_role(world.guild_id, "Hosts", permissions=Permissions(manage_events=True).value)
+    emu.add_member(world.guild_id, user.id, roles=[role.id])
+    ix = await emu.slash(
+        world.guild_id,
+        world.text_id,
+        user.id,
+        "party",
+        options={"episode": "latest", "when": "in 1h", "channel": world.voice_id},
+    )
+    answer = await ix.wait_response(timeout=20)
+    if answer["type"] == 5:
+        answer = {"data": await ix.wait_followup(timeout=20)}
+    assert answer["data"]["content"] == (
+        "I need the Manage Events (or Create Events) permission to schedule a listening party."
+    )
+    assert emu.scheduled.events == {}
+
+
+async def test_a_cancelled_or_deleted_event_cancels_its_party(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    user = host(emu, world)
+    made = []
+    for _ in range(3):
+        _reply, event = await party(
+            emu, world, user, episode="latest", when="in 1h", channel=world.voice_id
+        )
+        emu.scheduled.add_interest(event.id, world.member_id)
+        made.append(event)
+    cancelled, deleted, kept = made
+    emu.scheduled.set_start(cancelled.id, soon(2))
+    emu.scheduled.set_start(deleted.id, soon(2.5))
+    emu.scheduled.set_start(kept.id, soon(4))
+    emu.scheduled.set_status(cancelled.id, EventStatus.CANCELED)  # a moderator, in the client
+    emu.scheduled.remove(deleted.id)
+    await bot.wait_for_log(f"Listening party {cancelled.id} cancelled")
+    await bot.wait_for_log(f"Listening party {deleted.id} cancelled")
+
+    await emu.wait_until(lambda: notices(emu, world), timeout=20)  # the third one, at its time
+    await voice.receiver(world.guild_id).wait_for_audio(1.0, timeout=20)
+    assert len(notices(emu, world)) == 1, "the cancelled parties never start"
+    assert f"Listening party {kept.id} started" in bot.log
+    assert f"Listening party {cancelled.id} started" not in bot.log
+    assert f"Listening party {deleted.id} started" not in bot.log
+    assert kept.status == EventStatus.ACTIVE and cancelled.status == EventStatus.CANCELED
+
+
+async def test_a_restart_before_the_start_still_holds_the_party(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    items = [episode(1, url, 8)]
+    first = await start_with(emu, world, start_bot, feeds, items)
+    _reply, event = await party(
+        emu, world, host(emu, world), episode="latest", when="in 1h", channel=world.voice_id
+    )
+    emu.scheduled.add_interest(event.id, world.member_id)
+    emu.scheduled.set_start(event.id, soon(10))
+    await first.wait_for_log(f"Listening party {event.id} moved")
+    assert await first.stop() == 0
+    assert notices(emu, world) == [] and event.status == EventStatus.SCHEDULED
+
+    second = await start_with(emu, world, start_bot, feeds, items)
+    await emu.wait_until(lambda: notices(emu, world), timeout=30)
+    await second.wait_for_log(f"Listening party {event.id} started")
+    assert emu.pings[int(notices(emu, world)[0]["id"])].users == {world.member_id}
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(7.5, timeout=25)
+    await emu.wait_until(lambda: event.status == EventStatus.COMPLETED, timeout=20)
+    await receiver.decode()
+    assert abs(receiver.dominant_frequency(0.2, 7) - 440) < 5
+
+
+async def test_on_a_stage_the_bot_becomes_a_speaker_and_the_stage_ends_with_the_episode(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("a880.mp3", tones["a880"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 6)])
+    stage = emu.add_channel(world.guild_id, "Stage", ChannelType.STAGE)
+    emu.set_voice_state(world.guild_id, world.member_id, stage.id)  # in the audience
+    user = host(emu, world)
+    moderator = Permissions(manage_channels=True, mute_members=True, move_members=True)
+    grant_bot(emu, world, moderator.value)
+    _reply, event = await party(emu, world, user, episode="latest", when="in 1h", channel=stage.id)
+    assert event.entity_type == EntityType.STAGE_INSTANCE and event.channel_id == stage.id
+    emu.scheduled.add_interest(event.id, world.member_id)
+    emu.scheduled.set_start(event.id, soon(3))
+
+    await emu.wait_until(lambda: notices(emu, world), timeout=20)
+    bot_state = emu.guild(world.guild_id).voice_states[emu.bot.id]
+    assert bot_state.channel_id == stage.id and bot_state.suppress is False, "a speaker"
+    instance = emu.scheduled.stages[stage.id]
+    assert instance.event_id == event.id and instance.topic == "Tone 1"
+    assert event.status == EventStatus.ACTIVE
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(5.5, timeout=25)
+    await emu.wait_until(lambda: event.status == EventStatus.COMPLETED, timeout=20)
+    assert stage.id not in emu.scheduled.stages, "the stage closed with the episode"
+    await receiver.decode()
+    assert abs(receiver.dominant_frequency(0.2, 5) - 880) < 8
