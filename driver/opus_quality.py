@@ -4,7 +4,8 @@ Pure Python (no numpy) around the bundled ffmpeg, shared by `bench/opus_settings
 `tests/player/test_opus_quality.py`. The signal stands in for narration: a voiced source with a
 gliding pitch (≈ 100–180 Hz) and its harmonics up to ≈ 7 kHz, shaped by three formant peaks,
 chopped into ≈ 4 syllables per second with short pauses, plus hiss bursts for fricatives
-(3.5–12 kHz). It is written as 48 kHz stereo WAV so the comparison measures the encoder alone.
+(3.5–12 kHz), the same samples on every run (fixed noise seed). It is written as 48 kHz stereo
+WAV so the comparison measures the encoder alone.
 
 Two figures compare the decoded encode with the source, over the frames where the source is
 active (silence can't be judged by a ratio):
@@ -70,7 +71,7 @@ def speech_like(ffmpeg: str, path: Path, seconds: float = 4.0) -> Path:
         "volume='0.15+0.85*pow(sin(PI*4*t),2)':eval=frame"
     )
     hiss = (
-        f"anoisesrc=c=white:r={RATE}:a=0.5:d={seconds},highpass=f=3500,lowpass=f=12000,"
+        f"anoisesrc=c=white:r={RATE}:a=0.5:d={seconds}:seed=14,highpass=f=3500,lowpass=f=12000,"
         "volume='0.4*gt(mod(t,0.9),0.72)':eval=frame"
     )
     graph = (
