@@ -66,8 +66,9 @@ async def start_with(
     alone: int = 60,
     connect_timeout: int = 15,
     env: dict[str, str] | None = None,
+    feed_image: str | None = None,
 ):
-    feeds.set_feed("/tones.rss", rss("Tones", items))
+    feeds.set_feed("/tones.rss", rss("Tones", items, image=feed_image))
     bot = await start_bot(
         f"""
         [announce]

@@ -60,11 +60,16 @@ def soon(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
+COVER = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+
+
 async def test_a_party_mentions_the_interested_plays_from_the_start_and_completes_the_event(
-    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones, tmp_path
 ) -> None:
     url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    (tmp_path / "cover.png").write_bytes(COVER)
+    cover = audio.add("cover.png", tmp_path / "cover.png")
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)], feed_image=cover)
     asked = datetime.now(UTC)
     reply, event = await party(
         emu, world, host(emu, world), episode="latest", when="in 1h", channel=world.voice_id
@@ -77,6 +82,7 @@ async def test_a_party_mentions_the_interested_plays_from_the_start_and_complete
     assert event.entity_type == EntityType.VOICE and event.channel_id == world.voice_id
     assert abs((event.start - asked).total_seconds() - 3600) < 30
     assert event.status == EventStatus.SCHEDULED
+    assert event.image is not None and emu.scheduled.images[event.image] == COVER
 
     bob, carol = emu.add_user("bob").id, emu.add_user("carol").id
     for user_id in (world.member_id, bob, carol):
