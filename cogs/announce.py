@@ -52,6 +52,7 @@ class Announcer(commands.Cog):
     async def cog_unload(self) -> None:
         await self.signals.stop()
         await self.scheduler.stop(SHUTDOWN_GRACE)
+        log.info("The announcer stopped after %d rounds", self.scheduler.rounds)
 
     # -- events that may let a waiting channel post again ------------------------------------------
 

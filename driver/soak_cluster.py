@@ -336,6 +336,7 @@ async def run_cluster_soak(opts: ClusterOptions) -> dict[str, Any]:
         await quiesce(run, timeout=60 + opts.lease_seconds)
         return judge(run, regularity)
     finally:
+        await cluster.stop()  # SIGTERM: each process logs how many rounds its announcer ran
         print(cluster.logs if os.environ.get("SOAK_LOGS") else "", end="")
         await cluster.kill()
         await feeds.stop()
