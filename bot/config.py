@@ -249,7 +249,7 @@ class NarrationSettings:
     # without the extra they are off whatever this says.
     enabled: bool = True
     # Where finished readings are kept (relative to this file's folder), and at most how much.
-    cache_dir: str = "narrations"
+    cache_dir: str = "data/narrations"
     cache_max_mb: int = _checked(500, check=_at_least(1))
     # Readings synthesised at once; each keeps about one core busy while it runs.
     concurrency: int = _checked(1, check=_between(1, 8))

@@ -6,6 +6,14 @@ member is pointed at the real episode, no machine reading is offered), a finishe
 machine reading of the same key is reused (no limit is spent), else the limits are checked, the
 text is fetched (forum GraphQL for forum posts, the page under the safe-fetch rules for anything
 else) and handed to the engine. Every message names it a machine reading and names the voice.
+
+Not done yet: playing a reading in voice through the player. The design it needs: the reading's
+file plays as a local source while it grows, ffmpeg reading it with the file protocol's
+`-follow 1` and an `-rw_timeout` above the slowest sentence (so it waits at the growing end and
+stops once the worker is done), and seeks and speed changes restart ffmpeg on the path the engine
+reports at that moment (`.ogg.part`, then `.ogg`). The player's queue items, saved positions and
+guild sessions are keyed by `episodes.id`, so a reading needs a queue item of its own kind
+(keyed by post key, positions kept per post key or not at all) before it can join the queue.
 """
 
 from __future__ import annotations
@@ -103,7 +111,12 @@ class NarrationService:
             log.info("Machine narrations are off: %s", self.unavailable)
             return
         directory = _cache_directory(self.settings.cache_dir, self.bot.settings.source)
-        cache = NarrationCache(directory, self.settings.cache_max_mb * 1024 * 1024)
+        try:
+            cache = NarrationCache(directory, self.settings.cache_max_mb * 1024 * 1024)
+        except OSError as exc:  # the rest of the bot runs on without machine readings
+            self.unavailable = f"the folder {directory} cannot be used ({exc.strerror})"
+            log.error("Machine narrations are off: %s", self.unavailable)
+            return
         self.engine = NarrationEngine(
             cache,
             find_ffmpeg(self.bot.settings.voice.ffmpeg_path or None),
