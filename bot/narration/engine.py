@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 VOICE_NAME = "Joe (US English, Piper)"
 """How every mention names the machine voice."""
+STALL_SECONDS = 120.0
+"""A worker that reports nothing for this long (loading the voice, or one sentence of at most
+400 characters, takes a few seconds even on a busy machine) is stuck: it is killed, so the
+narrations queued behind it go on."""
 
 
 def tts_missing() -> str | None:
@@ -160,7 +164,9 @@ class NarrationEngine:
         concurrency: int = 1,
         python: str = sys.executable,
         voice: str = VOICE_NAME,
+        stall_seconds: float = STALL_SECONDS,
     ) -> None:
+        self.stall_seconds = stall_seconds
         self.cache = cache
         self.ffmpeg = ffmpeg
         self.python = python
@@ -238,7 +244,16 @@ class NarrationEngine:
             await process.stdin.drain()
             process.stdin.close()
             error: str | None = None
-            async for line in process.stdout:
+            while True:
+                try:
+                    async with asyncio.timeout(self.stall_seconds):
+                        line = await process.stdout.readline()
+                except TimeoutError:
+                    raise NarrationFailed(
+                        f"the synthesis worker reported nothing for {self.stall_seconds:g} s"
+                    ) from None
+                if not line:
+                    break
                 try:
                     message = json.loads(line)
                 except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import math
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,17 @@ async def test_worker_failure_is_reported_and_leaves_no_file(tmp_path: Path) -> 
         await narration.wait_first_audio()
     assert not list((tmp_path / "c").iterdir())
     assert engine.find("lw:bad") is None
+
+
+async def test_a_stuck_worker_is_killed_and_the_next_narration_goes_on(tmp_path: Path) -> None:
+    stuck = tmp_path / "stuck-python"
+    stuck.write_text("#!/bin/sh\nexec sleep 60\n")
+    stuck.chmod(0o755)
+    cache = NarrationCache(tmp_path / "c", 10_000_000)
+    engine = NarrationEngine(cache, find_ffmpeg(), python=str(stuck), stall_seconds=0.5)
+    narration = engine.start("lw:stuck", "Stuck", SENTENCES[:1])
+    with pytest.raises(NarrationFailed, match=r"reported nothing for 0\.5 s"):
+        await narration.wait_done()
+    assert engine.busy == 0 and not engine._workers
+    engine.python, engine.stall_seconds = sys.executable, 60.0  # the slot is free again
+    assert (await engine.start("lw:next", "Next", SENTENCES[:1]).wait_done()).exists()
