@@ -46,7 +46,7 @@ _HTTP_ERRORS = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
 class Playing:
     party: Party
     player: GuildPlayer
-    item: QueueItem
+    item: QueueItem | None
 
 
 def missing_permissions(channel: VoiceChannel) -> str | None:
@@ -78,6 +78,7 @@ class PartyService:
             timeout=settings.fetch_timeout, refuse_private=not settings.allow_private_addresses
         )
         self.playing: dict[int, Playing] = {}  # guild id -> the party playing there
+        self.resumed: dict[int, Party] = {}  # guild id -> a party playing before a restart
         self._rearm = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._starting: set[asyncio.Task[None]] = set()
@@ -158,6 +159,10 @@ class PartyService:
     # -- the timer ---------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            await self._resume_started()
+        except Exception:
+            log.exception("Listening parties: could not look at the parties under way")
         while True:
             self._rearm.clear()
             delay = None
@@ -180,6 +185,22 @@ class PartyService:
             self._starting.add(task)
             task.add_done_callback(self._starting.discard)
         return None
+
+    async def _resume_started(self) -> None:
+        """Parties that were playing when the bot stopped: one whose player session continues
+        (bot/player/manager.py restores it) ends with its episode; one without is over now."""
+        players = self.bot.players
+        assert players is not None
+        for party in await self.store.playing([g.id for g in self.bot.guilds]):
+            if party.guild_id in self.playing:
+                continue
+            session = await players.store.session(party.guild_id)
+            playing = session.now_playing if session is not None else None
+            if playing is not None and playing.episode_id == party.episode_id:
+                self.resumed[party.guild_id] = party
+                await self.player_changed(party.guild_id)  # restored already, perhaps
+            elif await self.store.finish(party.event_id):
+                await self._end_event(party, completed=True)
 
     # -- starting ------------------------------------------------------------------------------------
 
@@ -278,6 +299,8 @@ class PartyService:
 
     async def player_changed(self, guild_id: int) -> None:
         """The guild's player changed: a party whose episode no longer plays has ended."""
+        if guild_id in self.resumed:
+            self._adopt(guild_id)
         playing = self.playing.get(guild_id)
         if playing is None:
             return
@@ -288,6 +311,19 @@ class PartyService:
         if await self.store.finish(playing.party.event_id):
             log.info("Listening party %s ended", playing.party.event_id)
             await self._end_event(playing.party, completed=True)
+
+    def _adopt(self, guild_id: int) -> None:
+        """A party from before a restart: its episode playing again is the party's."""
+        players = self.bot.players
+        player = players.get(guild_id) if players is not None else None
+        if player is None or player.playing is None:
+            return  # not restored yet (its first change is its episode starting)
+        party = self.resumed.pop(guild_id)
+        now = player.playing
+        if now is not None and now.item.episode_id == party.episode_id:
+            self.playing[guild_id] = Playing(party, player, now.item)
+        else:  # something else plays: the party's episode is over; end it below
+            self.playing[guild_id] = Playing(party, player, None)
 
     async def _end_event(self, party: Party, *, completed: bool) -> None:
         """Complete the event (closing its stage does that), or cancel one that never began."""

@@ -65,13 +65,21 @@ class PartyStore:
 
     async def upcoming(self, guild_ids: list[int] | None = None) -> list[Party]:
         """Parties still to start, soonest first (all guilds, or those given: a process's own)."""
-        where = "state = 'scheduled'"
+        return await self._in_state("scheduled", guild_ids)
+
+    async def playing(self, guild_ids: list[int] | None = None) -> list[Party]:
+        """Parties started and not yet finished (e.g. playing when the bot stopped)."""
+        return await self._in_state("started", guild_ids)
+
+    async def _in_state(self, state: str, guild_ids: list[int] | None) -> list[Party]:
+        where = "state = ?"
         if guild_ids is not None:
             if not guild_ids:
                 return []
             where += " AND guild_id IN (" + ", ".join("?" * len(guild_ids)) + ")"
         rows = await self.db.fetch(
             f"SELECT {_COLUMNS} FROM parties WHERE {where} ORDER BY starts_at, event_id",
+            state,
             *(guild_ids or ()),
         )
         return [from_row(Party, r) for r in rows]

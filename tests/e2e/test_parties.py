@@ -219,3 +219,25 @@ async def test_on_a_stage_the_bot_becomes_a_speaker_and_the_stage_ends_with_the_
     assert stage.id not in emu.scheduled.stages, "the stage closed with the episode"
     await receiver.decode()
     assert abs(receiver.dominant_frequency(0.2, 5) - 880) < 8
+
+
+async def test_a_party_playing_at_a_restart_goes_on_and_completes_its_event(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    items = [episode(1, url, 8)]
+    first = await start_with(emu, world, start_bot, feeds, items)
+    _reply, event = await party(
+        emu, world, host(emu, world), episode="latest", when="in 1h", channel=world.voice_id
+    )
+    emu.scheduled.set_start(event.id, soon(2))
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(2.0, timeout=25)
+    assert await first.stop() == 0
+    assert event.status == EventStatus.ACTIVE, "still under way"
+
+    second = await start_with(emu, world, start_bot, feeds, items)
+    await emu.wait_until(lambda: event.status == EventStatus.COMPLETED, timeout=30)
+    assert "Back after a restart" in emu.messages(world.text_id)[-1]["content"]
+    assert f"Listening party {event.id} ended" in second.log
+    assert len(notices(emu, world)) == 1, "one start notice, not a second start"
