@@ -58,6 +58,7 @@ class FollowService:
         self.pacer = Pacer(settings.dms_per_second, settings.dm_burst)
         self._event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._guild_names: dict[int, str] = {}  # servers other processes run, as Discord named them
         self._failures = 0
 
     # -- life cycle --------------------------------------------------------------------------------
@@ -124,6 +125,10 @@ class FollowService:
         if follow is None or stored is None:  # unfollowed or gone since it was planned
             await self.store.drop(episode_id, user_id)
             return
+        if not await self._still_member(follow):
+            log.info("Member %s left server %s: their follows there go", user_id, follow.guild_id)
+            await self.store.left_server(user_id, follow.guild_id)
+            return
         await self.store.attempted(episode_id, user_id)
         try:
             channel = await self._dm_channel(user_id)
@@ -134,7 +139,7 @@ class FollowService:
                     await self.store.sent(episode_id, user_id, found)
                     return
             message = await channel.send(
-                outgoing.content(dm_intro(follow, self._guild_name(follow))),
+                outgoing.content(dm_intro(follow, await self._guild_name(follow.guild_id))),
                 embed=render.episode_embed(stored, stored.feed_name, stored.feed_image),
                 view=self._view(stored, follow),
                 nonce=delivery.nonce,
@@ -161,9 +166,31 @@ class FollowService:
         view.add_item(UnfollowButton(follow.id))
         return view
 
-    def _guild_name(self, follow: Follow) -> str:
-        guild = self.bot.get_guild(follow.guild_id)
-        return guild.name if guild is not None else "a server"
+    async def _still_member(self, follow: Follow) -> bool:
+        """Whether the member is still in the follow's server (asked of Discord: the bot has no
+        member list, and the server may be another process's). A follow is made in a server for
+        that server's feeds; who left it, or was banned, hears no more about them."""
+        try:
+            await self.bot.http.get_member(follow.guild_id, follow.user_id)
+        except (discord.NotFound, discord.Forbidden):  # gone, or the bot is no longer there
+            return False
+        except discord.HTTPException as exc:
+            raise TryLater(f"Discord answered {exc.status}: {exc.text or exc}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TryLater(str(exc)) from exc
+        return True
+
+    async def _guild_name(self, guild_id: int) -> str:
+        """The server's name, also for a server another process runs (asked once)."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None:
+            return guild.name
+        if guild_id not in self._guild_names:
+            try:
+                self._guild_names[guild_id] = (await self.bot.fetch_guild(guild_id)).name
+            except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+                return "a server"
+        return self._guild_names[guild_id]
 
     async def _dm_channel(self, user_id: int) -> discord.DMChannel:
         """One request the first time (no member cache: the bot asks for no privileged intent),

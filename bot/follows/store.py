@@ -183,6 +183,23 @@ class FollowStore:
             user_id,
         )
 
+    async def left_server(self, user_id: int, guild_id: int) -> None:
+        """The member is no longer in `guild_id`: their follows made there go, with the DMs
+        planned for them and not yet sent."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE follow_deliveries SET state = 'unfollowed', updated_at = ?"
+                " WHERE user_id = ? AND state = 'pending' AND follow_id IN"
+                " (SELECT id FROM follows WHERE user_id = ? AND guild_id = ?)",
+                time.time(),
+                user_id,
+                user_id,
+                guild_id,
+            )
+            await conn.execute(
+                "DELETE FROM follows WHERE user_id = ? AND guild_id = ?", user_id, guild_id
+            )
+
     async def drop(self, episode_id: int, user_id: int) -> None:
         """A pending DM that will not be sent: its follow or episode went, or Discord refuses
         it for good (a deleted account). Recorded as 'unfollowed', never retried."""

@@ -128,12 +128,16 @@ async def test_closed_dms_bring_one_notice_and_the_unfollow_buttons_work(
     closed = emu.add_user("carol", dms_open=False)
     emu.add_member(world.guild_id, closed.id)
     feeds.set_feed("/feed.rss", feed(1))
-    await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
+    bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
     await wait_titles(emu, world.text_id, ["Episode 1"])
     feed_id = await feed_choice(emu, world, world.member_id)
     await follow(emu, world, world.member_id, "feed", feed_id)
     await follow(emu, world, world.member_id, "keyword", "episode")
     await follow(emu, world, closed.id, "feed", feed_id)
+    leaving = emu.add_user("erin")
+    emu.add_member(world.guild_id, leaving.id)
+    await follow(emu, world, leaving.id, "feed", feed_id)
+    del emu.guild(world.guild_id).members[leaving.id]  # she leaves the server
 
     feeds.set_feed("/feed.rss", feed(1, 2, 3))  # two new episodes in one poll
     await emu.wait_until(lambda: len(emu.dms(world.member_id)) == 2, timeout=20)
@@ -142,6 +146,7 @@ async def test_closed_dms_bring_one_notice_and_the_unfollow_buttons_work(
         return [m for m in emu.messages(world.text_id) if not m.get("embeds")]
 
     await emu.wait_until(lambda: notices(), timeout=10)
+    await bot.wait_for_log(f"Member {leaving.id} left server")
     feeds.set_feed("/feed.rss", feed(1, 2, 3, 4))
     await emu.wait_until(lambda: len(emu.dms(world.member_id)) == 3, timeout=20)
     await asyncio.sleep(QUIET)
@@ -149,6 +154,8 @@ async def test_closed_dms_bring_one_notice_and_the_unfollow_buttons_work(
     assert notice["content"].startswith(f"<@{closed.id}>, I could not send you a direct message")
     assert [u["id"] for u in notice["mentions"]] == [str(closed.id)], "pings only that member"
     assert emu.dms(closed.id) == []
+    assert emu.dms(leaving.id) == [], "who left the server hears no more of its feeds"
+    assert bot.log.count(f"Member {leaving.id} left server") == 1, "her follow went with her"
 
     # The Unfollow button on a DM removes the follow it names (the feed), and says so.
     latest = emu.dms(world.member_id)[-1]
