@@ -231,6 +231,33 @@ async def test_a_moderator_cancelling_or_deleting_reaches_the_bot(
         assert gone.value.code == 10070
 
 
+async def test_a_moderator_moving_the_start_reaches_the_bot(
+    emu: DiscordEmulator, sample: Sample
+) -> None:
+    grant(emu, sample.guild.id, Permissions.MANAGE_EVENTS)
+    bot = Recorder()
+    async with running(emu, bot):
+        guild = bot.get_guild(sample.guild.id)
+        assert guild is not None
+        voice = guild.get_channel(sample.voice.id)
+        assert isinstance(voice, discord.VoiceChannel)
+        event = await guild.create_scheduled_event(
+            name="One", start_time=later(60), channel=voice,
+            privacy_level=discord.PrivacyLevel.guild_only,
+        )  # fmt: skip
+        moved = later(1).replace(microsecond=0)
+        emu.scheduled.set_start(event.id, moved)
+        await emu.wait_until(lambda: ("update", discord.EventStatus.scheduled) in bot.seen)
+        cached = guild.get_scheduled_event(event.id)
+        assert cached is not None and cached.start_time == moved
+        assert (await guild.fetch_scheduled_event(event.id)).start_time == moved
+        with pytest.raises(ValueError):  # not into the past
+            emu.scheduled.set_start(event.id, later(-1))
+        emu.scheduled.set_status(event.id, EventStatus.CANCELED)
+        with pytest.raises(ValueError):  # nor once finished
+            emu.scheduled.set_start(event.id, later(5))
+
+
 async def test_members_pressing_interested_are_listed_and_counted(
     emu: DiscordEmulator, sample: Sample
 ) -> None:
