@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from discord import Permissions
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
 from driver.voice import assert_end_to_end_encrypted, episode, start_with
 from driver.world import World
-from emulator import ChannelType
+from emulator import ChannelType, InteractionRefused
+from emulator.command_permissions import ROLE, CommandOverwrite
 from emulator.scheduled_events import EntityType, EventStatus, ScheduledEvent
 
 NOTICE = "starts now in"
@@ -132,6 +134,36 @@ async def test_without_create_events_the_bot_says_so_in_one_sentence(
     assert answer["data"]["content"] == (
         "I need the Manage Events (or Create Events) permission to schedule a listening party."
     )
+    assert emu.scheduled.events == {}
+
+
+async def test_only_members_with_manage_events_may_hold_a_party(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    grant_bot(emu, world, Permissions(create_events=True).value)
+    options = {"episode": "latest", "when": "in 1h", "channel": world.voice_id}
+    with pytest.raises(InteractionRefused):  # Discord does not offer /party to alice
+        await emu.slash(world.guild_id, world.text_id, world.member_id, "party", options=options)
+    # Server Settings > Integrations: /party opened to @everyone; the bot checks anyway
+    emu.set_command_permissions(
+        world.guild_id, "party", [CommandOverwrite(world.guild_id, ROLE, True)]
+    )
+    ix = await emu.slash(world.guild_id, world.text_id, world.member_id, "party", options=options)
+    answer = await ix.wait_response(timeout=20)
+    assert answer["data"]["content"] == "You need the Manage Events permission to do that."
+    assert emu.scheduled.events == {}
+    user = host(emu, world)  # with Manage Events: told what is wrong with the time
+    for when, said in (
+        ("tomorrowish", "I could not read 'tomorrowish' as a time."),
+        ("in 10s", "I could not read"),
+        ("in 0m", "A party starts at least a minute from now."),
+    ):
+        ix = await emu.slash(
+            world.guild_id, world.text_id, user, "party", options={**options, "when": when}
+        )
+        assert said in (await ix.wait_response(timeout=20))["data"]["content"]
     assert emu.scheduled.events == {}
 
 
