@@ -67,6 +67,7 @@ class Narration:
     seconds: float = 0.0
     sentences_done: int = 0
     sentences_total: int = 0
+    words: int = 0
     error: str | None = None
     first_audio: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -197,7 +198,13 @@ class NarrationEngine:
         found = self.find(key)
         if found is not None:
             return found
-        narration = Narration(key, title, self.cache.partial(key), sentences_total=len(sentences))
+        narration = Narration(
+            key,
+            title,
+            self.cache.partial(key),
+            sentences_total=len(sentences),
+            words=sum(len(s.split()) for s in sentences),
+        )
         self._running[key] = narration
         task = asyncio.create_task(self._run(narration, sentences), name=f"narrate {key}")
         self._tasks.add(task)

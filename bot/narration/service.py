@@ -68,6 +68,8 @@ MAX_GRAPHQL_BYTES = 5_000_000
 DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024
 """Discord's upload limit for a bot in a server without boosts."""
 MACHINE_LABEL = "Machine reading"
+WORDS_PER_MINUTE = 160
+"""About piper's pace with the pauses between sentences."""
 
 
 def label(title: str, seconds: float) -> str:
@@ -77,6 +79,16 @@ def label(title: str, seconds: float) -> str:
     return (
         f"🤖 **{MACHINE_LABEL}** of “{shown}” ({minutes}:{secs:02d}), read by the machine voice "
         f"{VOICE_NAME} on this bot's computer. It is not a TYPE III AUDIO narration."
+    )
+
+
+def progress(narration: Narration) -> str:
+    """The message while a reading is made: what it is, and about how long the speech is."""
+    shown = discord.utils.escape_markdown(outgoing.clip(narration.title, 200))
+    minutes = max(1, round(narration.words / WORDS_PER_MINUTE))
+    return (
+        f"🤖 Making a **{MACHINE_LABEL.lower()}** of “{shown}” with the machine voice "
+        f"{VOICE_NAME}: about {minutes} min of speech. The file comes here when it is ready."
     )
 
 
@@ -170,6 +182,8 @@ class NarrationService:
             )
             return
         narration = await self.start(key, interaction.user.id)
+        if not narration.done.is_set():  # say what is coming and how long it is
+            await interaction.edit_original_response(content=progress(narration))
         try:
             path = await narration.wait_done()
         except NarrationFailed as exc:

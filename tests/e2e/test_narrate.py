@@ -44,7 +44,13 @@ async def test_a_forum_post_is_read_by_the_machine_voice_and_attached(
     emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
 ) -> None:
     await start_bot(config(forum, type3.base))
-    reply = await answer(await narrate(emu, world, world.member_id, LW_URL))
+    ix = await narrate(emu, world, world.member_id, LW_URL)
+    reply = await answer(ix)
+    # while it was made, the thinking message said what was coming: a machine reading, ~1 min
+    assert ix.edits[0]["content"] == (
+        "🤖 Making a **machine reading** of “Notes on Careful Updating” with the machine voice "
+        f"{VOICE_NAME}: about 1 min of speech. The file comes here when it is ready."
+    )
     content = reply["content"]
     assert "Machine reading" in content and "“Notes on Careful Updating”" in content
     assert VOICE_NAME in content and "not a TYPE III AUDIO narration" in content
@@ -54,8 +60,10 @@ async def test_a_forum_post_is_read_by_the_machine_voice_and_attached(
     assert level > 500, "speech, not silence"
     assert forum.queries[0]["variables"] == {"id": POST_ID}
     # the same post again is the cached file: no new query, no limit spent
-    again = await answer(await narrate(emu, world, world.member_id, LW_URL))
+    second = await narrate(emu, world, world.member_id, LW_URL)
+    again = await answer(second)
     assert attached_audio(emu, again) == attached_audio(emu, reply)
+    assert not second.edits, "a finished reading comes at once"
     assert len(forum.queries) == 1
 
 
