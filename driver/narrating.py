@@ -53,14 +53,21 @@ class ForumStandIn:
             await self.runner.cleanup()
 
 
-def config(forum: ForumStandIn, type3_base: str, *, per_member: int = 2, feed: str = "") -> str:
+def config(
+    forum: ForumStandIn,
+    type3_base: str,
+    *,
+    per_member: int = 2,
+    feed: str = "",
+    allow_private: bool = True,
+) -> str:
     return f"""
     [requests]
     type3_api_base = "{type3_base}"
     lesswrong_graphql = "{forum.base}/graphql"
     eaforum_graphql = ""
     fetch_titles = false
-    allow_private_addresses = true
+    allow_private_addresses = {str(allow_private).lower()}
     [narration]
     per_member_per_hour = {per_member}
     {feed}

@@ -120,3 +120,17 @@ async def test_a_request_card_offers_listen_now_to_the_clicker_only(
     assert "Machine reading" in reply["content"] and VOICE_NAME in reply["content"]
     seconds, level = audio_of(attached_audio(emu, reply))
     assert 25 < seconds < 90 and level > 500
+
+
+@pytest.mark.parametrize("path", ["/article", "/nothing-here"])
+async def test_local_addresses_and_missing_pages_get_one_sentence(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn, path: str
+) -> None:
+    private = path == "/article"
+    await start_bot(config(forum, type3.base, allow_private=not private))
+    reply = await answer(await narrate(emu, world, world.member_id, f"{forum.base}{path}"))
+    assert not reply.get("attachments")
+    if private:  # the bot's own network is never fetched for a member
+        assert "private or local network" in reply["content"]
+    else:
+        assert reply["content"] == "I could not fetch that page to read it."
