@@ -77,7 +77,7 @@ class PartyService:
         self.rules = FetchRules(
             timeout=settings.fetch_timeout, refuse_private=not settings.allow_private_addresses
         )
-        self.playing: dict[int, Playing] = {}  # guild id -> the party playing there
+        self.playing: dict[int, Playing] = {}  # event id -> the party playing
         self.resumed: dict[int, Party] = {}  # guild id -> a party playing before a restart
         self._rearm = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -192,7 +192,7 @@ class PartyService:
         players = self.bot.players
         assert players is not None
         for party in await self.store.playing([g.id for g in self.bot.guilds]):
-            if party.guild_id in self.playing:
+            if party.event_id in self.playing:
                 continue
             session = await players.store.session(party.guild_id)
             playing = session.now_playing if session is not None else None
@@ -215,7 +215,7 @@ class PartyService:
             reason = exc.message if isinstance(exc, UserFacingError) else "something went wrong."
             await self._say(party.text_channel_id, f"The listening party could not start: {reason}")
             await self.store.cancel(party.event_id)
-            self.playing.pop(party.guild_id, None)
+            self.playing.pop(party.event_id, None)
             await self._end_event(party, completed=False)
 
     async def _hold(self, party: Party) -> None:
@@ -244,7 +244,7 @@ class PartyService:
         elif event.status == discord.EventStatus.scheduled:
             await event.start(reason="The listening party started")
         item = await players.play_from_start(player, stored, party.created_by)
-        self.playing[party.guild_id] = Playing(party, player, item)
+        self.playing[party.event_id] = Playing(party, player, item)
         notice = start_notice(stored.episode.title, channel.id, interested)
         text = self.bot.get_channel(party.text_channel_id)
         if isinstance(text, discord.TextChannel | discord.Thread | discord.VoiceChannel):
@@ -301,16 +301,16 @@ class PartyService:
         """The guild's player changed: a party whose episode no longer plays has ended."""
         if guild_id in self.resumed:
             self._adopt(guild_id)
-        playing = self.playing.get(guild_id)
-        if playing is None:
-            return
-        now = playing.player.playing
-        if now is not None and now.item is playing.item:
-            return
-        del self.playing[guild_id]
-        if await self.store.finish(playing.party.event_id):
-            log.info("Listening party %s ended", playing.party.event_id)
-            await self._end_event(playing.party, completed=True)
+        for event_id, playing in list(self.playing.items()):
+            if playing.party.guild_id != guild_id:
+                continue
+            now = playing.player.playing
+            if now is not None and now.item is playing.item:
+                continue
+            del self.playing[event_id]
+            if await self.store.finish(event_id):
+                log.info("Listening party %s ended", event_id)
+                await self._end_event(playing.party, completed=True)
 
     def _adopt(self, guild_id: int) -> None:
         """A party from before a restart: its episode playing again is the party's."""
@@ -321,9 +321,9 @@ class PartyService:
         party = self.resumed.pop(guild_id)
         now = player.playing
         if now is not None and now.item.episode_id == party.episode_id:
-            self.playing[guild_id] = Playing(party, player, now.item)
+            self.playing[party.event_id] = Playing(party, player, now.item)
         else:  # something else plays: the party's episode is over; end it below
-            self.playing[guild_id] = Playing(party, player, None)
+            self.playing[party.event_id] = Playing(party, player, None)
 
     async def _end_event(self, party: Party, *, completed: bool) -> None:
         """Complete the event (closing its stage does that), or cancel one that never began."""
@@ -358,14 +358,10 @@ class PartyService:
             return
         log.info("Listening party %s cancelled", event_id)
         self._rearm.set()
-        for guild_id, playing in list(self.playing.items()):
-            if playing.party.event_id == event_id:
-                del self.playing[guild_id]
-                if (
-                    playing.player.playing is not None
-                    and playing.player.playing.item is playing.item
-                ):
-                    await playing.player.stop()
+        playing = self.playing.pop(event_id, None)
+        now = playing.player.playing if playing is not None else None
+        if playing is not None and now is not None and now.item is playing.item:
+            await playing.player.stop()  # a moderator ended it while it played
 
     async def _say(self, channel_id: int, text: str) -> None:
         players = self.bot.players
