@@ -32,6 +32,8 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "iframe", "form", "button", "svg"})
 _BARE_URL = re.compile(r"\bhttps?://[^\s<>\"]+", re.I)
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters: lxml refuses them, and nothing in them is meant to be read."""
 # A sentence ends at . ! ? (with closing quotes/brackets) followed by space and a capital, digit
 # or opening quote; not after a known abbreviation or a single initial.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -91,20 +93,22 @@ class _Walk:
 
 
 def clean_text(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
 
 
 def speakable(article: Article, *, voice: str) -> list[str]:
     """The sentences to synthesise, in order: intro first, then the body, then footnotes."""
-    intro = [_end(clean_text(article.title) or "Untitled")]
-    if clean_text(article.author):
-        intro.append(_end(f"By {clean_text(article.author)}"))
+    title, author = clean_text(article.title), clean_text(article.author)
+    intro = [_end(title if _speakable(title) else "Untitled")]
+    if _speakable(author):
+        intro.append(_end(f"By {author}"))
     intro.append(f"This is a machine reading, in the voice {voice}, not a human narration.")
     return intro + body_sentences(article.html)
 
 
 def body_sentences(html: str) -> list[str]:
     """The body's paragraphs split into sentences, footnotes last."""
+    html = _CONTROL.sub("", html)
     if not html.strip():
         return []
     root = lxml.html.fragment_fromstring(html, create_parent=True)
@@ -115,7 +119,7 @@ def body_sentences(html: str) -> list[str]:
     if walk.footnotes:
         paragraphs.append("Footnotes.")
         paragraphs += [f"Footnote {i}: {_end(note)}" for i, note in enumerate(walk.footnotes, 1)]
-    return [s for p in paragraphs for s in split_sentences(p)]
+    return [s for p in paragraphs for s in split_sentences(p) if _speakable(s)]
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -144,6 +148,10 @@ def _cap_length(sentence: str) -> Iterator[str]:
         yield sentence[: cut + 1].strip()
         sentence = sentence[cut + 1 :].strip()
     yield sentence
+
+
+def _speakable(text: str) -> bool:
+    return any(c.isalnum() for c in text)
 
 
 def _end(text: str) -> str:
