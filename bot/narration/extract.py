@@ -17,7 +17,7 @@ import lxml.etree
 import lxml.html
 from readability import Document
 
-from bot.narration.text import Article, clean_text
+from bot.narration.text import Article, clean_text, strip_controls
 from bot.safe_fetch import extract_title
 
 # One post by id, with what a reading needs. `htmlBody` is the post's rendered HTML.
@@ -64,7 +64,7 @@ def forum_request(post_id: str) -> dict[str, Any]:
 
 def page_article(body: bytes, charset: str | None = None) -> Article:
     """The article in an HTML page; `NoArticleError` when the extractor finds no text."""
-    text = _decode(body, charset)
+    text = strip_controls(_decode(body, charset))
     try:
         document = Document(text)
         html = document.summary(html_partial=True)

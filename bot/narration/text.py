@@ -92,6 +92,10 @@ class _Walk:
             self.out.append(joined)
 
 
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
 def clean_text(text: str) -> str:
     return _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
 

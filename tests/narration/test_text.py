@@ -113,3 +113,9 @@ def test_pages_without_text_are_refused() -> None:
         forum_article({"data": {"post": {"result": None}}})
     with pytest.raises(NoArticleError):
         forum_article({"data": {"post": {"result": {"title": "x", "htmlBody": "  "}}}})
+
+
+def test_a_page_with_control_characters_is_still_read() -> None:
+    page = (PAGES / "news_article.html").read_bytes().replace(b"four decades", b"four\x1b decades")
+    spoken = " ".join(speakable(page_article(page, "utf-8"), voice=VOICE))
+    assert "trained on four decades of historical observations" in spoken
