@@ -1,0 +1,63 @@
+"""How a finished machine reading is handed over: attached within the server's upload limit,
+else one honest sentence; every message names it a machine reading and names the voice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import discord
+
+from bot.config import Settings
+from bot.narration.engine import VOICE_NAME, Narration
+from bot.narration.service import NarrationService, label, progress
+
+
+class Followup:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send(self, content: str = "", **kwargs: Any) -> None:
+        self.sent.append({"content": content, **kwargs})
+
+
+def service() -> NarrationService:
+    return NarrationService(SimpleNamespace(settings=Settings(), db=None))  # type: ignore[arg-type]
+
+
+def interaction(limit: int) -> Any:
+    return SimpleNamespace(guild=SimpleNamespace(filesize_limit=limit), followup=Followup())
+
+
+async def test_a_file_within_the_limit_is_attached(tmp_path: Path) -> None:
+    path = tmp_path / "r.ogg"
+    path.write_bytes(b"\0" * 1000)
+    ix = interaction(10 * 1024 * 1024)
+    reading = Narration("lw:x", "A *post*", path, seconds=125.4)
+    await service()._attach(ix, reading, path, ephemeral=True)
+    (sent,) = ix.followup.sent
+    assert sent["content"] == label("A *post*", 125.4)
+    assert isinstance(sent["file"], discord.File) and sent["ephemeral"] is True
+    assert "Machine reading" in sent["content"] and "(2:05)" in sent["content"]
+    assert VOICE_NAME in sent["content"] and "not a TYPE III AUDIO narration" in sent["content"]
+    assert "A \\*post\\*" in sent["content"]  # markdown in titles is shown, not applied
+
+
+async def test_a_file_above_the_servers_limit_is_not_attached(tmp_path: Path) -> None:
+    path = tmp_path / "r.ogg"
+    path.write_bytes(b"\0" * 3000)
+    ix = interaction(2048)
+    await service()._attach(ix, Narration("lw:x", "T", path, seconds=60), path, ephemeral=False)
+    (sent,) = ix.followup.sent
+    assert "file" not in sent
+    assert "above this server's upload limit" in sent["content"]
+    assert sent["content"].startswith(label("T", 60))
+
+
+def test_progress_says_machine_reading_voice_and_length() -> None:
+    reading = Narration("lw:x", "T", Path("x"), words=1600)
+    assert progress(reading) == (
+        f"🤖 Making a **machine reading** of “T” with the machine voice {VOICE_NAME}: "
+        "about 10 min of speech. The file comes here when it is ready."
+    )
