@@ -1,0 +1,106 @@
+"""Machine readings over loopback HTTP, so ffmpeg can play one while it is still being made.
+
+The player's ffmpeg reads remote audio only from `http://127.0.0.1:…` (`bot/player/ffmpeg.py`);
+this serves a reading there under an unguessable path per stream. While the reading grows, the
+answer is the file as it is written (chunked, waiting for more until the worker is done, then
+ending cleanly, so ffmpeg sees a normal end of file and exits 0, with no time-out at the end); a
+finished reading is a plain file answer with `Range` support, so seeking is one request.
+
+Not yet wired into the player (its queue items are episodes): see `bot/narration/service.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from pathlib import Path
+from typing import BinaryIO
+
+from aiohttp import web
+
+from bot.narration.engine import Narration, NarrationFailed
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+CHUNK = 16_384
+POLL_SECONDS = 0.05
+"""How often a reader at the growing end looks for more (a sentence takes far longer to make)."""
+
+
+class ReadingStreams:
+    def __init__(self) -> None:
+        self._readings: dict[str, Narration] = {}
+        self._runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/reading/{token}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, HOST, 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.base = f"http://{HOST}:{port}"
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def open(self, narration: Narration) -> str:
+        """A URL that plays `narration` (growing or finished) until `close_url` forgets it."""
+        token = secrets.token_urlsafe(16)
+        self._readings[token] = narration
+        return f"{self.base}/reading/{token}"
+
+    def close_url(self, url: str) -> None:
+        self._readings.pop(url.rsplit("/", 1)[-1], None)
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        narration = self._readings.get(request.match_info["token"])
+        if narration is None:
+            raise web.HTTPNotFound()
+        if not narration.done.is_set():
+            try:
+                await narration.wait_first_audio()  # the file exists from here on
+                file = await asyncio.to_thread(_open, narration.path)
+            except NarrationFailed:
+                raise web.HTTPNotFound() from None
+            except FileNotFoundError:  # finished (and renamed) meanwhile: served whole below
+                pass
+            else:
+                with file:
+                    return await self._grow(request, narration, file)
+        if narration.error is not None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(narration.path, headers={"Content-Type": "audio/ogg"})
+
+    async def _grow(
+        self, request: web.Request, narration: Narration, file: BinaryIO
+    ) -> web.StreamResponse:
+        """The file as the worker writes it; the handle survives the worker's rename at the end."""
+        response = web.StreamResponse(headers={"Content-Type": "audio/ogg"})
+        await response.prepare(request)
+        while True:
+            finished = narration.done.is_set()  # before the read: nothing written is missed
+            chunk = await asyncio.to_thread(file.read, CHUNK)
+            if chunk:
+                await response.write(chunk)
+                continue
+            if finished:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        if narration.error is not None:  # failed part-way: cut the answer short, not a clean end
+            log.info("Reading of %s failed while streaming: %s", narration.key, narration.error)
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        await response.write_eof()
+        return response
+
+
+def _open(path: Path) -> BinaryIO:
+    return path.open("rb")
