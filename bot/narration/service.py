@@ -7,13 +7,14 @@ machine reading of the same key is reused (no limit is spent), else the limits a
 text is fetched (forum GraphQL for forum posts, the page under the safe-fetch rules for anything
 else) and handed to the engine. Every message names it a machine reading and names the voice.
 
-Not done yet: playing a reading in voice through the player. The design it needs: the reading's
-file plays as a local source while it grows, ffmpeg reading it with the file protocol's
-`-follow 1` and an `-rw_timeout` above the slowest sentence (so it waits at the growing end and
-stops once the worker is done), and seeks and speed changes restart ffmpeg on the path the engine
-reports at that moment (`.ogg.part`, then `.ogg`). The player's queue items, saved positions and
-guild sessions are keyed by `episodes.id`, so a reading needs a queue item of its own kind
-(keyed by post key, positions kept per post key or not at all) before it can join the queue.
+Not done yet: playing a reading in voice through the player. The source side is ready and
+tested: `bot/narration/stream.py` serves a reading on 127.0.0.1 while it grows (and seekably once
+finished), and the player's own `opus_source_spec` plays that URL whole. What the player still
+needs: its queue items, saved positions and guild sessions are keyed by `episodes.id`, so a
+reading needs an item of its own kind (keyed by post key; no positions saved, or saved per post
+key; not restored as an episode after a restart), `_start` taking the stream URL directly instead
+of going through the audio proxy (which refuses loopback addresses), and `/narrate` / Listen now
+offering "Play in voice" to a member who is in a voice channel.
 """
 
 from __future__ import annotations
