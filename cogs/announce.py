@@ -103,11 +103,14 @@ class Announcer(commands.Cog):
     async def poll(self, feed: FeedRow) -> PollDone:
         try:
             settings = self.bot.settings.announce
-            async with (
-                self._poll_slots,
-                self.readback.around_poll(feed, digest_threshold=settings.digest_threshold),
-            ):
-                outcome = await poll_feed(self.bot.feed_session, self.store, feed, settings)
+            async with self._poll_slots:
+                if not await self.bot.node.still_polling(feed.id):
+                    # Our claim ran out while the poll waited for a slot; another took it.
+                    return PollDone(time.time() + self.bot.node.lease_seconds)
+                async with self.readback.around_poll(
+                    feed, digest_threshold=settings.digest_threshold
+                ):
+                    outcome = await poll_feed(self.bot.feed_session, self.store, feed, settings)
             await self._report(outcome)
             owed = outcome.result.channels if outcome.result else ()
             if outcome.result and outcome.result.follow_dms and self.bot.follows is not None:

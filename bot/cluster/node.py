@@ -9,6 +9,7 @@ import math
 import os
 import secrets
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,7 @@ class Node:
         self.own_shards = settings.discord.own_shards
         self.lease_seconds = settings.cluster.lease_seconds
         self.leases = Leases(db, self.name, self.lease_seconds)
+        self._claims: dict[int, float] = {}  # feed id -> the next_poll_at our claim wrote
         self._guilds: dict[int, int] = {}  # channel id -> guild id, for channels not seen
 
     @property
@@ -91,7 +93,25 @@ class Node:
         """The due feeds this process polls now (all of them when it is alone)."""
         if not self.shared or not feed_ids:
             return set(feed_ids)
-        return await claim_feeds(self.db, feed_ids, now, now + self.lease_seconds)
+        until = now + self.lease_seconds
+        claimed = await claim_feeds(self.db, feed_ids, now, until)
+        self._claims.update(dict.fromkeys(claimed, until))
+        return claimed
+
+    async def still_polling(self, feed_id: int) -> bool:
+        """Called when a claimed poll really starts (it may have waited for a free slot): the
+        claim is renewed from now, unless it ran out and another process took the feed."""
+        until = self._claims.pop(feed_id, None)
+        if not self.shared or until is None:
+            return True
+        renewed = time.time() + self.lease_seconds
+        changed = await self.db.execute(
+            "UPDATE feeds SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?",
+            renewed,
+            feed_id,
+            until,
+        )
+        return changed == 1
 
     @asynccontextmanager
     async def claim(self, name: str, *, release: bool = True) -> AsyncIterator[bool]:
