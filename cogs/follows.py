@@ -16,7 +16,8 @@ from bot import outgoing
 from bot.announce.store import AnnounceStore, Subscribed
 from bot.bot import Narrator
 from bot.errors import UserFacingError
-from bot.follows.buttons import UnfollowButton, described
+from bot.follows.buttons import UnfollowButton
+from bot.follows.dm import described
 from bot.follows.match import FollowKind
 from bot.follows.service import FollowService
 from bot.follows.store import FollowStore

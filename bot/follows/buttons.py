@@ -8,23 +8,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.utils import escape_markdown
 
-from bot.follows.dm import UNFOLLOW_TEMPLATE, unfollow_custom_id
-from bot.follows.match import Follow
+from bot.follows.dm import UNFOLLOW_TEMPLATE, described, unfollow_custom_id
 from bot.follows.store import FollowStore
 from bot.outgoing import clip
 from bot.tree import RoutedErrors
 
 if TYPE_CHECKING:
     from bot.bot import Narrator
-
-_WORDS = {"feed": "the feed", "author": "the author", "keyword": "the keyword"}
-
-
-def described(follow: Follow) -> str:
-    """`the author **Ann Smith**`: how a reply names a follow."""
-    return f"{_WORDS[follow.kind]} **{escape_markdown(clip(follow.shown, 100))}**"
 
 
 class UnfollowButton(

@@ -28,9 +28,14 @@ def follow_id_of(custom_id: str) -> int | None:
     return int(found["follow_id"]) if found else None
 
 
+def described(follow: Follow) -> str:
+    """`the author **Ann Smith**`: how the DM and replies name a follow."""
+    return f"{_KIND_WORDS[follow.kind]} **{escape_markdown(clip(follow.shown, 100))}**"
+
+
 def dm_intro(follow: Follow, guild_name: str) -> str:
     """The line above the episode card: which follow matched, and where it was made."""
-    what = f"{_KIND_WORDS[follow.kind]} **{escape_markdown(clip(follow.shown, 100))}**"
+    what = described(follow)
     return f"A new episode for your follow of {what} (in {escape_markdown(clip(guild_name, 100))}):"
 
 
