@@ -60,7 +60,7 @@ async def test_dms_owed_at_start_are_sent_once_by_one_process(
         emu.add_member(guild.id, member)
     feeds.set_feed("/feed.rss", feed_xml(1))
     env = {"DATABASE_URL": postgres_url}
-    # First run: one DM a hundred seconds, so all but one are still owed when it stops.
+    # First run: one DM a hundred seconds per process, so most are still owed when it stops.
     slow = config(
         tmp_path, feeds.url("/feed.rss"), channel.id, "dms_per_second = 0.01\ndm_burst = 1"
     )
@@ -85,7 +85,9 @@ async def test_dms_owed_at_start_are_sent_once_by_one_process(
         feeds.set_feed("/feed.rss", feed_xml(1, 2))
         await emu.wait_until(lambda: sum(len(emu.dms(m)) for m in members) == 1, timeout=30)
         await first.stop()
-        assert sum(len(emu.dms(m)) for m in members) == 1
+        # A process that stops hands the claim to the other, whose pace allows one DM at once, so
+        # a loaded machine may see a second DM here; what matters is that most are still owed.
+        assert sum(len(emu.dms(m)) for m in members) <= 2 < MEMBERS
 
         config(tmp_path, feeds.url("/feed.rss"), channel.id, "dms_per_second = 50.0")
         second = Cluster(emu, slow, processes=PROCESSES, shards_each=1, env=env)

@@ -161,7 +161,7 @@ def test_test_sh_passes_its_arguments_to_pytest_and_installs_the_dev_extras(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tests/ops/test_logs.py::" in result.stdout
     lines = calls(clone)
-    assert pip_installs(lines)[-1] == "--quiet --disable-pip-version-check -e .[dev]"
+    assert pip_installs(lines)[-1] == "--quiet --disable-pip-version-check -e .[dev,tts]"
     assert "ruff check ." in lines and "ruff format --check ." in lines and "pyright " in lines
     assert "python -m pytest --collect-only -q tests/ops/test_logs.py" in lines
     # The dev install covers the plain one: run.sh does not install again.
