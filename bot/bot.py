@@ -29,6 +29,7 @@ from bot.tree import NarratorTree
 
 if TYPE_CHECKING:
     from bot.follows.service import FollowService
+    from bot.narration.service import NarrationService
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class Narrator(commands.AutoShardedBot):
     requests: RequestService
     players: PlayerManager | None = None  # made in setup_hook, closed in close()
     follows: FollowService | None = None  # personal follows' DMs; started by cogs/follows.py
+    narration: NarrationService | None = None  # machine readings; opened by cogs/narrate.py
     started_at: float
     max_concurrency: int
 

@@ -21,8 +21,10 @@ class Narrate(commands.Cog):
 
     async def cog_load(self) -> None:
         await self.service.open()
+        self.bot.narration = self.service
 
     async def cog_unload(self) -> None:
+        self.bot.narration = None
         await self.service.close()
 
     @app_commands.command(

@@ -1,6 +1,6 @@
 """ "Listen now (machine voice)" on a request's card: the machine reading of the requested post,
 sent to the member who clicked (ephemeral). The request id travels in the custom_id; the click is
-handled by the narration service (`cogs/narrate.py` owns it).
+handled by the narration service (`bot.narration`, opened by `cogs/narrate.py`).
 """
 
 from __future__ import annotations
@@ -46,9 +46,7 @@ class ListenNowButton(
         return cls(int(match["id"]))
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
-        from cogs.narrate import Narrate
-
-        cog = interaction.client.get_cog("Narrate")
-        if not isinstance(cog, Narrate):
+        service = interaction.client.narration
+        if service is None:
             raise UserFacingError("Machine readings are not available on this bot.")
-        await cog.service.listen(interaction, self.request_id)
+        await service.listen(interaction, self.request_id)
