@@ -109,6 +109,11 @@ class VoiceReceiver:
         """Seconds of audio received, from the Opus TOC of each audio packet (no decoding)."""
         return sum(packet_samples(p.payload) for p in self.audio_packets(since)) / SAMPLE_RATE
 
+    def first_packet_after(self, at: float) -> int:
+        """Index of the first packet that arrived after monotonic time `at` (len(packets) if none),
+        e.g. after a `session_description` event: where a rejoined session's audio starts."""
+        return next((i for i, p in enumerate(self.packets) if p.arrival > at), len(self.packets))
+
     def e2ee_fraction(self, skip_seconds: float = 1.0, since: int = 0) -> float:
         """Share of the audio packets after the first `skip_seconds` of audio that came end-to-end
         encrypted (0.0 when there are none)."""
