@@ -1,4 +1,12 @@
-"""The embedded backend: one aiosqlite connection, WAL, one write transaction at a time.
+"""The embedded backend: one sqlite3 connection, WAL, one write transaction at a time.
+
+Statements run on the event loop's thread. A poll's statements take microseconds each (20 rows,
+indexed; WAL with synchronous=NORMAL does not sync on commit), while a hop to a worker thread
+and back (aiosqlite's way) cost ≈70 µs of CPU each, ~30 per feed poll: most of the first poll's
+cost with thousands of feeds (bench/README.md, issue 13). The one long wait SQLite can have,
+another writer's lock, cannot happen while the bot runs: the file serves one process
+(bot/storage/single_process.py), and a locked file is reported before start
+(bot/backup.py check_database_file).
 
 Schema version in `PRAGMA user_version`; migrations from `bot/migrations/sqlite/`.
 """
@@ -14,9 +22,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-import aiosqlite
-
 from bot.storage.base import Backend, DatabaseError, IntegrityError, Migration, Queries, Row
+
+STATEMENT_CACHE = 512
+"""Prepared statements kept: the bot has a few hundred distinct ones (sqlite3's default: 128)."""
 
 
 @contextlib.contextmanager
@@ -42,24 +51,26 @@ class _Connection(Queries):
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         with _translated(self._backend.label):
-            rows = await self._backend.conn.execute_fetchall(sql, args)
-        return cast(list[Row], list(rows))
+            return cast(list[Row], self._backend.conn.execute(sql, args).fetchall())
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        # One trip to aiosqlite's thread, not three (execute, fetchone, close): every fetchrow
-        # here selects one row (by key, an aggregate, LIMIT 1, RETURNING).
         with _translated(self._backend.label):
-            rows = await self._backend.conn.execute_fetchall(sql, args)
-        return cast(Row | None, next(iter(rows), None))
+            cursor = self._backend.conn.execute(sql, args)
+            try:
+                return cast(Row | None, cursor.fetchone())
+            finally:
+                cursor.close()  # a statement left open would hold its read snapshot
 
     async def execute(self, sql: str, *args: Any) -> int:
         with _translated(self._backend.label):
-            async with self._backend.conn.execute(sql, args) as cursor:
-                return max(cursor.rowcount, 0)
+            cursor = self._backend.conn.execute(sql, args)
+            changed = cursor.rowcount
+            cursor.close()
+        return max(changed, 0)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with _translated(self._backend.label):
-            await self._backend.conn.executemany(sql, rows)
+            self._backend.conn.executemany(sql, rows).close()
 
 
 class SqliteBackend(Backend):
@@ -68,12 +79,12 @@ class SqliteBackend(Backend):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.label = str(path)
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self._direct = _Connection(self)
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             raise DatabaseError("The database is not open.")
         return self._conn
@@ -81,25 +92,30 @@ class SqliteBackend(Backend):
     async def open(self) -> None:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn: aiosqlite.Connection | None = None
+        conn: sqlite3.Connection | None = None
         try:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=STATEMENT_CACHE,
+            )
             conn.row_factory = sqlite3.Row
-            await conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
-            await conn.execute("PRAGMA busy_timeout = 5000")  # first: the others may wait on a lock
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+            conn.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
+            conn.execute("PRAGMA busy_timeout = 5000")  # first: the others may wait on a lock
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
-            if conn is not None:  # its worker thread would keep the process alive
-                await conn.close()
+            if conn is not None:
+                conn.close()
             raise DatabaseError(f"The database at {self.path} cannot be opened: {exc}.") from exc
         self._conn = conn
 
     async def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await conn.close()
+            conn.close()
 
     # Reads share the connection without the lock (as they always have); writes outside a
     # transaction become one-statement transactions so they never land inside someone else's.
@@ -114,22 +130,22 @@ class SqliteBackend(Backend):
         """One write transaction at a time on the shared connection."""
         async with self._write_lock:
             with _translated(self.label):
-                await self.conn.execute("BEGIN IMMEDIATE")
+                self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._direct
             except BaseException:
-                await self._rollback_quietly()
+                self._rollback_quietly()
                 raise
             try:
                 with _translated(self.label):
-                    await self.conn.execute("COMMIT")
+                    self.conn.execute("COMMIT")
             except DatabaseError:
-                await self._rollback_quietly()
+                self._rollback_quietly()
                 raise
 
-    async def _rollback_quietly(self) -> None:
-        with contextlib.suppress(sqlite3.Error, ValueError):
-            await self.conn.execute("ROLLBACK")
+    def _rollback_quietly(self) -> None:
+        with contextlib.suppress(sqlite3.Error, DatabaseError):
+            self.conn.execute("ROLLBACK")
 
     async def schema_version(self) -> int:
         return int(await self._direct.fetchval("PRAGMA user_version"))
@@ -139,11 +155,11 @@ class SqliteBackend(Backend):
         target = pending[-1].version
         async with self._write_lock:
             try:
-                await self.conn.executescript(
+                self.conn.executescript(
                     f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {target};\nCOMMIT;"
                 )
             except sqlite3.Error as exc:
-                await self._rollback_quietly()
+                self._rollback_quietly()
                 names = ", ".join(m.name for m in pending)
                 raise DatabaseError(f"Migration failed ({names}): {exc}.") from exc
 
