@@ -9,11 +9,10 @@ import math
 import os
 import secrets
 import socket
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from bot.cluster.leases import Leases, claim_feeds
+from bot.cluster.leases import Leases, claim_feeds, renew_feed
 from bot.config import Settings
 from bot.db import Database, DatabaseError
 
@@ -93,10 +92,9 @@ class Node:
         """The due feeds this process polls now (all of them when it is alone)."""
         if not self.shared or not feed_ids:
             return set(feed_ids)
-        until = now + self.lease_seconds
-        claimed = await claim_feeds(self.db, feed_ids, now, until)
-        self._claims.update(dict.fromkeys(claimed, until))
-        return claimed
+        claimed = await claim_feeds(self.db, feed_ids, now, self.lease_seconds)
+        self._claims.update(claimed)
+        return set(claimed)
 
     async def still_polling(self, feed_id: int) -> bool:
         """Called when a claimed poll really starts (it may have waited for a free slot): the
@@ -104,14 +102,7 @@ class Node:
         until = self._claims.pop(feed_id, None)
         if not self.shared or until is None:
             return True
-        renewed = time.time() + self.lease_seconds
-        changed = await self.db.execute(
-            "UPDATE feeds SET next_poll_at = ? WHERE id = ? AND next_poll_at = ?",
-            renewed,
-            feed_id,
-            until,
-        )
-        return changed == 1
+        return await renew_feed(self.db, feed_id, until, self.lease_seconds)
 
     @asynccontextmanager
     async def claim(self, name: str, *, release: bool = True) -> AsyncIterator[bool]:

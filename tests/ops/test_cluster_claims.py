@@ -21,6 +21,15 @@ class Clock:
         return self.now
 
 
+async def pass_time(db: Database, clock: Clock, seconds: float) -> None:
+    """Time passes for the claims: the host's clock on SQLite; on PostgreSQL, whose claims run
+    on the database's clock, every expiry moves that much closer instead."""
+    clock.now += seconds
+    if db.kind == "postgres":
+        await db.execute("UPDATE leases SET expires_at = expires_at - ?", float(seconds))
+        await db.execute("UPDATE feeds SET next_poll_at = next_poll_at - ?", float(seconds))
+
+
 async def test_a_lease_has_one_holder_until_it_runs_out(db: Database) -> None:
     clock = Clock()
     a = Leases(db, "a", 30, clock=clock)
@@ -28,12 +37,12 @@ async def test_a_lease_has_one_holder_until_it_runs_out(db: Database) -> None:
     assert await a.take("channel:1")
     assert not await b.take("channel:1")
     assert await b.take("channel:2"), "another name is another lease"
-    clock.now += 20
+    await pass_time(db, clock, 20)
     assert await a.take("channel:1"), "the holder renews"
-    clock.now += 20
+    await pass_time(db, clock, 20)
     assert not await b.take("channel:1"), "renewed 20 s ago for 30 s: still a's"
     assert await b.holder_of("channel:1") == "a"
-    clock.now += 11
+    await pass_time(db, clock, 11)
     assert await b.take("channel:1"), "a stopped renewing (it died): b takes over"
     assert not await a.take("channel:1")
     await a.release("channel:1")  # a late release by the old holder changes nothing
@@ -60,13 +69,19 @@ async def add_feeds(db: Database, due: int, later: int) -> list[int]:
 
 
 async def test_a_claimed_feed_is_not_due_until_the_lease_ends(db: Database) -> None:
+    clock = Clock()
     ids = await add_feeds(db, due=3, later=1)
-    claimed = await claim_feeds(db, ids, now=100.0, until=130.0)
-    assert claimed == set(ids[:3]), "the feed that is not due is not claimed"
-    assert await claim_feeds(db, ids, now=100.0, until=130.0) == set()
-    nexts = await db.fetch("SELECT next_poll_at FROM feeds WHERE id IN (?, ?, ?)", *ids[:3])
-    assert {r[0] for r in nexts} == {130.0}
-    assert await claim_feeds(db, ids, now=130.0, until=160.0) == set(ids[:3]), "taken over"
+    claimed = await claim_feeds(db, ids, now=clock(), seconds=30)
+    assert claimed.keys() == set(ids[:3]), "the feed that is not due is not claimed"
+    assert await claim_feeds(db, ids, now=clock(), seconds=30) == {}
+    nexts = await db.fetch("SELECT id, next_poll_at FROM feeds WHERE id IN (?, ?, ?)", *ids[:3])
+    assert {r[0]: r[1] for r in nexts} == claimed, "each claim's end is the feed's next poll"
+    await pass_time(db, clock, 29)
+    assert await claim_feeds(db, ids, now=clock(), seconds=30) == {}, "29 s of 30"
+    await pass_time(db, clock, 1)
+    assert (await claim_feeds(db, ids, now=clock(), seconds=30)).keys() == set(ids[:3]), (
+        "taken over"
+    )
 
 
 @pytest.fixture
@@ -88,7 +103,7 @@ async def test_processes_claiming_at_once_split_the_due_feeds(three_processes) -
     for _round in range(5):  # the same 60 feeds fall due again each round
         await dbs[0].execute("UPDATE feeds SET next_poll_at = 0")
         claims = await asyncio.gather(
-            *(claim_feeds(one, ids, now=100.0, until=130.0) for one in dbs for _ in range(2))
+            *(claim_feeds(one, ids, now=100.0, seconds=30) for one in dbs for _ in range(2))
         )
         assert sum(len(c) for c in claims) == 60, "each due feed claimed exactly once"
         assert set().union(*claims) == set(ids)
