@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.follows.buttons import UnfollowButton
 from bot.metrics import discord_http_trace
-from bot.narration.buttons import ListenNowButton
+from bot.narration.buttons import ListenNowButton, PlayInVoiceButton
 from bot.outgoing import mentions
 from bot.player.buttons import ControlButton
 from bot.player.manager import PlayerManager
@@ -55,6 +55,7 @@ PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ControlButton,
     UnfollowButton,
     ListenNowButton,
+    PlayInVoiceButton,
 )
 
 

@@ -27,7 +27,7 @@ from bot.player.listener_text import (
 from bot.player.lookup import episode_choices
 from bot.player.manager import PlayerManager
 from bot.player.timecodes import format_time, parse_duration, parse_seek
-from bot.player.views import controls_view, now_playing_embed, shown_title
+from bot.player.views import controls_view, now_playing_embed, shown_item, shown_title
 
 Interaction = discord.Interaction[Narrator]
 
@@ -66,11 +66,11 @@ class Voice(commands.Cog):
         lines = []
         if player.playing:
             lines.append(
-                f"**Now:** {shown_title(player.playing.item.title)} ({format_time(player.position)})"
+                f"**Now:** {shown_item(player.playing.item)} ({format_time(player.position)})"
             )
         for n, item in enumerate(player.queue.upcoming, 1):
             length = f" ({format_time(item.duration)})" if item.duration else ""
-            lines.append(f"{n}. {shown_title(item.title)}{length}")
+            lines.append(f"{n}. {shown_item(item)}{length}")
         await interaction.response.send_message(outgoing.content("\n".join(lines)), ephemeral=True)
 
     @app_commands.command(name="skip", description="Skip to the next queued episode.")
@@ -78,10 +78,10 @@ class Voice(commands.Cog):
     async def skip(self, interaction: Interaction) -> None:
         player = self.players.listening_player(interaction)
         skipped = await player.skip()
-        following = player.playing.item.title if player.playing else None
-        text = f"Skipped **{shown_title(skipped.title if skipped else '')}**."
+        following = player.playing.item if player.playing else None
+        text = f"Skipped **{shown_item(skipped) if skipped else ''}**."
         text += (
-            f" Now playing **{shown_title(following)}**." if following else " The queue is empty."
+            f" Now playing **{shown_item(following)}**." if following else " The queue is empty."
         )
         await interaction.response.send_message(outgoing.content(text))
 
@@ -185,7 +185,7 @@ class Voice(commands.Cog):
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         player = self.players.get(interaction.guild.id) if interaction.guild else None
-        if player is None or player.playing is None:
+        if player is None or player.playing is None or player.playing.item.episode_id is None:
             return []
         chapters = self.players.listening.chapters(player)
         return chapter_choices(player.playing.item.episode_id, chapters, current)
@@ -212,8 +212,8 @@ class Voice(commands.Cog):
             return
         player = self.players.listening_player(interaction)
         playing = player.playing
-        if playing is None:
-            raise UserFacingError("Nothing is playing.")
+        if playing is None or playing.item.episode_id is None:
+            raise UserFacingError("Nothing with chapters is playing.")
         picked = pick_chapter(
             playing.item.episode_id, self.players.listening.chapters(player), chapter
         )
@@ -233,6 +233,11 @@ class Voice(commands.Cog):
         player = self.players.get(interaction.guild.id)
         if player is None or player.playing is None:
             raise UserFacingError("Nothing is playing.")
+        if player.playing.episode is None:
+            raise UserFacingError(
+                f"“{shown_item(player.playing.item)}” is a machine reading of the post's own "
+                "text: it has no separate transcript."
+            )
         episode = player.playing.episode.episode
         title = shown_title(player.playing.item.title)
         readable = text_transcript(episode.transcripts)

@@ -19,6 +19,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,14 @@ def tts_missing() -> str | None:
         if importlib.util.find_spec(module) is None:
             return f"{extra} is not installed (pip install 'narrator[tts]')"
     return None
+
+
+def digest(key: str) -> str:
+    """A post key as 32 hex digits: the cache's file name and the "Play in voice" button's id."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+_DIGEST = re.compile(r"[0-9a-f]{32}")
 
 
 class NarrationFailed(RuntimeError):
@@ -109,7 +118,17 @@ class NarrationCache:
             stale.unlink(missing_ok=True)
 
     def _stem(self, key: str) -> Path:
-        return self.directory / hashlib.sha256(key.encode()).hexdigest()[:32]
+        return self.directory / digest(key)
+
+    def key_of(self, key_digest: str) -> str | None:
+        """The key of the finished narration whose `digest` this is, if it is cached."""
+        if not _DIGEST.fullmatch(key_digest):
+            return None
+        try:
+            key = json.loads((self.directory / f"{key_digest}.json").read_text()).get("key")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return key if isinstance(key, str) and digest(key) == key_digest else None
 
     def path(self, key: str) -> Path:
         return self._stem(key).with_suffix(".ogg")
@@ -188,6 +207,13 @@ class NarrationEngine:
         narration.first_audio.set()
         narration.done.set()
         return narration
+
+    def key_of(self, key_digest: str) -> str | None:
+        """The key of a narration under way or cached, from its `digest`."""
+        for key in self._running:
+            if digest(key) == key_digest:
+                return key
+        return self.cache.key_of(key_digest)
 
     @property
     def busy(self) -> int:

@@ -1,4 +1,5 @@
-"""/narrate: a machine reading of a post or article, made on this machine and attached.
+"""/narrate and Listen now: a machine reading of a post or article, made on this machine,
+attached, and played in voice through the normal player.
 
 Owned by the narrate cog (`cogs/narrate.py`), opened in its `cog_load`. The order of a reading:
 the link's post key (`bot.post_urls`), a TYPE III narration of it in this server's feeds wins (the
@@ -7,14 +8,12 @@ machine reading of the same key is reused (no limit is spent), else the limits a
 text is fetched (forum GraphQL for forum posts, the page under the safe-fetch rules for anything
 else) and handed to the engine. Every message names it a machine reading and names the voice.
 
-Not done yet: playing a reading in voice through the player. The source side is ready and
-tested: `bot/narration/stream.py` serves a reading on 127.0.0.1 while it grows (and seekably once
-finished), and the player's own `opus_source_spec` plays that URL whole. What the player still
-needs: its queue items, saved positions and guild sessions are keyed by `episodes.id`, so a
-reading needs an item of its own kind (keyed by post key; no positions saved, or saved per post
-key; not restored as an episode after a restart), `_start` taking the stream URL directly instead
-of going through the audio proxy (which refuses loopback addresses), and `/narrate` / Listen now
-offering "Play in voice" to a member who is in a voice channel.
+A member in a voice channel (and anyone, when the file is over the upload limit) is offered
+"Play in voice" (`buttons.PlayInVoiceButton`): the click waits only for the first sentences,
+then the player (`bot.players.play_reading`) plays the reading from `stream.py`'s loopback URL
+while the rest is made, with the player's controls. The click looks for a TYPE III narration of
+the post again first and plays that instead when one has appeared. The player finds readings by
+post key through `playable` (`bot.player.reading.Readings`).
 """
 
 from __future__ import annotations
@@ -34,12 +33,14 @@ from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.forum_lookup import resolve
+from bot.narration.buttons import PlayInVoiceButton
 from bot.narration.engine import (
     VOICE_NAME,
     Narration,
     NarrationCache,
     NarrationEngine,
     NarrationFailed,
+    digest,
     tts_missing,
 )
 from bot.narration.extract import (
@@ -50,6 +51,8 @@ from bot.narration.extract import (
     parse_json,
 )
 from bot.narration.limits import NarrationLimits
+from bot.narration.playable import PlayableReading
+from bot.narration.stream import ReadingStreams
 from bot.narration.text import Article, speakable
 from bot.player.ffmpeg import find_ffmpeg
 from bot.post_urls import PostKey, canonical_key
@@ -93,6 +96,21 @@ def progress(narration: Narration) -> str:
     )
 
 
+VOICE_OFFER = "Or press **Play in voice** to hear it in your voice channel now, as it is made."
+
+
+def in_voice(interaction: Interaction) -> bool:
+    """The member is in a voice channel of this server (a `discord.User` has no voice)."""
+    voice: discord.VoiceState | None = getattr(interaction.user, "voice", None)
+    return voice is not None and voice.channel is not None
+
+
+def voice_offer(key: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PlayInVoiceButton(digest(key)))
+    return view
+
+
 def _cache_directory(configured: str, config_file: Path) -> Path:
     directory = Path(configured).expanduser()
     return directory if directory.is_absolute() else config_file.parent / directory
@@ -112,8 +130,10 @@ class NarrationService:
             self.settings.per_member_per_hour, self.settings.global_per_hour
         )
         self.engine: NarrationEngine | None = None
+        self.streams = ReadingStreams()
         self.unavailable: str | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._links: dict[str, str] = {}  # post key -> its page, for the now-playing card
 
     async def open(self) -> None:
         if not self.settings.enabled:
@@ -136,8 +156,10 @@ class NarrationService:
             concurrency=self.settings.concurrency,
         )
         self._http = safe_session(allow_private=self.requests.allow_private_addresses)
+        await self.streams.start()
 
     async def close(self) -> None:
+        await self.streams.close()
         if self.engine is not None:
             await self.engine.close()
         if self._http is not None:
@@ -184,7 +206,12 @@ class NarrationService:
             return
         narration = await self.start(key, interaction.user.id)
         if not narration.done.is_set():  # say what is coming and how long it is
-            await interaction.edit_original_response(content=progress(narration))
+            if in_voice(interaction):
+                await interaction.edit_original_response(
+                    content=f"{progress(narration)}\n{VOICE_OFFER}", view=voice_offer(key.key)
+                )
+            else:
+                await interaction.edit_original_response(content=progress(narration))
         try:
             path = await narration.wait_done()
         except NarrationFailed as exc:
@@ -194,6 +221,9 @@ class NarrationService:
     async def start(self, key: PostKey, member_id: int) -> Narration:
         """The machine reading of `key`: reused if finished or under way, else started."""
         assert self.engine is not None
+        if len(self._links) > 10_000:  # forget old links (the card then shows none)
+            self._links.clear()
+        self._links[key.key] = key.canonical_url
         found = self.engine.find(key.key)
         if found is not None:
             return found
@@ -207,6 +237,34 @@ class NarrationService:
                 f"at most {self.settings.max_words:,})."
             )
         return self.engine.start(key.key, article.title or key.canonical_url, sentences)
+
+    def playable(self, key: str) -> PlayableReading | None:
+        """The reading of `key` for the player (`bot.player.reading.Readings`), if it exists."""
+        if self.engine is None:
+            return None
+        narration = self.engine.find(key)
+        if narration is None or narration.error is not None:
+            return None
+        return PlayableReading(narration, self.streams, self._links.get(key), self.engine.voice)
+
+    async def play_in_voice(self, interaction: Interaction, key_digest: str) -> None:
+        """ "Play in voice": the reading in the clicker's voice channel, or TYPE III's narration of
+        the post if one has appeared since."""
+        players = self.bot.players
+        if self.engine is None or players is None:
+            raise UserFacingError(f"Machine readings are not available here: {self.unavailable}.")
+        key = self.engine.key_of(key_digest)
+        if key is None:
+            raise UserFacingError(
+                "That machine reading is not kept any more; use /narrate to make it again."
+            )
+        if narrated := await (await guild_episodes(interaction, self.episodes)).by_source_key(key):
+            await players.start(interaction, narrated[0], 0.0)
+            return
+        reading = self.playable(key)
+        if reading is None:
+            raise UserFacingError("That machine reading failed; use /narrate to try again.")
+        await players.play_reading(interaction, reading)
 
     async def article(self, key: PostKey) -> Article:
         """The text to read, fetched from the forum's API or the page itself."""
@@ -255,17 +313,24 @@ class NarrationService:
         limit = DISCORD_UPLOAD_LIMIT
         if interaction.guild is not None:
             limit = min(limit, interaction.guild.filesize_limit)
-        if size > limit:
+        if size > limit:  # too big to attach: the voice option instead
             await interaction.followup.send(
                 outgoing.content(
                     f"{text}\nThe file is {size / 1048576:.1f} MB, above this server's upload "
-                    f"limit of {limit / 1048576:.0f} MB, so it cannot be attached."
+                    f"limit of {limit / 1048576:.0f} MB, so it cannot be attached: join a voice "
+                    "channel and press **Play in voice** to hear it there."
                 ),
+                view=voice_offer(narration.key),
                 ephemeral=ephemeral,
             )
             return
-        await interaction.followup.send(
-            outgoing.content(text),
-            file=discord.File(path, filename="machine-reading.ogg", description=text[:1024]),
-            ephemeral=ephemeral,
-        )
+        file = discord.File(path, filename="machine-reading.ogg", description=text[:1024])
+        if in_voice(interaction):
+            await interaction.followup.send(
+                outgoing.content(text),
+                file=file,
+                view=voice_offer(narration.key),
+                ephemeral=ephemeral,
+            )
+            return
+        await interaction.followup.send(outgoing.content(text), file=file, ephemeral=ephemeral)

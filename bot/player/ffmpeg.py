@@ -6,7 +6,10 @@ Opus packets. Changing position or speed means a new process started with `-ss` 
 Flags chosen, and why (see `shared/reference/discord-voice.md` §0.7, §2.7, §2.14, §2.15):
 
 - `-ss` goes *before* `-i`: an input seek, which over HTTP is one Range request instead of
-  downloading and decoding everything up to the position.
+  downloading and decoding everything up to the position. A source that cannot seek (a machine
+  reading still being made, served without Range) starts with `atrim` instead: decoded from its
+  beginning and dropped up to the position, exact (ffmpeg's input seek on a non-seekable Ogg
+  stream landed 1-2 s late), and cheap for a local file.
 - ffmpeg reads remote audio only from the bot's loopback proxy (`audio_proxy.py`), which fetches
   it under the address policy, so a remote source must be `http://127.0.0.1:…`, and
   `-protocol_whitelist http,tcp` keeps ffmpeg from following anything into `https:`, `file:`,
@@ -189,8 +192,11 @@ def opus_source_spec(
     volume: float = 1.0,
     bitrate: int = SPEECH_BITRATE,
     allow_files: bool = False,
+    seekable: bool = True,
 ) -> OpusSourceSpec:
     """Arguments to play `source` from episode second `start` at `speed` (0.5–3.0).
+
+    `seekable=False` starts by decoding and dropping up to `start` (a growing machine reading).
 
     A remote `source` must be the loopback proxy's URL for this stream (`AudioProxy.open`).
     `allow_files` admits local paths (tests, bundled sounds); members' input must never set it.
@@ -206,6 +212,7 @@ def opus_source_spec(
         raise ValueError(f"volume must be within 0–2, not {volume}")
     if not MIN_BITRATE <= bitrate <= MAX_BITRATE:
         raise ValueError(f"bitrate must be within {MIN_BITRATE}–{MAX_BITRATE} kbps, not {bitrate}")
+    trim = start > 0 and not seekable
     filters = [("atempo", _seconds(f)) for f in atempo_chain(speed)]
     if volume != 1:
         filters.append(("volume", _seconds(volume)))
@@ -222,10 +229,12 @@ def opus_source_spec(
     else:
         input_options["protocol_whitelist"] = FILE_PROTOCOLS
     input_options["format_whitelist"] = AUDIO_FORMATS
-    if start > 0:
+    if start > 0 and seekable:
         input_options["ss"] = _seconds(start)
 
     audio = ffmpeg_python.input(source, **input_options)["a:0"]
+    if trim:  # in the source's own time, before atempo
+        audio = audio.filter("atrim", start=_seconds(start)).filter("asetpts", "PTS-STARTPTS")
     for name, value in filters:
         audio = audio.filter(name, value)
     output = ffmpeg_python.output(

@@ -6,7 +6,10 @@ real end moves on, retries a cut download from where it stopped, or gives up wit
 A source that ends while the voice connection is down is kept as *interrupted* and started again
 where it stopped once the connection is back (`resume_interrupted`, called by the manager).
 Python only relays Opus packets; seeking, speed and transcoding happen in ffmpeg, which reads
-remote audio only through the bot's loopback proxy (`audio_proxy.py`).
+remote audio only through the bot's loopback proxy (`audio_proxy.py`). A machine reading
+(`reading.py`) is the exception by construction: the bot serves it on 127.0.0.1 itself, so
+ffmpeg reads the URL the reading opens, never a member's link; its seeks stay within what has
+been synthesised, and no member's position is saved for it (the session keeps only episodes).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from bot.player.position import (
     decide_after_end,
 )
 from bot.player.positions_store import GuildSession, PlaybackStore
-from bot.player.queue import Queue, QueueItem
+from bot.player.queue import Queue, QueueItem, for_restart
+from bot.player.reading import ReadingAudio, Readings, seek_limit
 
 if TYPE_CHECKING:
     from bot.announce.store import AnnounceStore, StoredEpisode
@@ -81,10 +85,12 @@ class CountingSource(discord.AudioSource):
         inner: OpusProcess,
         clock: PlaybackClock,
         stream: AudioStream | None = None,
+        reading: tuple[ReadingAudio, str] | None = None,
     ) -> None:
         self.inner = inner
         self.clock = clock
         self.stream = stream  # its proxy URL dies with this source
+        self.reading = reading  # a machine reading and its loopback URL, which dies with it too
         self.reads = 0  # one more than `clock.frames` while a read waits on ffmpeg (the host)
         self.exhausted = False  # ffmpeg's output ended (rather than the source being stopped)
 
@@ -104,13 +110,13 @@ class CountingSource(discord.AudioSource):
 
     def downloaded_whole(self) -> bool:
         """ffmpeg's output ended, ffmpeg exited 0 and the proxy received the file to its end: the
-        episode is over whatever its feed claims its duration is (feeds over-state it)."""
-        return (
-            self.exhausted
-            and self.inner.exit_code == 0
-            and self.stream is not None
-            and self.stream.body == "complete"
-        )
+        episode is over whatever its feed claims its duration is (feeds over-state it). A machine
+        reading is whole once it was finished and ffmpeg read it to its end."""
+        if not self.exhausted or self.inner.exit_code != 0:
+            return False
+        if self.reading is not None:
+            return self.reading[0].finished
+        return self.stream is not None and self.stream.body == "complete"
 
     def is_opus(self) -> bool:
         return True
@@ -119,19 +125,23 @@ class CountingSource(discord.AudioSource):
         self.inner.cleanup()
         if self.stream is not None:
             self.stream.close()
+        if self.reading is not None:
+            reading, url = self.reading
+            reading.close(url)
 
 
 @dataclass
 class Playing:
     item: QueueItem
-    episode: StoredEpisode
+    episode: StoredEpisode | None  # None for a machine reading
     clock: PlaybackClock
     generation: int
-    target: AudioTarget | None = None  # None for a local file (tests)
+    target: AudioTarget | None = None  # None for a local file (tests) or a machine reading
     retries: int = 0
     retry_started_at: float | None = None
     source: CountingSource | None = field(default=None, repr=False)
     interrupted: bool = False  # ended while the voice connection was down; resumed once back
+    reading: ReadingAudio | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +186,7 @@ class GuildPlayer:
         options: PlayerOptions,
         notify: Notify,
         changed: Callable[[], None] = lambda: None,
+        readings: Readings | None = None,
     ) -> None:
         self.guild = guild
         self.text_channel_id = text_channel_id
@@ -184,6 +195,7 @@ class GuildPlayer:
         self.options = options
         self.notify = notify
         self.changed = changed  # what it is doing changed: the manager looks at it again
+        self.readings = readings  # where a queued machine reading is found when its turn comes
         self.queue = Queue()
         self.playing: Playing | None = None
         self.speed = 1.0
@@ -279,48 +291,73 @@ class GuildPlayer:
             self._start(item, episode, start, target)
         await self.save_session()
 
+    async def play_reading(self, item: QueueItem, reading: ReadingAudio) -> None:
+        """Start the machine reading `item` now (replacing what plays), from its beginning."""
+        async with self._lock:
+            await self._save_positions()
+            self.queue.now_playing = item
+            self._start(item, None, 0.0, None, reading=reading)
+        await self.save_session()
+
     def _start(
         self,
         item: QueueItem,
-        episode: StoredEpisode,
+        episode: StoredEpisode | None,
         start: float,
         target: AudioTarget | None,
         *,
         retries: int = 0,
+        reading: ReadingAudio | None = None,
     ) -> None:
         voice = self.voice
         if voice is None or not voice.is_connected():
             raise UserFacingError("I'm not connected to a voice channel any more; use /play again.")
-        audio_url = episode.episode.audio_url
-        if not audio_url:
-            raise UserFacingError(f"“{item.title}” has no audio to play.")
         stream: AudioStream | None = None
-        if target is not None:
-            assert self.options.audio is not None
-            stream = self.options.audio.open(target)
-        spec = opus_source_spec(
-            stream.url if stream is not None else audio_url,
-            executable=self.options.ffmpeg,
-            start=start,
-            speed=self.speed,
-            bitrate=self.options.bitrate,
-            allow_files=self.options.allow_files,
-        )
+        opened: tuple[ReadingAudio, str] | None = None
+        if reading is not None:  # served by the bot itself on 127.0.0.1: no proxy, no policy
+            opened = (reading, reading.open())
+            source_url = opened[1]
+        else:
+            assert episode is not None
+            audio_url = episode.episode.audio_url
+            if not audio_url:
+                raise UserFacingError(f"“{item.title}” has no audio to play.")
+            if target is not None:
+                assert self.options.audio is not None
+                stream = self.options.audio.open(target)
+            source_url = stream.url if stream is not None else audio_url
+        try:
+            spec = opus_source_spec(
+                source_url,
+                executable=self.options.ffmpeg,
+                start=start,
+                speed=self.speed,
+                bitrate=self.options.bitrate,
+                allow_files=self.options.allow_files,
+                seekable=reading is None or reading.finished,
+            )
+        except BaseException:
+            if opened is not None:
+                reading_audio, url = opened
+                reading_audio.close(url)
+            raise
         self._generation += 1
         generation = self._generation
         clock = PlaybackClock(start, self.speed)
         previous = self.playing
         self._forget(previous)
-        self.playing = Playing(item, episode, clock, generation, target, retries)
-        if previous is not None and previous.item.episode_id == item.episode_id and retries:
+        self.playing = Playing(item, episode, clock, generation, target, retries, reading=reading)
+        if previous is not None and previous.item.key == item.key and retries:
             self.playing.retry_started_at = start
         try:
             opus = OpusProcess(spec)
         except BaseException:
             if stream is not None:
                 stream.close()
+            if opened is not None:
+                opened[0].close(opened[1])
             raise
-        source = CountingSource(opus, clock, stream)
+        source = CountingSource(opus, clock, stream, opened)
         self.playing.source = source
         if voice.is_playing() or voice.is_paused():
             voice.stop()  # its after() comes with an old generation and is ignored
@@ -334,9 +371,9 @@ class GuildPlayer:
         self._idle = False
         self.changed()
         log.info(
-            "Guild %s: playing episode %s from %.1f s at %.2fx",
+            "Guild %s: playing %s from %.1f s at %.2fx",
             self.guild.id,
-            item.episode_id,
+            item.key,
             start,
             self.speed,
         )
@@ -385,6 +422,7 @@ class GuildPlayer:
                     decision.position,
                     playing.target,
                     retries=decision.retries,
+                    reading=playing.reading,
                 )
                 return
             finished = decision.action == "finished"
@@ -432,6 +470,7 @@ class GuildPlayer:
                 playing.clock.position,
                 playing.target,
                 retries=playing.retries,
+                reading=playing.reading,
             )
             if playing.clock.paused:  # paused while it was down: stays paused
                 voice.pause()
@@ -441,6 +480,17 @@ class GuildPlayer:
     async def _advance(self) -> None:
         """Start the next queued episode, or go idle."""
         while (item := self.queue.next()) is not None:
+            if item.reading is not None:
+                reading = self.readings.playable(item.reading) if self.readings else None
+                if reading is None:
+                    await self.notify(
+                        f"Skipping the machine reading “{item.title}”: it is not available any "
+                        "more (use /narrate again)."
+                    )
+                    continue
+                self._start(item, None, 0.0, None, reading=reading)
+                return
+            assert item.episode_id is not None
             stored = await self.episodes.episode(item.episode_id)
             if stored is None or not stored.episode.audio_url:
                 await self.notify(f"Skipping “{item.title}”: it has no audio any more.")
@@ -490,11 +540,15 @@ class GuildPlayer:
         async with self._lock:
             playing = self._require_playing()
             duration = playing.item.duration
-            if duration:
+            if playing.reading is not None:  # not past what has been synthesised so far
+                target = seek_limit(playing.reading, target)
+            elif duration:
                 target = min(target, max(0.0, duration - 1))
             target = max(0.0, target)
             paused = playing.clock.paused
-            self._start(playing.item, playing.episode, target, playing.target)
+            self._start(
+                playing.item, playing.episode, target, playing.target, reading=playing.reading
+            )
             if paused and self.voice is not None:
                 self.voice.pause()
                 assert self.playing is not None
@@ -511,6 +565,7 @@ class GuildPlayer:
                     self.playing.episode,
                     self.playing.clock.position,
                     self.playing.target,
+                    reading=self.playing.reading,
                 )
         await self.save_session()
 
@@ -560,9 +615,10 @@ class GuildPlayer:
         due = self.next_save()
         if due is not None and time.monotonic() >= due:
             await self._save_positions()
-            await self.store.update_session_position(
-                self.guild.id, self.position, paused=self.paused
-            )
+            if self.playing is not None and self.playing.item.reading is None:
+                await self.store.update_session_position(
+                    self.guild.id, self.position, paused=self.paused
+                )
 
     async def _save_positions(
         self, *, finished: bool = False, user_ids: list[int] | None = None
@@ -572,6 +628,8 @@ class GuildPlayer:
             return
         if user_ids is None:
             self._last_save = time.monotonic()
+        if playing.item.episode_id is None:  # a machine reading: no saved places
+            return
         position = playing.clock.position
         done = finished or counts_as_played(position, playing.item.duration)
         await self.store.save_position(
@@ -589,15 +647,17 @@ class GuildPlayer:
         channel = self.channel
         if channel is None:
             return
+        playing = self.playing.item if self.playing else None
+        now_playing, position, queue = for_restart(playing, self.position, self.queue.upcoming)
         await self.store.save_session(
             GuildSession(
                 guild_id=self.guild.id,
                 voice_channel_id=channel.id,
                 text_channel_id=self.text_channel_id,
-                now_playing=self.playing.item if self.playing else None,
-                position=self.position,
+                now_playing=now_playing,
+                position=position,
                 speed=self.speed,
-                paused=self.paused,
-                queue=self.queue.upcoming,
+                paused=self.paused and now_playing is playing,
+                queue=queue,
             )
         )

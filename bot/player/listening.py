@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 class Track:
     """What one guild's player shows: the playing episode's chapters and the card to edit."""
 
-    episode_id: int
+    key: str
+    """The playing item's `QueueItem.key` (a machine reading has no chapters)."""
     chapters: tuple[Chapter, ...]
     card: tuple[int, int] | None = None  # (channel id, message id)
     shown: int | None = NOT_SHOWN
@@ -80,16 +81,16 @@ class Listening:
             return None
         guild_id = player.guild.id
         track = self.tracks.get(guild_id)
-        if track is not None and track.episode_id == playing.item.episode_id:
+        if track is not None and track.key == playing.item.key:
             return track
-        episode = playing.episode.episode
-        fresh = Track(playing.item.episode_id, episode.chapters)
+        episode = playing.episode.episode if playing.episode is not None else None
+        fresh = Track(playing.item.key, episode.chapters if episode is not None else ())
         if track is not None:  # the card follows the player to its next episode
             fresh.card, fresh.last_edit = track.card, track.last_edit
             if track.resolving is not None:
                 track.resolving.cancel()
         self.tracks[guild_id] = fresh
-        if wants_json(episode) and episode.chapters_url:
+        if episode is not None and wants_json(episode) and episode.chapters_url:
             fresh.resolving = self.supervisor.spawn(
                 self._resolve(guild_id, fresh, episode.chapters_url)
             )

@@ -3,7 +3,8 @@ kept across restarts, and each player's voice watch (`watch.py`) with its one ti
 
 Created in `Narrator.setup_hook` and closed with the bot; the Voice cog turns commands and
 voice-state events into calls here, and the announcements' Play button and the now-playing
-controls reach it through `bot.players`.
+controls reach it through `bot.players`. Machine readings come from `bot.narration` (the
+`Readings` it offers, `reading.py`): `play_reading` joins and plays or queues one like /play.
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ from bot.player.lookup import find_episode
 from bot.player.position import counts_as_played
 from bot.player.positions_store import PlaybackStore
 from bot.player.queue import QueueItem
+from bot.player.reading import ReadingAudio
 from bot.player.supervisor import Supervisor
 from bot.player.timecodes import format_time
-from bot.player.views import ResumeOffer, controls_view, now_playing_embed, shown_title
+from bot.player.views import (
+    ResumeOffer,
+    controls_view,
+    machine_note,
+    now_playing_embed,
+    shown_item,
+    shown_title,
+)
 from bot.player.voice_client import watched
 from bot.player.watch import Limits
 
@@ -111,9 +120,14 @@ class PlayerManager:
                 options=self.options,
                 notify=notify,
                 changed=lambda: self._changed(guild.id),
+                readings=self,
             )
             self.players[guild.id] = player
         return player
+
+    def playable(self, key: str) -> ReadingAudio | None:
+        """A queued machine reading, when its turn comes (`Readings`, asked of `bot.narration`)."""
+        return self.bot.narration.playable(key) if self.bot.narration is not None else None
 
     def _changed(self, guild_id: int) -> None:
         self.supervisor.review(guild_id)
@@ -281,6 +295,37 @@ class PlayerManager:
             await player.save_session()
             await interaction.followup.send(f"Queued **{shown_title(item.title)}** at #{place}.")
 
+    async def play_reading(self, interaction: Interaction, reading: ReadingAudio) -> None:
+        """ "Play in voice" on a machine reading: join the member's channel, play it or queue it,
+        as soon as its first sentences exist (the rest is made while it plays)."""
+        channel = self._join_target(interaction)
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
+        await reading.wait_ready()
+        player = await self._join(interaction, channel)
+        speed = await self.store.speed(interaction.user.id)
+        item = QueueItem.for_reading(
+            reading.key,
+            reading.title,
+            reading.seconds_ready if reading.finished else None,
+            interaction.user.id,
+            reading.voice,
+        )
+        note = f"(\N{ROBOT FACE} {machine_note(reading.voice)})"
+        if player.playing is None:
+            if speed is not None:
+                player.speed = speed
+            await player.play_reading(item, reading)
+            await interaction.followup.send(
+                f"\N{BLACK RIGHT-POINTING TRIANGLE} Playing **{shown_title(item.title)}** {note}."
+            )
+        else:
+            place = player.queue.add(item)
+            await player.save_session()
+            await interaction.followup.send(
+                f"Queued **{shown_title(item.title)}** at #{place} {note}."
+            )
+
     async def play_from_button(self, interaction: Interaction, episode_id: int) -> bool:
         """The announcement's Play button: play if the member is in voice; False to show the card."""
         member = interaction.user
@@ -354,10 +399,15 @@ class PlayerManager:
             if guild is None or not isinstance(channel, VoiceChannel):
                 await self.store.delete_session(session.guild_id)
                 continue
-            if not [m for m in channel.members if not m.bot] or session.now_playing is None:
+            now_playing = session.now_playing
+            if (
+                not [m for m in channel.members if not m.bot]
+                or now_playing is None
+                or now_playing.episode_id is None  # readings are not kept (queue.for_restart)
+            ):
                 await self.store.delete_session(session.guild_id)
                 continue
-            stored = await self.episodes.episode(session.now_playing.episode_id)
+            stored = await self.episodes.episode(now_playing.episode_id)
             if stored is None:
                 await self.store.delete_session(session.guild_id)
                 continue
@@ -371,11 +421,12 @@ class PlayerManager:
             player = self._player(guild, session.text_channel_id)
             player.speed = session.speed
             for item in session.queue:
-                player.queue.add(item)
+                if item.reading is None:
+                    player.queue.add(item)
             try:
                 await player.connect(channel)
                 self.supervisor.watch(player)
-                await player.play(session.now_playing, stored, start=session.position)
+                await player.play(now_playing, stored, start=session.position)
                 if session.paused:
                     await player.pause()
             except Exception:
@@ -383,6 +434,6 @@ class PlayerManager:
                 continue
             await self.say(
                 session.text_channel_id,
-                f"Back after a restart: continuing **{shown_title(session.now_playing.title)}** "
+                f"Back after a restart: continuing **{shown_item(now_playing)}** "
                 f"at {format_time(session.position)}.",
             )

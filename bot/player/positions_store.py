@@ -118,8 +118,12 @@ class PlaybackStore:
     # -- guild sessions ----------------------------------------------------------------------
 
     async def save_session(self, session: GuildSession, *, now: float | None = None) -> None:
-        """Insert or replace the guild's session (call on every change and periodically)."""
+        """Insert or replace the guild's session (call on every change and periodically).
+
+        Only episodes are kept: a machine reading is dropped first (`queue.for_restart`)."""
         item = session.now_playing
+        if item is not None and item.episode_id is None:
+            raise ValueError("a machine reading is not kept in a session (queue.for_restart)")
         await self.db.execute(
             "INSERT INTO playback_sessions"
             " (guild_id, voice_channel_id, text_channel_id, episode_id, title,"

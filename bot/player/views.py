@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.bot import Narrator
     from bot.feeds.model import Chapter
     from bot.player.guild import GuildPlayer
+    from bot.player.queue import QueueItem
 
     Interaction = discord.Interaction[Narrator]
 
@@ -30,6 +31,45 @@ def shown_title(title: str) -> str:
     return discord.utils.escape_markdown(outgoing.clip(title, 200))
 
 
+def machine_note(voice: str | None) -> str:
+    """How the player names a machine reading wherever it shows one."""
+    return f"machine reading, voice {voice or 'unknown'}; not a TYPE III AUDIO narration"
+
+
+def shown_item(item: QueueItem) -> str:
+    """A queue item inside a reply: its title, and for a machine reading, that it is one."""
+    title = shown_title(item.title)
+    if item.reading is None:
+        return title
+    return f"{title} (🤖 {machine_note(item.voice)})"
+
+
+def _reading_embed(player: GuildPlayer) -> discord.Embed:
+    playing = player.playing
+    assert playing is not None and playing.reading is not None
+    reading = playing.reading
+    embed = discord.Embed(
+        title=outgoing.clip(f"🤖 {reading.title}", outgoing.TITLE_MAX),
+        url=outgoing.usable_url(reading.link, outgoing.EMBED_URL_MAX),
+        colour=discord.Colour(0x8E8E93),
+    )
+    state = "⏸ Paused" if player.paused else "▶ Playing"
+    made = (
+        ""
+        if reading.finished
+        else f"\nStill being made: {format_time(reading.seconds_ready)} ready so far."
+    )
+    duration = playing.item.duration or (reading.seconds_ready if reading.finished else None)
+    embed.description = (
+        f"**Machine reading** by the voice {discord.utils.escape_markdown(reading.voice)}, "
+        "made on this bot's computer; not a TYPE III AUDIO narration.\n"
+        f"{state} · {player.speed:g}×\n{progress_bar(player.position, duration)}{made}"
+    )
+    if player.queue.upcoming:
+        embed.add_field(name="Up next", value=_next_name(player.queue.upcoming[0]))
+    return outgoing.fit_embed(embed)
+
+
 def now_playing_embed(
     player: GuildPlayer, chapters: Sequence[Chapter] | None = None
 ) -> discord.Embed:
@@ -37,6 +77,8 @@ def now_playing_embed(
     `listening.py`; the stored episode's own without them), the transcript's link, what is next."""
     playing = player.playing
     assert playing is not None
+    if playing.episode is None:
+        return _reading_embed(player)
     episode = playing.episode.episode
     if chapters is None:
         chapters = episode.chapters
@@ -65,8 +107,12 @@ def now_playing_embed(
     if transcript:
         embed.add_field(name="Transcript", value=f"[Read]({transcript})")
     if player.queue.upcoming:
-        embed.add_field(name="Up next", value=player.queue.upcoming[0].title)
+        embed.add_field(name="Up next", value=_next_name(player.queue.upcoming[0]))
     return outgoing.fit_embed(embed)
+
+
+def _next_name(item: QueueItem) -> str:
+    return item.title if item.reading is None else shown_item(item)
 
 
 def controls_view(
@@ -78,7 +124,8 @@ def controls_view(
     view.add_item(ControlButton("toggle", paused=player.paused))
     for action in ("back", "forward", "skip", "stop"):
         view.add_item(ControlButton(action))
-    episode = player.playing.episode.episode if player.playing else None
+    stored = player.playing.episode if player.playing else None
+    episode = stored.episode if stored is not None else None
     if chapters is None and episode is not None:
         chapters = episode.chapters
     if chapters:

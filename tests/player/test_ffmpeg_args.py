@@ -98,6 +98,15 @@ def test_start_is_an_input_seek_before_the_input() -> None:
     assert "-ss" not in before(), "no seek from the start"
 
 
+def test_a_source_that_cannot_seek_is_trimmed_in_its_own_time_before_atempo() -> None:
+    args = argv(start=12.5, speed=1.5, seekable=False)
+    assert "-ss" not in args, "no input seek: a growing reading has no Range"
+    graph = value(args, "-filter_complex")
+    assert graph.startswith("[0:a:0]atrim=start=12.5[")
+    assert graph.index("asetpts=PTS-STARTPTS") < graph.index("atempo=1.5")
+    assert "-filter_complex" not in argv(seekable=False), "from the start: nothing to trim"
+
+
 def test_one_audio_stream_only_and_opus_pinned_to_20ms_frames() -> None:
     args = after()
     assert value(args, "-map") == "0:a:0"
