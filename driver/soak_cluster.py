@@ -227,6 +227,18 @@ def owed(run: ClusterRun) -> dict[int, list[str]]:
     return want
 
 
+async def first_polls_posted(run: ClusterRun, timeout: float) -> None:
+    """Until every channel shows its feeds' newest episode at the start (their first polls)."""
+    want = owed(run)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if all(set(t) <= set(titles(run.emu, c)) for c, t in want.items()):
+            run.log(f"first polls posted after {time.monotonic() - run.started:.1f}s")
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError("the first polls' posts did not all appear")
+
+
 async def quiesce(run: ClusterRun, timeout: float) -> None:
     want = owed(run)
     end = time.monotonic() + timeout
@@ -316,8 +328,13 @@ async def run_cluster_soak(opts: ClusterOptions) -> dict[str, Any]:
     try:
         run.log(f"{opts.processes} processes x {opts.shards_each} shards, {opts.feeds} feeds")
         await cluster.start()
+        up = time.monotonic()
+        # Start-up: every feed's first poll, which posts the newest episode it sees. No episode is
+        # added before that: one added earlier would be the newest instead, and the one before it
+        # rightly never posted (a 120-feed run counted three such first polls as losses).
+        await first_polls_posted(run, timeout=60 + 2 * opts.poll_seconds)
         # The first round of polls is start-up (every feed due at once); count from the second.
-        await asyncio.sleep(opts.poll_seconds)
+        await asyncio.sleep(max(0.0, up + opts.poll_seconds - time.monotonic()))
         window_start, cpu_start = time.monotonic(), total_cpu(cluster)
         deadline = window_start + opts.minutes * 60
         await asyncio.gather(feed_changes(run, deadline, rng), killer(run, deadline, rng))
@@ -347,18 +364,20 @@ async def run_cluster_soak(opts: ClusterOptions) -> dict[str, Any]:
 
 def judge(run: ClusterRun, regularity: dict[str, Any]) -> dict[str, Any]:
     want = owed(run)
-    duplicates = losses = unowed = 0
+    duplicates = unowed = 0
+    lost: list[str] = []
     for channel_id, expected in want.items():
         seen = Counter(titles(run.emu, channel_id))
         duplicates += sum(n - 1 for n in seen.values() if n > 1)
-        losses += sum(1 for t in expected if t not in seen)
+        lost.extend(t for t in expected if t not in seen)
         unowed += sum(1 for t in seen if t not in expected)
     waits = takeovers(run)
     return {
         "owed": sum(len(t) for t in want.values()),
         "delivered": sum(len(set(titles(run.emu, c))) for c in want),
         "duplicates": duplicates,
-        "losses": losses,
+        "losses": len(lost),
+        "lost": [lost_story(run, t) for t in lost],
         "not_owed": unowed,
         "nonce_saves": run.nonce_saves,
         "kills": len(run.kills),
@@ -367,6 +386,21 @@ def judge(run: ClusterRun, regularity: dict[str, Any]) -> dict[str, Any]:
         "cpu": run.cpu,
         "starts": run.cluster.starts if run.cluster else 0,
     }
+
+
+def lost_story(run: ClusterRun, title: str) -> str:
+    """What the feed server saw of a lost episode: when it appeared, and the polls after."""
+    path = "/" + title.split(" episode ")[0]
+    number = int(title.rsplit(" ", 1)[1])
+    added = run.feeds.added.get((path, number))
+    if added is None:
+        return f"{title}: in the feed from the start"
+    polls = [
+        f"{h.started - run.started:.1f}s{'(cut)' if h.client_gone else ''}"
+        for h in run.feeds.hits
+        if h.path == path and h.started >= added - run.opts.poll_seconds
+    ]
+    return f"{title}: added at {added - run.started:.1f}s; polls from then: {', '.join(polls)}"
 
 
 def report(opts: ClusterOptions, result: dict[str, Any]) -> str:
@@ -396,6 +430,7 @@ def report(opts: ClusterOptions, result: dict[str, Any]) -> str:
             f"{c['ms_per_poll']:.1f} ms per feed poll ({c['ms_per_process_second']:.2f} ms per "
             "process per second)"
         )
+    lines.extend(f"  lost: {story}" for story in result["lost"])
     ok = result["duplicates"] == result["losses"] == result["not_owed"] == 0
     lines.append(
         f"DUPLICATES: {result['duplicates']}   LOSSES: {result['losses']}   NOT OWED BUT POSTED: "
