@@ -26,6 +26,11 @@ from bot.redact import redact_url
 
 log = logging.getLogger(__name__)
 
+PARSE_INLINE_BYTES = 64_000
+"""A feed body up to this size is parsed on the event loop (≈1 ms at most): handing it to a
+worker thread and back cost about as much CPU as parsing a small feed. Larger ones (TYPE III's
+feeds run to megabytes) are parsed in a thread, so the loop never stalls on them."""
+
 
 @dataclass(frozen=True)
 class PollOutcome:
@@ -69,7 +74,7 @@ async def poll_feed(
                 feed, result, recovered=recovered, moved_to=moved_to, next_poll_at=next_poll_at
             )
         assert fetched.body is not None and digest is not None
-        parsed = await asyncio.to_thread(parse_feed, fetched.body, url=fetched.final_url)
+        parsed = await parse_body(fetched.body, url=fetched.final_url)
         result, recovered = await store.ingest(
             feed.id,
             parsed,
@@ -133,4 +138,11 @@ async def fetch_and_parse(
         refuse_private=not settings.allow_private_addresses,
     )
     assert fetched.body is not None
-    return await asyncio.to_thread(parse_feed, fetched.body, url=fetched.final_url)
+    return await parse_body(fetched.body, url=fetched.final_url)
+
+
+async def parse_body(body: bytes, *, url: str) -> Feed:
+    """parse_feed, in a worker thread unless the body is small (PARSE_INLINE_BYTES)."""
+    if len(body) <= PARSE_INLINE_BYTES:
+        return parse_feed(body, url=url)
+    return await asyncio.to_thread(parse_feed, body, url=url)
