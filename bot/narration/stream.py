@@ -6,7 +6,9 @@ answer is the file as it is written (chunked, waiting for more until the worker 
 ending cleanly, so ffmpeg sees a normal end of file and exits 0, with no time-out at the end); a
 finished reading is a plain file answer with `Range` support, so seeking is one request.
 
-Not yet wired into the player (its queue items are episodes): see `bot/narration/service.py`.
+The player plays these URLs (`bot/player/reading.py`, `playable.py`): each start of a reading
+(a seek, a new speed) opens one URL for its ffmpeg, forgotten when that source ends. A growing
+reading has no Range, so the player starts it past 0:00 by decoding and dropping up to there.
 """
 
 from __future__ import annotations
@@ -88,7 +90,10 @@ class ReadingStreams:
             finished = narration.done.is_set()  # before the read: nothing written is missed
             chunk = await asyncio.to_thread(file.read, CHUNK)
             if chunk:
-                await response.write(chunk)
+                try:
+                    await response.write(chunk)
+                except ConnectionResetError:  # the player stopped this ffmpeg (seek, speed, skip)
+                    return response
                 continue
             if finished:
                 break

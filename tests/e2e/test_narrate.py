@@ -1,18 +1,23 @@
 """/narrate end to end: a machine reading of a forum post or an article, attached and labelled,
-the real TYPE III episode when there is one, and the limits."""
+played in voice (heard by the emulator's listener) while it is made, the real TYPE III episode
+when there is one (also from the voice offer), and the limits."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.narration.buttons import LISTEN_LABEL
+from bot.narration.buttons import LISTEN_LABEL, VOICE_LABEL
 from bot.narration.engine import VOICE_NAME, tts_missing
-from driver.announce import feed_block, feed_xml, wait_titles
-from driver.feedserver import FeedServer
+from driver.announce import feed_block, feed_xml, item, wait_titles
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer, rss
 from driver.narrating import ForumStandIn, audio_of, config
 from driver.requesting import LW_URL, OTHER, POST_ID, Type3StandIn, answer, request
+from driver.voice import slash
 from driver.world import World
 
 pytestmark = pytest.mark.skipif(
@@ -134,3 +139,106 @@ async def test_local_addresses_and_missing_pages_get_one_sentence(
         assert "private or local network" in reply["content"]
     else:
         assert reply["content"] == "I could not fetch that page to read it."
+
+
+def voice_button(message: dict) -> str:
+    """The custom id of the message's "Play in voice" button."""
+    buttons = [c for row in message.get("components") or [] for c in row["components"]]
+    (found,) = [b["custom_id"] for b in buttons if b.get("label") == VOICE_LABEL]
+    return found
+
+
+async def in_voice(emu, world: World) -> None:
+    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
+    await asyncio.sleep(0.2)  # the bot's cache takes the VOICE_STATE_UPDATE
+
+
+async def test_a_reading_is_heard_in_voice_while_it_is_made(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn, voice
+) -> None:
+    await start_bot(config(forum, type3.base))
+    await in_voice(emu, world)
+    ix = await narrate(emu, world, world.member_id, LW_URL)
+    kind, progress = await ix.wait_answer(timeout=15)
+    assert kind == "edit" and "press **Play in voice**" in progress["content"]
+    assert "machine reading" in progress["content"] and VOICE_NAME in progress["content"]
+    clicked = time.monotonic()
+    click = await emu.click(int(progress["id"]), voice_button(progress), world.member_id)
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(0.5, timeout=30)
+    first_audio = time.monotonic() - clicked
+    playing = await click.wait_followup(timeout=15)
+    assert playing["content"] == (
+        "▶ Playing **Notes on Careful Updating** (🤖 machine reading, voice "
+        f"{VOICE_NAME}; not a TYPE III AUDIO narration)."
+    )
+    card = await slash(emu, world, "nowplaying")  # the card: an embed, no text
+    assert card == ""
+    # the finished file still comes to /narrate's message: its length is what must be heard
+    attached = await ix.wait_followup(timeout=60)
+    seconds, _ = audio_of(attached_audio(emu, attached))
+    await receiver.wait_quiet(1.5, timeout=seconds + 30)
+    await receiver.decode()
+    heard = receiver.audio_seconds()
+    assert abs(heard - seconds) < 1.5, (heard, seconds)
+    assert receiver.rms(1, heard - 1) > 300, "speech, not silence"
+    assert first_audio < 15, first_audio  # the figure the bench measures closely
+    print(f"first audio {first_audio:.2f} s after the click; heard {heard:.1f} s of {seconds:.1f}")
+
+
+async def test_a_seek_past_what_is_made_lands_within_it_and_replies_name_the_reading(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn, voice
+) -> None:
+    await start_bot(config(forum, type3.base))
+    await in_voice(emu, world)
+    ix = await narrate(emu, world, world.member_id, f"{forum.base}/article")
+    _, progress = await ix.wait_answer(timeout=15)
+    click = await emu.click(int(progress["id"]), voice_button(progress), world.member_id)
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(0.5, timeout=30)
+    await click.wait_followup(timeout=15)
+    jumped = await slash(emu, world, "seek", time="59:00")
+    landed = jumped.removeprefix("Jumped to ").removesuffix(".")
+    minutes, secs = (int(n) for n in landed.split(":"))
+    attached = await ix.wait_followup(timeout=90)
+    total, _ = audio_of(attached_audio(emu, attached))
+    # clamped to what existed at the seek (at most the whole reading, less a second)
+    assert 0 < minutes * 60 + secs <= total - 1, (landed, total)
+    queue = await slash(emu, world, "queue")
+    assert "Researchers release open weather model" in queue
+    assert f"machine reading, voice {VOICE_NAME}" in queue
+    since = len(receiver.packets)
+    await receiver.wait_for_audio(1.0, timeout=15, since=since)  # it plays on from there
+
+
+async def test_the_voice_offer_plays_type3s_narration_once_it_appears(
+    emu,
+    world: World,
+    start_bot,
+    type3: Type3StandIn,
+    forum: ForumStandIn,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    feeds.set_feed("/feed.rss", rss("Test Narrations", []))
+    await start_bot(
+        config(forum, type3.base, feed=feed_block(feeds.url("/feed.rss"), world.text_id))
+    )
+    await in_voice(emu, world)
+    ix = await narrate(emu, world, world.member_id, LW_URL)
+    _, progress = await ix.wait_answer(timeout=15)
+    await ix.wait_followup(timeout=60)  # the machine reading, attached
+    narrated = item(1)  # its Source: is LW_URL
+    narrated["enclosure"]["url"] = audio.add("a440.mp3", tones["a440"])
+    feeds.set_feed("/feed.rss", rss("Test Narrations", [narrated]))
+    await wait_titles(emu, world.text_id, ["Episode 1"])
+    click = await emu.click(int(progress["id"]), voice_button(progress), world.member_id)
+    playing = await click.wait_followup(timeout=30)
+    assert playing["content"].startswith("▶ Playing **Episode 1**")
+    assert "machine" not in playing["content"]
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(2.0, timeout=20)
+    await receiver.decode()
+    assert abs(receiver.dominant_frequency(0.5, 1.5) - 440) < 5, "TYPE III's audio, not speech"
