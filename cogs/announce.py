@@ -115,6 +115,8 @@ class Announcer(commands.Cog):
             owed = outcome.result.channels if outcome.result else ()
             if outcome.result and outcome.result.follow_dms and self.bot.follows is not None:
                 self.bot.follows.wake()  # personal follows' DMs were planned with the episodes
+            if outcome.result and outcome.result.new_episodes:
+                self.bot.requests.wake()  # one may be a requested post's narration
             await self._tell_other_processes(owed)
             await self.scheduler.deliver_now(owed)
             return PollDone(outcome.next_poll_at)
@@ -135,10 +137,12 @@ class Announcer(commands.Cog):
         notices cost nothing here); after a lost LISTEN connection, look at everything."""
         if channel_ids is None:
             self.scheduler.wake()
+            self.bot.requests.wake()
             return
         mine = [c for c in channel_ids if self.bot.get_channel(c) is not None]
         if mine:
             self.scheduler.deliver_soon(mine)
+            self.bot.requests.wake()  # new episodes for our servers may narrate their requests
 
     async def _tell_other_processes(self, channel_ids: Iterable[int]) -> None:
         """Channels in guilds of other processes (not visible here) are theirs to post in."""

@@ -46,9 +46,10 @@ class Requests(commands.Cog):
     ) -> None:
         await self.bot.requests.request(interaction, url, note)
 
-    @tasks.loop(seconds=2.0)
+    @tasks.loop(seconds=0)  # paced by until_woken: idle, it waits without a query
     async def close_the_loop(self) -> None:
         """Mark requests narrated once their episode is in a feed, then tell everyone owed a notice."""
+        await self.bot.requests.until_woken()
         await self.bot.requests.fulfil()
 
     @close_the_loop.before_loop
@@ -59,6 +60,7 @@ class Requests(commands.Cog):
     async def _loop_error(self, error: BaseException) -> None:
         log.exception("The request notifier stopped on an unexpected error", exc_info=error)
         await asyncio.sleep(5)
+        self.bot.requests.wake()  # what failed is looked at again at once
         self.close_the_loop.restart()
 
 

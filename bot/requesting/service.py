@@ -7,8 +7,10 @@ The cogs and the request buttons call this through `bot.requests`; the rules liv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import time
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -18,6 +20,7 @@ from bot import metrics, outgoing
 from bot.announce.render import episode_embed, episode_view, nonce_for
 from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore, StoredEpisode
+from bot.backoff import Backoff
 from bot.db import IntegrityError
 from bot.errors import UserFacingError
 from bot.forum_lookup import resolve
@@ -40,6 +43,11 @@ log = logging.getLogger(__name__)
 LOOKUP_TIMEOUT = 3.0  # TYPE III and forum lookups never hold a request up for longer
 TITLE_TIMEOUT = 5.0
 RECOVERY_TIMEOUT = 30.0  # reading the review channel back never holds start-up up for longer
+LOOK_GAP = 2.0
+"""The notifier looks at most this often, however often it is woken (a burst of new episodes)."""
+QUIET_LOOK = 60.0
+"""And at least this often: a request closed by an episode no wake-up was sent for."""
+NOTICE_RETRY = Backoff(first=2.0, cap=300.0)  # a notice Discord refused for now
 DISCORD_WEBHOOK = re.compile(r"discord(?:app)?\.com/api/webhooks/\d{17,20}/[\w.-]{60,}")
 
 
@@ -53,6 +61,10 @@ class RequestService:
         self.episodes = AnnounceStore(bot.db)
         self.settings = bot.settings.requests
         self._titles: aiohttp.ClientSession | None = None
+        self._wake = asyncio.Event()
+        self._wake.set()  # look once at start: episodes and notices from before it
+        self._last_look = -LOOK_GAP
+        self._notice_failures = 0
 
     async def open(self) -> None:
         self._titles = safe_session(allow_private=self.settings.allow_private_addresses)
@@ -273,6 +285,7 @@ class RequestService:
         )
         await self._refresh(decided)
         await self._send_notices()
+        self.wake()  # an approved request may already have its episode
 
     # -- keeping messages and people up to date ------------------------------------------------
 
@@ -389,6 +402,28 @@ class RequestService:
                 f"HTTP {status}" if status else type(exc).__name__,
             )
 
+    # -- the notifier (cogs/requests.py runs it) ----------------------------------------------------
+
+    def wake(self) -> None:
+        """Episodes were stored here, or another process said some are owed in this process's
+        servers, or a decision was made: a request may be narrated now, or a notice owed."""
+        self._wake.set()
+
+    async def until_woken(self) -> None:
+        """Until the notifier should look again: woken (but not sooner than LOOK_GAP after its
+        last look, so a burst of wake-ups is one look), a failed notice's retry, or QUIET_LOOK.
+        Idle, it costs no query: several processes cost no more than one."""
+        timeout = QUIET_LOOK
+        if self._notice_failures:
+            timeout = min(timeout, NOTICE_RETRY.delay(self._notice_failures))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        gap = self._last_look + LOOK_GAP - time.monotonic()
+        if gap > 0:
+            await asyncio.sleep(gap)
+        self._wake.clear()
+        self._last_look = time.monotonic()
+
     async def fulfil(self) -> None:
         """Mark requests narrated once their episode is in a feed, then tell everyone owed a notice."""
         for request_id in await self.store.fulfil_from_episodes(self.bot.node.owns_guild):
@@ -400,6 +435,7 @@ class RequestService:
 
     async def _send_notices(self) -> None:
         node = self.bot.node
+        failed = False
         for notice in await self.store.unsent_notices():
             if not node.owns_guild(notice.request.guild_id):
                 continue  # the process that runs the request's server tells its members
@@ -409,6 +445,9 @@ class RequestService:
             async with node.claim(name, release=False) as mine:
                 if mine and await self._deliver_notice(notice):
                     await self.store.notice_sent(notice)
+                else:
+                    failed = True  # Discord refused it for now, or another process holds it
+        self._notice_failures = self._notice_failures + 1 if failed else 0
 
     async def _deliver_notice(self, notice: Notice) -> bool:
         """A DM first; when DMs are closed, a mention in the channel the request came from."""

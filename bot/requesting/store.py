@@ -220,20 +220,21 @@ class RequestStore:
         and requests matched by episodes found while catching up. Of several processes, each
         closes the requests of its own servers (`in_my_guilds`), whose cards it can edit.
         """
+        # Only an episode of a feed announced in the request's own server counts: another
+        # server's (perhaps supporters-only) feed is none of this server's business.
+        rows = await self.db.fetch(
+            f"SELECT r.id, r.guild_id, (SELECT e.id FROM episodes e WHERE {_SAME_SERVER_EPISODE}"
+            " ORDER BY e.id LIMIT 1) AS episode_id FROM requests r"
+            " WHERE r.status IN ('open', 'approved')"
+            f" AND EXISTS (SELECT 1 FROM episodes e WHERE {_SAME_SERVER_EPISODE})"
+            " ORDER BY r.id"
+        )
+        rows = [row for row in rows if in_my_guilds(row["guild_id"])]
+        if not rows:
+            return []  # the usual answer: one query, no transaction
         async with self.db.transaction() as conn:
-            # Only an episode of a feed announced in the request's own server counts: another
-            # server's (perhaps supporters-only) feed is none of this server's business.
-            rows = await conn.fetch(
-                f"SELECT r.id, r.guild_id, (SELECT e.id FROM episodes e WHERE {_SAME_SERVER_EPISODE}"
-                " ORDER BY e.id LIMIT 1) AS episode_id FROM requests r"
-                " WHERE r.status IN ('open', 'approved')"
-                f" AND EXISTS (SELECT 1 FROM episodes e WHERE {_SAME_SERVER_EPISODE})"
-                " ORDER BY r.id"
-            )
             closed: list[int] = []
             for row in rows:
-                if not in_my_guilds(row["guild_id"]):
-                    continue
                 # Status checked again: on PostgreSQL a decision may land between the two.
                 changed = await conn.execute(
                     "UPDATE requests SET status = 'narrated', episode_id = ?, decided_at = ?"
