@@ -149,6 +149,10 @@ class Narrator(commands.AutoShardedBot):
         # discord.py waits 5 s before every IDENTIFY but the first; Discord only asks for that
         # between buckets of `max_concurrency` shards (shards start in order 0, 1, 2...). A shard
         # that re-identifies later keeps the safe 5 s.
+        if shard_id is not None and self.node.shared and self.node.own_shards is not None:
+            # Several processes: the limit is the whole bot's. Turns per bucket in the database.
+            await self.node.identify_turn(shard_id % self.max_concurrency, IDENTIFY_WINDOW)
+            return
         if initial or shard_id is None:
             return
         if shard_id % self.max_concurrency == 0 or self.is_ready():

@@ -111,3 +111,22 @@ async def renew_feed(db: Database, feed_id: int, until: float, seconds: float) -
         until,
     )
     return changed == 1
+
+
+async def take_turn(db: Database, name: str, holder: str, seconds: float) -> float:
+    """A turn of `seconds` at `name` that nobody has, the taker included, until it ends (unlike a
+    lease, the holder cannot renew it: a rate limit's window). Returns 0 when this process has
+    the turn now, else the seconds until the current one ends (PostgreSQL's clock)."""
+    taken = await db.fetchrow(
+        f"INSERT INTO leases(name, holder, expires_at) VALUES (?, ?, {DB_NOW} + ?)"
+        " ON CONFLICT(name) DO UPDATE SET holder = excluded.holder,"
+        f" expires_at = excluded.expires_at WHERE leases.expires_at <= {DB_NOW}"
+        " RETURNING holder",
+        name,
+        holder,
+        float(seconds),
+    )
+    if taken is not None:
+        return 0.0
+    left = await db.fetchval(f"SELECT expires_at - {DB_NOW} FROM leases WHERE name = ?", name)
+    return max(0.0, float(left or 0.0))

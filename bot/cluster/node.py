@@ -12,7 +12,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from bot.cluster.leases import Leases, claim_feeds, renew_feed
+from bot.cluster.leases import Leases, claim_feeds, renew_feed, take_turn
 from bot.config import Settings
 from bot.db import Database, DatabaseError
 
@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 
 GuildOf = Callable[[int], Awaitable[int | None]]
 """Asks Discord which guild a channel is in (None: it cannot say)."""
+
+
+IDENTIFY_MARGIN = 0.5
+"""Seconds added to an IDENTIFY turn: it is taken just before the gateway connection opens, so the
+IDENTIFY itself goes out a little after the turn began (and the next one must not come sooner)."""
 
 
 def shard_of(guild_id: int, shard_count: int) -> int:
@@ -103,6 +108,22 @@ class Node:
         if not self.shared or until is None:
             return True
         return await renew_feed(self.db, feed_id, until, self.lease_seconds)
+
+    async def identify_turn(self, bucket: int, window: float) -> None:
+        """Wait until this process may IDENTIFY a shard of rate-limit bucket `bucket` (shard id %
+        max_concurrency): Discord allows one per bucket per `window` seconds for the whole bot,
+        whatever process sends it. Turns are rows in the database, on its clock; a process that
+        dies holding one loses nothing but that window."""
+        turn = window + IDENTIFY_MARGIN
+        try:
+            while wait := await take_turn(self.db, f"identify:{bucket}", self.name, turn):
+                log.debug("Shard bucket %d: another IDENTIFY went out; waiting %.1fs", bucket, wait)
+                await asyncio.sleep(wait + 0.05)
+        except DatabaseError as exc:  # the database must not keep the bot off Discord
+            log.warning(
+                "No IDENTIFY turn from the database (%s); waiting %.0f s instead", exc, turn
+            )
+            await asyncio.sleep(turn)
 
     @asynccontextmanager
     async def claim(self, name: str, *, release: bool = True) -> AsyncIterator[bool]:

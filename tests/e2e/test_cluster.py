@@ -244,3 +244,48 @@ async def test_each_requester_hears_once_from_the_process_of_their_server(
     finally:
         await running.kill()
         print(running.logs)
+
+
+async def test_processes_starting_together_identify_one_shard_per_bucket_per_5_seconds(
+    tmp_path: Path, postgres_url: str, feeds: FeedServer
+) -> None:
+    from emulator import DiscordEmulator
+
+    # Discord's session start limit: max_concurrency IDENTIFYs per 5 s, one per bucket
+    # (shard id % max_concurrency), for the whole bot. Three processes starting at once each
+    # open their first shard at once; two of them would be in one bucket.
+    emu = DiscordEmulator(
+        token="test-token-0123456789abcdef", recommended_shards=SHARDS, max_concurrency=2
+    )
+    await emu.start(host="127.0.0.1", port=0)
+    identified: list[tuple[float, int]] = []
+    emu.on_event(
+        lambda kind, payload: (
+            identified.append((time.monotonic(), payload["shard"][0]))
+            if kind == "identify"
+            else None
+        )
+    )
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    path = config(
+        tmp_path,
+        feeds.url("/feed.rss"),
+        [emu.add_channel(emu.add_guild("S").id, "e", ChannelType.TEXT).id],
+    )
+    running = Cluster(
+        emu, path, processes=PROCESSES, shards_each=SHARDS_EACH, env={"DATABASE_URL": postgres_url}
+    )
+    try:
+        await running.start()
+        assert emu.live_shards() == list(range(SHARDS))
+        assert sorted(shard for _at, shard in identified) == list(range(SHARDS))
+        for bucket in (0, 1):
+            times = sorted(at for at, shard in identified if shard % 2 == bucket)
+            gaps = [b - a for a, b in itertools.pairwise(times)]
+            assert min(gaps) >= 5.0, f"bucket {bucket}: IDENTIFYs {gaps} s apart"
+        starts = sorted(at for at, _shard in identified)
+        assert starts[1] - starts[0] < 2.0, "two buckets: two IDENTIFYs may go out together"
+    finally:
+        await running.kill()
+        print(running.logs)
+        await emu.stop()
