@@ -104,6 +104,7 @@ class Stream:
 
     def resume(self) -> None:
         if self.state == PAUSED:
+            self._lost_at = None  # a link down before the pause gets its full wait again
             self.state = PLAYING
             self.link.set_speaking(True)
             self._sender.wake()
@@ -146,10 +147,11 @@ class Stream:
         if self._lost_at is not None:
             self._lost_at = None
             link.set_speaking(True)
+        try:
+            item = self._queue.popleft()
+        except IndexError:  # the reader is waiting on the source: nothing to send this tick
+            return True
         queue = self._queue
-        if not queue:
-            return True  # the reader is waiting on the source: nothing to send this tick
-        item = queue.popleft()
         if len(queue) == AHEAD_LOW:
             with self._cond:
                 self._cond.notify()
