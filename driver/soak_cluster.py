@@ -425,10 +425,10 @@ def report(opts: ClusterOptions, result: dict[str, Any]) -> str:
         lines.append("takeover: no poll was in flight at a SIGKILL")
     if result["cpu"]:
         c = result["cpu"]
+        per_poll = f"{c['ms_per_poll']:.1f} ms per feed poll" if c["polls"] else "idle"
         lines.append(
-            f"CPU of all bot processes: {c['cpu_s']:.1f} s for {c['polls']} polls = "
-            f"{c['ms_per_poll']:.1f} ms per feed poll ({c['ms_per_process_second']:.2f} ms per "
-            "process per second)"
+            f"CPU of all bot processes: {c['cpu_s']:.2f} s for {c['polls']} polls = {per_poll} "
+            f"({c['ms_per_process_second']:.2f} ms per process per second)"
         )
     lines.extend(f"  lost: {story}" for story in result["lost"])
     ok = result["duplicates"] == result["losses"] == result["not_owed"] == 0
