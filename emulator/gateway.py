@@ -284,7 +284,6 @@ class Gateway:
         session.presence = data.get("presence")
         self.sessions[session.session_id] = session
         self.identify_count += 1
-        self.emu.emit("identify", {"shard": list(shard_tuple) if shard_tuple else None})
         emu = self.emu
         visible = [g for g in emu.guilds if session.sees_guild(g)]
         ready: JSON = {

@@ -262,7 +262,7 @@ async def test_processes_starting_together_identify_one_shard_per_bucket_per_5_s
     emu.on_event(
         lambda kind, payload: (
             identified.append((time.monotonic(), payload["shard"][0]))
-            if kind == "identify"
+            if kind == "gateway_connect"  # the emulator's answer to an IDENTIFY
             else None
         )
     )

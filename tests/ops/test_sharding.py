@@ -86,6 +86,7 @@ async def test_identify_waits_only_between_buckets(
         slept.append(seconds)
 
     monkeypatch.setattr(bot.bot.asyncio, "sleep", sleep)
-    fake = SimpleNamespace(max_concurrency=max_concurrency, is_ready=lambda: ready)
+    alone = SimpleNamespace(shared=False, own_shards=None)  # one process: no database turns
+    fake = SimpleNamespace(max_concurrency=max_concurrency, is_ready=lambda: ready, node=alone)
     await bot.bot.Narrator.before_identify_hook(fake, shard_id, initial=False)  # type: ignore[arg-type]
     assert slept == ([bot.bot.IDENTIFY_WINDOW] if waits else [])
