@@ -18,7 +18,8 @@ PAGES = Path(__file__).resolve().parent.parent / "tests" / "narration" / "pages"
 
 
 class ForumStandIn:
-    """POST /graphql answers the saved forum post for its id; GET /article is a saved page."""
+    """POST /graphql answers the saved forum post for its id; GET /article is a saved page and
+    GET /long a generated long one."""
 
     def __init__(self, post_id: str) -> None:
         self.post_id = post_id
@@ -38,10 +39,26 @@ class ForumStandIn:
             body=(PAGES / "news_article.html").read_bytes(), content_type="text/html"
         )
 
+    async def long_article(self, request: web.Request) -> web.Response:
+        """An article of about 4,000 words: half an hour of speech, still being made for a
+        minute or more after its first sentences play."""
+        paragraphs = "".join(
+            f"<p>Paragraph {n} of the long report looks at how careful forecasters revise their "
+            "estimates when the evidence changes, and why small steps often beat large ones. "
+            "It ends with a short summary of what the team measured that week.</p>"
+            for n in range(1, 101)
+        )
+        page = (
+            "<html><head><title>A Long Report on Forecasting</title></head><body><article>"
+            f"<h1>A Long Report on Forecasting</h1>{paragraphs}</article></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/graphql", self.graphql)
         app.router.add_get("/article", self.article)
+        app.router.add_get("/long", self.long_article)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

@@ -27,6 +27,10 @@ class PlayableReading:
     def finished(self) -> bool:
         return self.narration.finished
 
+    @property
+    def failed(self) -> bool:
+        return self.narration.done.is_set() and self.narration.error is not None
+
     def open(self) -> str:
         return self.streams.open(self.narration)
 

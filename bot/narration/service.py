@@ -96,6 +96,10 @@ def progress(narration: Narration) -> str:
     )
 
 
+TYPE3_INSTEAD = (
+    "TYPE III AUDIO has narrated this post since the machine reading was offered, so this is "
+    "their narration instead."
+)
 VOICE_OFFER = "Or press **Play in voice** to hear it in your voice channel now, as it is made."
 
 
@@ -259,7 +263,7 @@ class NarrationService:
                 "That machine reading is not kept any more; use /narrate to make it again."
             )
         if narrated := await (await guild_episodes(interaction, self.episodes)).by_source_key(key):
-            await players.start(interaction, narrated[0], 0.0)
+            await players.start(interaction, narrated[0], 0.0, why=TYPE3_INSTEAD)
             return
         reading = self.playable(key)
         if reading is None:

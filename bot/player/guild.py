@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord.utils import escape_markdown
 
 from bot import metrics
 from bot.backoff import Backoff
 from bot.errors import UserFacingError
+from bot.outgoing import clip, format_time
 from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
 from bot.player.ffmpeg import OpusSourceSpec, check_source, opus_source_spec
 from bot.player.ogg import OggPackets
@@ -401,6 +403,18 @@ class GuildPlayer:
                 await self._save_positions()
                 playing.interrupted = True
                 self.changed()
+                return
+            if playing.reading is not None and playing.reading.failed:
+                # what was made has been played; the rest never will be: say so, go on
+                await self._save_positions()
+                await self.notify(
+                    f"The machine reading “{escape_markdown(clip(playing.item.title, 200))}” "
+                    f"stopped at {format_time(playing.clock.position)} because its synthesis "
+                    "failed; moving on."
+                )
+                self._set_playing_none()
+                await self._advance()
+                await self.save_session()
                 return
             whole = playing.source is not None and playing.source.downloaded_whole()
             decision = decide_after_end(

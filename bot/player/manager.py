@@ -271,7 +271,10 @@ class PlayerManager:
             return
         await self.start(interaction, stored, 0.0)
 
-    async def start(self, interaction: Interaction, stored: StoredEpisode, at: float) -> None:
+    async def start(
+        self, interaction: Interaction, stored: StoredEpisode, at: float, *, why: str = ""
+    ) -> None:
+        """Play `stored` (or queue it) for the member; `why`, a sentence, ends the reply."""
         channel = self._join_target(interaction)
         if not interaction.response.is_done():  # joining voice can take longer than 3 s
             await interaction.response.defer(thinking=True)
@@ -289,11 +292,14 @@ class PlayerManager:
             where = f" from {format_time(at)}" if at else ""
             await interaction.followup.send(
                 f"\N{BLACK RIGHT-POINTING TRIANGLE} Playing **{shown_title(item.title)}**{where}."
+                + (f" {why}" if why else "")
             )
         else:
             place = player.queue.add(item)
             await player.save_session()
-            await interaction.followup.send(f"Queued **{shown_title(item.title)}** at #{place}.")
+            await interaction.followup.send(
+                f"Queued **{shown_title(item.title)}** at #{place}." + (f" {why}" if why else "")
+            )
 
     async def play_reading(self, interaction: Interaction, reading: ReadingAudio) -> None:
         """ "Play in voice" on a machine reading: join the member's channel, play it or queue it,

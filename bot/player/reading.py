@@ -33,6 +33,11 @@ class ReadingAudio(Protocol):
     @property
     def finished(self) -> bool: ...
 
+    @property
+    def failed(self) -> bool:
+        """Its synthesis failed: what was made is all there will be."""
+        ...
+
     async def wait_ready(self) -> None:
         """Until its first sentences can be played; `UserFacingError` if they never will."""
         ...

@@ -5,8 +5,11 @@ when there is one (also from the voice offer), and the limits."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -236,9 +239,79 @@ async def test_the_voice_offer_plays_type3s_narration_once_it_appears(
     await wait_titles(emu, world.text_id, ["Episode 1"])
     click = await emu.click(int(progress["id"]), voice_button(progress), world.member_id)
     playing = await click.wait_followup(timeout=30)
-    assert playing["content"].startswith("▶ Playing **Episode 1**")
-    assert "machine" not in playing["content"]
+    assert playing["content"] == (
+        "▶ Playing **Episode 1**. TYPE III AUDIO has narrated this post since the machine "
+        "reading was offered, so this is their narration instead."
+    )
     receiver = voice.receiver(world.guild_id)
     await receiver.wait_for_audio(2.0, timeout=20)
     await receiver.decode()
     assert abs(receiver.dominant_frequency(0.5, 1.5) - 440) < 5, "TYPE III's audio, not speech"
+
+
+def synthesis_workers(pid: int) -> list[int]:
+    """The bot's piper worker processes (children of the bot process)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"bot.narration.worker" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+async def test_a_reading_whose_synthesis_fails_in_voice_is_reported_and_the_queue_goes_on(
+    emu,
+    world: World,
+    start_bot,
+    type3: Type3StandIn,
+    forum: ForumStandIn,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    episode = item(1)
+    episode["enclosure"]["url"] = audio.add("a440.mp3", tones["a440"])
+    feeds.set_feed("/feed.rss", rss("Test Narrations", [episode]))
+    bot = await start_bot(
+        config(forum, type3.base, feed=feed_block(feeds.url("/feed.rss"), world.text_id))
+    )
+    await wait_titles(emu, world.text_id, ["Episode 1"])
+    await in_voice(emu, world)
+    ix = await narrate(emu, world, world.member_id, f"{forum.base}/long")
+    _, progress = await ix.wait_answer(timeout=15)
+    click = await emu.click(int(progress["id"]), voice_button(progress), world.member_id)
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(0.5, timeout=30)
+    await click.wait_followup(timeout=15)
+    assert (await slash(emu, world, "play", episode="Episode 1")).startswith("Queued")
+    # half an hour of speech is being made: the worker dies part-way through it
+    assert bot.proc is not None
+    (worker,) = synthesis_workers(bot.proc.pid)
+    os.kill(worker, signal.SIGKILL)
+
+    def told() -> list[str]:
+        return [
+            m["content"]
+            for m in emu.messages(world.text_id)
+            if "synthesis failed" in (m.get("content") or "")
+        ]
+
+    await emu.wait_until(lambda: told(), timeout=60)
+    (notice,) = told()
+    assert notice.startswith("The machine reading “A Long Report on Forecasting” stopped at ")
+    assert notice.endswith(" because its synthesis failed; moving on."), notice
+    # the queue goes on: the episode behind the reading is heard
+    speech = receiver.audio_seconds()
+    await receiver.wait_for_audio(speech + 2.5, timeout=30)
+    await receiver.decode()
+    assert abs(receiver.dominant_frequency(speech + 0.8, speech + 2.3) - 440) < 5
+    # and /narrate's own message says the reading failed
+    failed = await ix.wait_followup(timeout=15)
+    assert "machine reading failed" in failed["content"]

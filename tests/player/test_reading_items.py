@@ -123,6 +123,7 @@ class Growing:
 
     seconds_ready: float
     finished: bool = False
+    failed: bool = False
     key: str = "lw:abc123"
     title: str = "Notes on Careful Updating"
     link: str | None = "https://www.lesswrong.com/posts/abc123"
