@@ -233,7 +233,7 @@ class NarrationService:
             return found
         self.limits.take(member_id, time.monotonic())
         article = await self.article(key)
-        sentences = speakable(article, voice=VOICE_NAME)
+        sentences = await asyncio.to_thread(speakable, article, voice=VOICE_NAME)
         words = sum(len(s.split()) for s in sentences)
         if words > self.settings.max_words:
             raise UserFacingError(
@@ -279,7 +279,8 @@ class NarrationService:
             page = await fetch_page(self._http, key.canonical_url, timeout=FETCH_TIMEOUT)
             if page is None:
                 raise UserFacingError("I could not fetch that page to read it.")
-            return page_article(*page)
+            # readability on a hostile 2 MB page takes seconds of CPU: never on the event loop
+            return await asyncio.to_thread(page_article, *page)
         except NoArticleError as exc:
             raise UserFacingError(f"There is nothing I can read there: {exc}") from None
 
@@ -307,7 +308,7 @@ class NarrationService:
             raise UserFacingError("The forum did not answer; try again later.") from None
         if len(body) > MAX_GRAPHQL_BYTES:
             raise UserFacingError("That post is too long for a machine reading.")
-        return forum_article(parse_json(body))
+        return await asyncio.to_thread(lambda: forum_article(parse_json(body)))
 
     async def _attach(
         self, interaction: Interaction, narration: Narration, path: Path, *, ephemeral: bool

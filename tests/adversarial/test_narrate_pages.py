@@ -1,0 +1,94 @@
+"""Hostile pages for /narrate: a page made to be slow to read (2 MB of tiny elements, under the
+size cap) must not stop the bot answering everyone else while its article is extracted and
+made speakable, whatever comes of the reading."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from bot.narration.engine import tts_missing
+from driver.narrating import ForumStandIn, config
+from driver.requesting import POST_ID, Type3StandIn
+from driver.world import World
+
+pytestmark = pytest.mark.skipif(
+    tts_missing() is not None, reason=f"machine narrations need the tts extra: {tts_missing()}"
+)
+
+PIECE = "<p><a href='/x'>a</a> b, c</p>"
+HEAVY = (
+    "<html><head><title>Heavy</title></head><body><article>"
+    + PIECE * (1_990_000 // len(PIECE))
+    + "</article></body></html>"
+).encode()
+"""Just under the 2 MB page cap: about 4 s of extraction and text work on this machine."""
+
+
+class HeavyHost:
+    def __init__(self) -> None:
+        self.served = asyncio.Event()
+        self.runner: web.AppRunner | None = None
+        self.base = ""
+
+    async def heavy(self, request: web.Request) -> web.Response:
+        self.served.set()
+        return web.Response(body=HEAVY, content_type="text/html", charset="utf-8")
+
+    async def __aenter__(self) -> HeavyHost:
+        app = web.Application()
+        app.router.add_get("/heavy", self.heavy)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.base = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+@pytest.fixture
+async def forum() -> AsyncIterator[ForumStandIn]:
+    stand_in = ForumStandIn(POST_ID)
+    await stand_in.start()
+    try:
+        yield stand_in
+    finally:
+        await stand_in.stop()
+
+
+async def test_a_heavy_page_does_not_stall_the_bot_for_everyone_else(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    await start_bot(config(forum, type3.base))
+    async with HeavyHost() as host:
+        ix = await emu.slash(
+            world.guild_id,
+            world.text_id,
+            world.member_id,
+            "narrate",
+            options={"url": f"{host.base}/heavy"},
+        )
+        await asyncio.wait_for(host.served.wait(), timeout=20)
+        # another member uses the bot while the page is being read: one /about after another
+        slowest = 0.0
+        until = time.monotonic() + 5.0
+        while time.monotonic() < until:
+            asked = time.monotonic()
+            about = await emu.slash(world.guild_id, world.text_id, world.admin_id, "about")
+            try:
+                await about.wait_response(timeout=15)
+            except TimeoutError:  # answered after Discord's 3 s, so Discord refused it
+                slowest = float("inf")
+                break
+            slowest = max(slowest, time.monotonic() - asked)
+        _, answer = await ix.wait_answer(timeout=60)
+    assert "too long for a machine reading" in answer["content"], answer
+    assert slowest < 1.5, f"/about took {slowest:.1f} s while the page was read"
