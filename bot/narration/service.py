@@ -43,17 +43,9 @@ from bot.narration.engine import (
     digest,
     tts_missing,
 )
-from bot.narration.extract import (
-    NoArticleError,
-    forum_article,
-    forum_request,
-    page_article,
-    parse_json,
-)
 from bot.narration.limits import NarrationLimits
 from bot.narration.playable import PlayableReading
 from bot.narration.stream import ReadingStreams
-from bot.narration.text import Article, speakable
 from bot.player.ffmpeg import find_ffmpeg
 from bot.post_urls import PostKey, canonical_key
 from bot.requesting import policy
@@ -62,6 +54,7 @@ from bot.safe_fetch import fetch_page, safe_session
 
 if TYPE_CHECKING:
     from bot.bot import Narrator
+    from bot.narration.text import Article
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +153,7 @@ class NarrationService:
             concurrency=self.settings.concurrency,
         )
         self._http = safe_session(allow_private=self.requests.allow_private_addresses)
-        await self.streams.start()
+        # self.streams listens from the first reading played (bot/narration/stream.py)
 
     async def close(self) -> None:
         await self.streams.close()
@@ -233,6 +226,8 @@ class NarrationService:
             return found
         self.limits.take(member_id, time.monotonic())
         article = await self.article(key)
+        from bot.narration.text import speakable  # lxml.html: at the first reading
+
         sentences = await asyncio.to_thread(speakable, article, voice=VOICE_NAME)
         words = sum(len(s.split()) for s in sentences)
         if words > self.settings.max_words:
@@ -272,6 +267,10 @@ class NarrationService:
 
     async def article(self, key: PostKey) -> Article:
         """The text to read, fetched from the forum's API or the page itself."""
+        # readability-lxml with chardet and lxml.html are ≈3 MB of RSS: imported at the first
+        # reading, not at start.
+        from bot.narration.extract import NoArticleError, page_article
+
         assert self._http is not None
         try:
             if key.site in ("lw", "ea"):
@@ -285,6 +284,8 @@ class NarrationService:
             raise UserFacingError(f"There is nothing I can read there: {exc}") from None
 
     async def _forum_article(self, key: PostKey) -> Article:
+        from bot.narration.extract import forum_article, forum_request, parse_json
+
         assert self._http is not None
         endpoint = (
             self.requests.lesswrong_graphql if key.site == "lw" else self.requests.eaforum_graphql

@@ -23,10 +23,9 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
-from aiohttp import web
 from yarl import URL
 
 from bot import USER_AGENT
@@ -41,6 +40,9 @@ from bot.safe_fetch import (
     is_public_address,
     public_connector,
 )
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,8 @@ class AudioProxy:
                     total=None, sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT
                 ),
             )
+            from aiohttp import web  # at the first /play: ≈2 MB of RSS spared until then
+
             app = web.Application()
             app.router.add_get("/audio/{token}", self._serve, allow_head=False)
             # A cancelled handler (ffmpeg went away: seek, skip, stop) closes its upstream at once;
@@ -319,6 +323,8 @@ class AudioProxy:
     # -- serving ffmpeg -------------------------------------------------------------------------------
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
         stream = self._streams.get(request.match_info["token"])
         if stream is None:
             raise web.HTTPNotFound()
@@ -355,6 +361,8 @@ class AudioProxy:
         stream: AudioStream,
         range_header: str | None,
     ) -> web.StreamResponse:
+        from aiohttp import web
+
         headers = {
             name: upstream.headers[name] for name in PASSED_HEADERS if name in upstream.headers
         }

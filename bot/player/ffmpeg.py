@@ -58,8 +58,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import ffmpeg as ffmpeg_python
-
 from bot.errors import UserFacingError
 
 MIN_SPEED = 0.5
@@ -231,6 +229,8 @@ def opus_source_spec(
     input_options["format_whitelist"] = AUDIO_FORMATS
     if start > 0 and seekable:
         input_options["ss"] = _seconds(start)
+
+    import ffmpeg as ffmpeg_python  # at the first play: it and its `future` are ≈1 MB of RSS
 
     audio = ffmpeg_python.input(source, **input_options)["a:0"]
     if trim:  # in the source's own time, before atempo

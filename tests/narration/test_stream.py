@@ -83,3 +83,21 @@ async def test_a_finished_reading_is_a_seekable_file(
             assert response.status == 404
         async with session.get(streams.base + "/reading/guess") as response:
             assert response.status == 404
+
+
+async def test_the_first_reading_opened_starts_the_server(tmp_path: Path) -> None:
+    """Nothing listens until a reading is played; the URL answers at once (the connection waits
+    in the backlog while the server starts)."""
+    engine = NarrationEngine(NarrationCache(tmp_path, 10**9), find_ffmpeg())
+    narration = engine.start("lw:lazy", "Lazy", SENTENCES[:1])
+    await narration.wait_done()
+    streams = ReadingStreams()
+    try:
+        assert streams.base == ""
+        url = streams.open(narration)
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            assert response.status == 200
+            assert len(await response.read()) == narration.path.stat().st_size
+    finally:
+        await streams.close()
+    assert streams.base == ""
