@@ -90,5 +90,5 @@ def setup_logging(level: str, fmt: str, secrets: list[str]) -> None:
         )
     discord.utils.setup_logging(handler=handler, formatter=formatter, level=getattr(logging, level))
     # Chatty libraries stay at INFO even when the bot logs at DEBUG.
-    for name in ("discord.gateway", "aiosqlite", "discord.webhook.async_"):
+    for name in ("discord.gateway", "discord.webhook.async_"):
         logging.getLogger(name).setLevel(max(logging.INFO, getattr(logging, level)))
