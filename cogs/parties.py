@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot.bot import Narrator
 from bot.errors import UserFacingError
 from bot.parties.plan import parse_when
-from bot.parties.service import PartyService, VoiceChannel, when_text
+from bot.parties.service import PartyService, VoiceChannel, member_cannot_host, when_text
 from bot.player.lookup import episode_choices, find_episode
 from bot.player.views import shown_title
 
@@ -76,6 +76,8 @@ class Parties(commands.Cog):
             raise app_commands.MissingPermissions(["manage_events"])
         start = parse_when(when, datetime.now(UTC))
         target = channel or _members_channel(interaction)
+        if reason := member_cannot_host(target, interaction.user):
+            raise UserFacingError(reason)
         stored = await find_episode(interaction, self.service.episodes, episode)
         await interaction.response.defer(thinking=True)  # the cover image may take a moment
         event = await self.service.create(

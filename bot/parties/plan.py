@@ -69,9 +69,9 @@ def _parse(value: str, now: datetime) -> datetime | None:
         return today if today > now else today + timedelta(days=1)
     try:
         when = datetime.fromisoformat(value.upper().removesuffix(" UTC"))
-    except ValueError:
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):  # e.g. "9999-12-31 23:59-23:59", past year 9999 in UTC
         return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,27 @@ def missing_permissions(channel: VoiceChannel) -> str | None:
     return None
 
 
+def member_cannot_host(channel: VoiceChannel, member: discord.Member | discord.User) -> str | None:
+    """Why `member` may not hold a party in `channel` (one sentence), or None.
+
+    Discord asks of whoever schedules an event in a channel what it asks here: Manage Events
+    there, seeing and joining it, and for a stage its moderation. The bot makes the event, so
+    without this a member with Manage Events on the server could have it take over a channel
+    that overwrites close to them (a staff room) and ping members into it."""
+    if not isinstance(member, discord.Member):
+        return "Listening parties are held in a server's voice channels."
+    perms = channel.permissions_for(member)
+    if not perms.view_channel or not perms.connect:
+        return f"You can't join {channel.mention} yourself, so you can't hold a party there."
+    if not perms.manage_events:
+        return f"You need the Manage Events permission in {channel.mention} to hold a party there."
+    if isinstance(channel, discord.StageChannel) and not (
+        perms.manage_channels and perms.mute_members and perms.move_members
+    ):
+        return f"Only a stage moderator of {channel.mention} can hold a party on it."
+    return None
+
+
 class PartyService:
     def __init__(self, bot: Narrator) -> None:
         self.bot = bot

@@ -234,6 +234,7 @@ async def test_on_a_stage_the_bot_becomes_a_speaker_and_the_stage_ends_with_the_
     user = host(emu, world)
     moderator = Permissions(manage_channels=True, mute_members=True, move_members=True)
     grant_bot(emu, world, moderator.value)
+    emu.allow(stage.id, user, moderator.value)  # as Discord asks of who schedules on a stage
     _reply, event = await party(emu, world, user, episode="latest", when="in 1h", channel=stage.id)
     assert event.entity_type == EntityType.STAGE_INSTANCE and event.channel_id == stage.id
     emu.scheduled.add_interest(event.id, world.member_id)

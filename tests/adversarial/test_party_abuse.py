@@ -1,0 +1,124 @@
+"""A member with Manage Events on the server tries to use /party beyond what Discord would let
+them do themselves: a party in a staff voice room closed to them, or where Manage Events is
+taken from them, and start times made to break the parser. Each is one sentence, and no event
+is made."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from discord import Permissions
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.parties.plan import PartyTimeError, parse_when
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer
+from driver.voice import episode, start_with
+from driver.world import World
+from emulator import ChannelType
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+
+def host(emu, world: World) -> int:
+    """The bot may make events; a member holds Manage Events on the server."""
+    guild = emu.guild(world.guild_id)
+    role = guild.roles[guild.bot_role_id]
+    role.permissions |= Permissions(create_events=True).value
+    emu.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild.id)
+    hosts = emu.add_role(world.guild_id, "Hosts", permissions=Permissions(manage_events=True).value)
+    user = emu.add_user("host")
+    emu.add_member(world.guild_id, user.id, roles=[hosts.id])
+    return user.id
+
+
+async def party_reply(emu, world: World, user_id: int, channel_id: int, when: str = "in 1h") -> str:
+    ix = await emu.slash(
+        world.guild_id,
+        world.text_id,
+        user_id,
+        "party",
+        options={"episode": "latest", "when": when, "channel": channel_id},
+    )
+    first = await ix.wait_response(timeout=20)
+    if first["type"] == 5:
+        return (await ix.wait_followup(timeout=20)).get("content") or ""
+    return (first.get("data") or {}).get("content") or ""
+
+
+async def test_no_party_in_a_channel_the_member_could_not_schedule_in_themselves(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    user = host(emu, world)
+    guild = emu.guild(world.guild_id)
+    join = Permissions(view_channel=True, connect=True, speak=True).value
+    staff = emu.add_channel(world.guild_id, "Staff room", ChannelType.VOICE)
+    emu.deny(staff.id, world.guild_id, Permissions(view_channel=True, connect=True).value)
+    emu.allow(staff.id, guild.bot_role_id, join)  # the bot may go in; the host may not
+    assert await party_reply(emu, world, user, staff.id) == (
+        f"You can't join <#{staff.id}> yourself, so you can't hold a party there."
+    )
+    quiet = emu.add_channel(world.guild_id, "Quiet room", ChannelType.VOICE)
+    emu.deny(quiet.id, world.guild_id, Permissions(manage_events=True).value)
+    assert await party_reply(emu, world, user, quiet.id) == (
+        f"You need the Manage Events permission in <#{quiet.id}> to hold a party there."
+    )
+    stage = emu.add_channel(world.guild_id, "Stage", ChannelType.STAGE)
+    moderator = Permissions(manage_channels=True, mute_members=True, move_members=True).value
+    emu.allow(stage.id, guild.bot_role_id, moderator | join)  # the bot moderates; the host not
+    assert await party_reply(emu, world, user, stage.id) == (
+        f"Only a stage moderator of <#{stage.id}> can hold a party on it."
+    )
+    assert emu.scheduled.events == {}
+    # where the host may schedule, the party is made
+    made = await party_reply(emu, world, user, world.voice_id)
+    assert "Listening party for **Tone 1**" in made and len(emu.scheduled.events) == 1
+
+
+async def test_a_time_past_the_calendars_end_is_one_sentence(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    user = host(emu, world)
+    for when in ("9999-12-31 23:59-23:59", "0001-01-01 00:00+23:59"):
+        said = await party_reply(emu, world, user, world.voice_id, when)
+        assert said.startswith(f"I could not read {when!r} as a time."), said
+    assert emu.scheduled.events == {}
+
+
+_iso = st.builds(
+    lambda y, mo, d, h, mi, sign, oh, om: (
+        f"{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}{sign}{oh:02}:{om:02}"
+    ),
+    st.integers(1, 9999),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.sampled_from(["+", "-"]),
+    st.integers(0, 23),
+    st.integers(0, 59),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.one_of(
+        _iso,
+        st.text(max_size=60),
+        st.from_regex(r"<t:-?\d{1,13}(:[tTdDfFR])?>", fullmatch=True),
+        st.from_regex(r"(in )?(\d{1,4} ?(d|h|m|days|hours|mins) ?){1,3}", fullmatch=True),
+    )
+)
+def test_any_start_time_is_a_time_or_one_sentence(text: str) -> None:
+    try:
+        start = parse_when(text, NOW)
+    except PartyTimeError as error:
+        assert error.message and "\n" not in error.message
+        return
+    assert NOW + timedelta(minutes=1) <= start <= NOW + timedelta(days=90)
+    assert start.tzinfo is not None
