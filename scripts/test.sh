@@ -19,4 +19,6 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 export NARRATOR_REQUIRE_POSTGRES="${NARRATOR_REQUIRE_POSTGRES:-1}"
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist) by default: most end-to-end tests wait on real time (audio plays at
+# its own pace), so two run side by side on two cores; NARRATOR_TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -n "${NARRATOR_TEST_WORKERS:-2}" "$@"

@@ -140,7 +140,7 @@ class Stream:
             if self._lost_at is None:
                 self._lost_at = now
             elif now - self._lost_at > link.timeout:
-                log.debug("Voice link still down after %ss: ending the stream", link.timeout)
+                log.info("Voice link still down after %ss: ending the stream", link.timeout)
                 self._end(None, silence=False)  # discord.py's player gives up the same way
                 return False
             return True
