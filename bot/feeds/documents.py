@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiohttp
 
@@ -90,10 +90,16 @@ async def _fetch(
     return fetched.body or b""
 
 
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """A fetch nobody waits for any more may fail: its error is retrieved, not logged as lost."""
+    if not task.cancelled():
+        task.exception()
+
+
 class DocumentCache(Generic[_T]):
     """Results by URL, least recently used dropped past `size`; a result is kept `ttl` seconds,
     a failure `failure_ttl` (and raised again meanwhile). Concurrent asks for one URL share
-    one fetch."""
+    one fetch, which goes on when one of them is cancelled."""
 
     def __init__(
         self,
@@ -119,28 +125,23 @@ class DocumentCache(Generic[_T]):
                 raise kept[1]
             return kept[1]
         pending = self._pending.get(url)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._pending[url] = future
+        if pending is None:
+            # The fetch is a task of its own, not the first asker's: a guild that stops waiting
+            # (its episode skipped) must not cancel the fetch other guilds are waiting on.
+            pending = asyncio.ensure_future(self._load(url, fetch))
+            pending.add_done_callback(_retrieved)
+            self._pending[url] = pending
+        return await asyncio.shield(pending)
+
+    async def _load(self, url: str, fetch: Callable[[], Awaitable[_T]]) -> _T:
         try:
             value = await fetch()
         except DocumentFetchError as error:
             self._keep(url, error, self.failure_ttl)
-            future.set_exception(error)
-            future.exception()  # retrieved: nobody else may be waiting
             raise
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as error:  # not kept: the next ask tries again
-            future.set_exception(error)
-            future.exception()
-            raise
-        finally:
+        finally:  # any other error is not kept: the next ask tries again
             self._pending.pop(url, None)
         self._keep(url, value, self.ttl)
-        future.set_result(value)
         return value
 
     def _keep(self, url: str, value: _T | DocumentFetchError, ttl: float) -> None:

@@ -187,7 +187,9 @@ class Listening:
     # -- transcripts ------------------------------------------------------------------------------
 
     async def cues(self, transcript: Transcript) -> list[Cue]:
+        # Kept per (type, URL): the type decides how it is read, and another server's feed may
+        # link the same URL under another type.
         return await self.transcript_documents.get(
-            transcript.url,
+            f"{transcript.type or ''} {transcript.url}",
             lambda: fetch_transcript(self.bot.feed_session, transcript, self.rules),
         )
