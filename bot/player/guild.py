@@ -47,6 +47,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+def quoted(title: str) -> str:
+    """A feed's or page's title inside a player message: clipped, and its Markdown shown as
+    written (a hostile title must not become a masked link in the bot's own words)."""
+    return f"“{escape_markdown(clip(title, 200))}”"
+
+
 SAVE_EVERY = 10.0  # seconds between position saves while playing
 # discord.py waits forever for the UDP IP-discovery reply, so one lost datagram hangs a connection
 # attempt until its timeout ([voice] connect_timeout): then one fresh attempt is made.
@@ -166,7 +173,9 @@ async def prepare_audio(
     returns None for a local file (tests).
     """
     if not url:
-        raise UserFacingError(f"“{title}” has no audio to play." if title else "No audio to play.")
+        raise UserFacingError(
+            f"{quoted(title)} has no audio to play." if title else "No audio to play."
+        )
     if not check_source(url, allow_files=options.allow_files):
         return None
     if options.audio is None:
@@ -174,7 +183,8 @@ async def prepare_audio(
     try:
         return await options.audio.prepare(url)
     except AudioRefused as exc:
-        raise AudioRefused(exc.reason, title) from None
+        shown = escape_markdown(clip(title, 200)) if title else None
+        raise AudioRefused(exc.reason, shown) from None
 
 
 class GuildPlayer:
@@ -323,7 +333,7 @@ class GuildPlayer:
             assert episode is not None
             audio_url = episode.episode.audio_url
             if not audio_url:
-                raise UserFacingError(f"“{item.title}” has no audio to play.")
+                raise UserFacingError(f"{quoted(item.title)} has no audio to play.")
             if target is not None:
                 assert self.options.audio is not None
                 stream = self.options.audio.open(target)
@@ -408,7 +418,7 @@ class GuildPlayer:
                 # what was made has been played; the rest never will be: say so, go on
                 await self._save_positions()
                 await self.notify(
-                    f"The machine reading “{escape_markdown(clip(playing.item.title, 200))}” "
+                    f"The machine reading {quoted(playing.item.title)} "
                     f"stopped at {format_time(playing.clock.position)} because its synthesis "
                     "failed; moving on."
                 )
@@ -445,19 +455,21 @@ class GuildPlayer:
                 metrics.STREAM_FAILURES.inc()
             refused = playing.target.refused if playing.target is not None else None
             if not finished and refused is not None:
-                await self.notify(f"I couldn't play “{playing.item.title}”: {refused}. Moving on.")
+                await self.notify(
+                    f"I couldn't play {quoted(playing.item.title)}: {refused}. Moving on."
+                )
             elif (
                 not finished
                 and decision.position - playing.clock.start < 1.0
                 and playing.clock.frames == 0
             ):
                 await self.notify(
-                    f"I couldn't play “{playing.item.title}”: its audio could not be loaded "
+                    f"I couldn't play {quoted(playing.item.title)}: its audio could not be loaded "
                     "(the link failed or is not audio). Moving on."
                 )
             elif not finished:
                 await self.notify(
-                    f"I couldn't play the rest of “{playing.item.title}”: its audio stopped loading "
+                    f"I couldn't play the rest of {quoted(playing.item.title)}: its audio stopped loading "
                     f"at {decision.position:.0f} s. Moving on."
                 )
             self._set_playing_none()
@@ -498,7 +510,7 @@ class GuildPlayer:
                 reading = self.readings.playable(item.reading) if self.readings else None
                 if reading is None:
                     await self.notify(
-                        f"Skipping the machine reading “{item.title}”: it is not available any "
+                        f"Skipping the machine reading {quoted(item.title)}: it is not available any "
                         "more (use /narrate again)."
                     )
                     continue
@@ -507,15 +519,15 @@ class GuildPlayer:
             assert item.episode_id is not None
             stored = await self.episodes.episode(item.episode_id)
             if stored is None or not stored.episode.audio_url:
-                await self.notify(f"Skipping “{item.title}”: it has no audio any more.")
+                await self.notify(f"Skipping {quoted(item.title)}: it has no audio any more.")
                 continue
             try:
                 target = await prepare_audio(self.options, stored.episode.audio_url)
             except AudioRefused as exc:
-                await self.notify(f"Skipping “{item.title}”: {exc.reason}.")
+                await self.notify(f"Skipping {quoted(item.title)}: {exc.reason}.")
                 continue
             except UserFacingError as exc:
-                await self.notify(f"Skipping “{item.title}”: {exc.message}")
+                await self.notify(f"Skipping {quoted(item.title)}: {exc.message}")
                 continue
             self._start(item, stored, 0.0, target)
             return

@@ -1,0 +1,39 @@
+"""A hostile feed titles an episode as a Markdown link. When its audio cannot be played, the
+player's notice in the channel quotes the title as written: the bot's own words must not carry
+a clickable link the feed chose (a phishing link "from the bot")."""
+
+from __future__ import annotations
+
+import re
+
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer
+from driver.voice import episode, slash, start_with
+from driver.world import World
+
+HOSTILE = "[Claim your prize](https://evil.example/login) **now**"
+MASKED_LINK = re.compile(r"(?<!\\)\[[^\]]*\]\(\s*<?https?://")
+
+
+async def test_a_failing_episodes_title_is_quoted_not_rendered(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice
+) -> None:
+    item = episode(1, audio.url("missing.mp3"), 30)  # 404: its audio cannot be loaded
+    item["title"] = HOSTILE
+    await start_with(emu, world, start_bot, feeds, [item])
+    before = len(emu.messages(world.text_id))
+    reply = await slash(emu, world, "play", episode="latest")
+
+    def notices() -> list[str]:
+        return [
+            m.get("content") or ""
+            for m in emu.messages(world.text_id)[before:]
+            if "couldn't play" in (m.get("content") or "")
+        ]
+
+    await emu.wait_until(lambda: notices(), timeout=30)
+    said = [reply, *notices()]
+    for text in said:
+        assert not MASKED_LINK.search(text), f"a clickable link in the bot's words: {text!r}"
+    # shown as typed: the address is visible, not hidden behind words the feed chose
+    assert "“\\[Claim your prize](https://evil.example/login)" in notices()[0]
