@@ -148,10 +148,14 @@ class Follows(commands.Cog):
     @app_commands.autocomplete(follow=own_follow_autocomplete)
     @app_commands.guild_only()
     async def unfollow(self, interaction: Interaction, follow: str) -> None:
-        mine = {str(f.id): f for f in await self.store.of_member(interaction.user.id)}
-        found = mine.get(follow.strip())
+        assert interaction.guild_id is not None
+        # this server's follows only: another server's (its id typed or forged) stays
+        mine = await self.store.of_member(interaction.user.id, interaction.guild_id)
+        found = {str(f.id): f for f in mine}.get(follow.strip())
         if found is None:
-            raise UserFacingError("You don't follow that: pick one of your follows from the list.")
+            raise UserFacingError(
+                "You don't follow that here: pick one of your follows in this server from the list."
+            )
         await self.store.remove(interaction.user.id, found.id)
         await interaction.response.send_message(
             f"You no longer follow {described(found)}.", ephemeral=True

@@ -246,7 +246,7 @@ async def test_follow_refuses_bad_values_other_servers_feeds_and_more_than_the_c
         options={"follow": str(choices[0]["value"])},
     )
     assert text_of(await ix.wait_response()) == (
-        "You don't follow that: pick one of your follows from the list."
+        "You don't follow that here: pick one of your follows in this server from the list."
     )
     ix = await emu.slash(
         world.guild_id,
