@@ -60,7 +60,7 @@ class Follows(commands.Cog):
             return []  # an author or keyword is free text
         wanted = current.casefold()
         return [
-            app_commands.Choice(name=outgoing.clip(name, outgoing.CHOICE_NAME_MAX), value=str(id_))
+            app_commands.Choice(name=_choice_name(name, id_), value=str(id_))
             for id_, name in (await self._server_feeds(interaction)).items()
             if wanted in name.casefold()
         ][:25]
@@ -160,6 +160,12 @@ class Follows(commands.Cog):
         await interaction.response.send_message(
             f"You no longer follow {described(found)}.", ephemeral=True
         )
+
+
+def _choice_name(feed_name: str, feed_id: int) -> str:
+    """A feed as a suggestion: 1 to 100 visible characters, or Discord refuses every suggestion
+    (a feed titled with only invisible characters would take the others with it)."""
+    return outgoing.clip(feed_name, outgoing.CHOICE_NAME_MAX) or f"Untitled feed {feed_id}"
 
 
 async def setup(bot: Narrator) -> None:

@@ -30,7 +30,8 @@ def follow_id_of(custom_id: str) -> int | None:
 
 def described(follow: Follow) -> str:
     """`the author **Ann Smith**`: how the DM and replies name a follow."""
-    return f"{_KIND_WORDS[follow.kind]} **{escape_markdown(clip(follow.shown, 100))}**"
+    shown = escape_markdown(clip(follow.shown, 100)) or "(untitled)"
+    return f"{_KIND_WORDS[follow.kind]} **{shown}**"
 
 
 def dm_intro(follow: Follow, guild_name: str) -> str:
