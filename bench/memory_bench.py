@@ -3,9 +3,9 @@
 Run from the project root: `.venv/bin/python bench/memory_bench.py [--guilds 1 1000 --settle 10]`.
 The unmodified bot runs as `python -m bot` against the Discord emulator and a local feed server
 (both in this process), from bytecode compiled beforehand as an installed bot runs
-(`bench/clients.py` `compiled_bot`); its RSS and peak RSS are read from /proc/<pid>/status. A bare discord.py
-client (bench/bare_client.py: same intents, nothing else) is measured in the same world, right
-after the bot, as the baseline.
+(`bench/clients.py` `compile_bot`); its RSS and peak RSS are read from /proc/<pid>/status. A
+bare discord.py client (bench/bare_client.py: same intents, nothing else) is measured in the
+same world, right after the bot, as the baseline.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.clients import BareClient, compiled_bot, memory_kib  # noqa: E402
+from bench.clients import BareClient, compile_bot, memory_kib  # noqa: E402
 from driver.feedserver import FeedServer, rss  # noqa: E402
 from driver.harness import BotProcess, write_config  # noqa: E402
 from emulator import ChannelType, DiscordEmulator  # noqa: E402
@@ -43,9 +43,7 @@ def episodes(n: int) -> list[dict[str, object]]:
     ]
 
 
-async def measure(
-    n_guilds: int, channels: int, settle: float, bot_env: dict[str, str]
-) -> dict[str, float]:
+async def measure(n_guilds: int, channels: int, settle: float) -> dict[str, float]:
     emu = DiscordEmulator(token="bench-token-0123456789abcdef")
     await emu.start()
     feeds = FeedServer()
@@ -73,7 +71,7 @@ async def measure(
             )
             text = config.read_text().replace('level = "DEBUG"', 'level = "INFO"')
             config.write_text(text)
-            bot = BotProcess(emu, config, env=bot_env)
+            bot = BotProcess(emu, config)
             await bot.start()
             await bot.wait_for_log(f"in {n_guilds} guilds", timeout=120)
             await emu.wait_until(lambda: len(emu.messages(first_text)) >= 1, timeout=60)
@@ -107,13 +105,13 @@ async def main() -> None:
     args = parser.parse_args()
     print("| servers | channels each | RSS MB (idle) | peak RSS MB | bare client MB | RSS ÷ bare |")
     print("|---:|---:|---:|---:|---:|---:|")
-    with compiled_bot() as bot_env:
-        for n in args.guilds:
-            r = await measure(n, args.channels, args.settle, bot_env)
-            print(
-                f"| {n} | {args.channels} | {r['rss_mb']:.1f} | {r['peak_mb']:.1f} |"
-                f" {r['bare_mb']:.1f} | {r['rss_mb'] / r['bare_mb']:.2f} |"
-            )
+    compile_bot()
+    for n in args.guilds:
+        r = await measure(n, args.channels, args.settle)
+        print(
+            f"| {n} | {args.channels} | {r['rss_mb']:.1f} | {r['peak_mb']:.1f} |"
+            f" {r['bare_mb']:.1f} | {r['rss_mb'] / r['bare_mb']:.2f} |"
+        )
 
 
 if __name__ == "__main__":

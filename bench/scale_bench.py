@@ -4,9 +4,9 @@ Run from the project root: `.venv/bin/python bench/scale_bench.py [--subscriptio
 --channels 50 --episodes 20 --runs 3 --settle 5]`. Each run starts, side by side in the same
 emulator world, a bare discord.py client (bench/bare_client.py) and the unmodified bot
 (`python -m bot`, INFO logging, from bytecode compiled beforehand as an installed bot runs:
-`bench/clients.py` `compiled_bot`), once with one guild and one feed and once with `--subscriptions`
-config.toml feeds spread over `--channels` text channels of one guild (one feed per
-subscription, each on the local feed server). For each it reads:
+`bench/clients.py` `compile_bot`), once with one guild and one feed and once with
+`--subscriptions` config.toml feeds spread over `--channels` text channels of one guild (one
+feed per subscription, each on the local feed server). For each it reads:
 
 * ready: seconds from spawning the process to discord.py's on_ready ("Logged in as" for the bot);
 * first poll: the bot's CPU time (utime + stime from /proc) from ready until every feed has been
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.clients import BareClient, compiled_bot, cpu_seconds, memory_kib  # noqa: E402
+from bench.clients import BareClient, compile_bot, cpu_seconds, memory_kib  # noqa: E402
 from bot.feeds.parse import parse_feed  # noqa: E402
 from driver.feedserver import FeedServer, rss  # noqa: E402
 from driver.harness import BotProcess, write_config  # noqa: E402
@@ -64,10 +64,7 @@ class Reading:
 class World:
     """One guild with `channels` text channels (and a voice channel) and `feeds` feeds."""
 
-    def __init__(
-        self, channels: int, feeds: int, episodes: int, bot_env: dict[str, str] | None = None
-    ) -> None:
-        self.bot_env = bot_env or {}
+    def __init__(self, channels: int, feeds: int, episodes: int) -> None:
         self.emu = DiscordEmulator(token="bench-token-0123456789abcdef")
         self.server = FeedServer()
         self.n_channels = channels
@@ -127,7 +124,7 @@ async def narrator(world: World, settle: float) -> Reading:
     posted_before = world.posted()
     with tempfile.TemporaryDirectory() as folder:
         config = world.config(Path(folder))
-        bot = BotProcess(world.emu, config, env=world.bot_env)
+        bot = BotProcess(world.emu, config)
         spawned = time.perf_counter()
         await bot.start(wait_ready=False)
         try:
@@ -181,16 +178,16 @@ async def main() -> None:
         ("1 guild, 1 feed", 4, 1),
         (f"{args.subscriptions} subscriptions", args.channels, args.subscriptions),
     )
-    with compiled_bot() as bot_env:
-        for run in range(args.runs):
-            for label, channels, feeds in shapes:
-                async with World(channels, feeds, args.episodes, bot_env) as world:
-                    # alternate which goes first, so a drift in background load hits both alike
-                    order = (bare, narrator) if run % 2 == 0 else (narrator, bare)
-                    for measure in order:
-                        reading = await measure(world, args.settle)
-                        results.setdefault(f"{label}|{measure.__name__}", []).append(reading)
-                        print(f"run {run + 1} {label} {measure.__name__}: {reading}", flush=True)
+    compile_bot()
+    for run in range(args.runs):
+        for label, channels, feeds in shapes:
+            async with World(channels, feeds, args.episodes) as world:
+                # alternate which goes first, so a drift in background load hits both alike
+                order = (bare, narrator) if run % 2 == 0 else (narrator, bare)
+                for measure in order:
+                    reading = await measure(world, args.settle)
+                    results.setdefault(f"{label}|{measure.__name__}", []).append(reading)
+                    print(f"run {run + 1} {label} {measure.__name__}: {reading}", flush=True)
 
     print(
         f"\none feed: {args.episodes} items, {len(feed_body(0, args.episodes)) / 1000:.1f} KB;"
