@@ -9,6 +9,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from bot.player.ffmpeg import find_ffmpeg
+
 ROOT = Path(__file__).resolve().parents[1]
 
 LAZY = {
@@ -19,6 +23,7 @@ LAZY = {
     "bot.narration.extract": "article extraction, at the first machine reading",
     "ffmpeg": "ffmpeg-python, at the first /play",
     "future": "ffmpeg-python's dependency",
+    "imageio_ffmpeg": "its binary is found by its path (bot/player/ffmpeg.py), not by importing it",
     "prometheus_client": "only when /metrics is scraped",
     "asyncpg": "only with a PostgreSQL URL",
     "piper": "never in the bot's process: the worker process runs it",
@@ -86,3 +91,12 @@ def test_starting_the_bot_leaves_the_later_libraries_unimported(tmp_path: Path) 
     assert "bot.bot" in modules and "cogs.narrate" in modules  # it did start
     imported = {name: why for name, why in LAZY.items() if name in modules}
     assert not imported, f"imported at start, though only needed later: {imported}"
+
+
+def test_the_ffmpeg_found_without_imageio_ffmpeg_is_the_one_it_finds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    import imageio_ffmpeg
+
+    assert find_ffmpeg() == imageio_ffmpeg.get_ffmpeg_exe()
