@@ -1,6 +1,7 @@
 """The Unfollow button on each follow DM and on /following's list: a DynamicItem whose custom_id
 names the follow (bot/follows/dm.py), so it works after a restart. Only the follow's own member
-can remove it; to anyone else (a forged click) it is simply gone."""
+can remove it, and in a server only a follow made there; to anyone else (a forged click) it is
+simply gone."""
 
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ class UnfollowButton(
         follow = await store.follow(self.follow_id)
         if follow is None or follow.user_id != interaction.user.id:
             await interaction.response.send_message("You no longer follow that.", ephemeral=True)
+            return
+        if interaction.guild_id is not None and follow.guild_id != interaction.guild_id:
+            # in a server, its own follows only (the DM's button works from the DM)
+            await interaction.response.send_message(
+                "That follow was made in another server: remove it there with /following.",
+                ephemeral=True,
+            )
             return
         await store.remove(interaction.user.id, follow.id)
         await interaction.response.send_message(

@@ -47,5 +47,12 @@ async def test_unfollow_in_one_server_leaves_the_other_servers_follows(
     assert text_of(await ix.wait_response()) == (
         "You don't follow that here: pick one of your follows in this server from the list."
     )
+    # a forged Unfollow button of that follow, clicked in the other server: nothing changes
+    forged = await emu.forged_click(
+        other.id, other_text.id, world.member_id, f"narrator:unfollow:{choice['value']}"
+    )
+    assert text_of(await forged.wait_response()) == (
+        "That follow was made in another server: remove it there with /following."
+    )
     listing = await emu.slash(world.guild_id, world.text_id, world.member_id, "following")
     assert "the keyword **alignment**" in text_of(await listing.wait_response())
