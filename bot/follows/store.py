@@ -22,6 +22,9 @@ from bot.rows import from_row
 
 DEFAULT_CAP = 25
 """Follows one member may hold, across servers."""
+IN_CHUNK = 1000
+"""Members per `IN (...)`: SQLite and PostgreSQL refuse a statement of more than 32,766 / 32,767
+parameters, and a feed announced in many servers may have more followers than that."""
 
 
 class FollowLimitError(UserFacingError):
@@ -251,15 +254,17 @@ async def plan(tx: Queries, episode_id: int, told: Mapping[int, Follow]) -> int:
     if not told:
         return 0
     now = time.time()
-    closed = {
-        int(r["user_id"])
-        for r in await tx.fetch(
+    members = list(told)
+    closed: set[int] = set()
+    for start in range(0, len(members), IN_CHUNK):  # a popular feed's followers: many members
+        chunk = members[start : start + IN_CHUNK]
+        rows = await tx.fetch(
             "SELECT user_id FROM follow_dms_closed WHERE user_id IN ("
-            + ", ".join("?" * len(told))
+            + ", ".join("?" * len(chunk))
             + ")",
-            *told,
+            *chunk,
         )
-    }
+        closed.update(int(r["user_id"]) for r in rows)
     before = await _count(tx, episode_id, "pending")
     await tx.executemany(
         "INSERT INTO follow_deliveries(episode_id, user_id, follow_id, state, nonce, updated_at)"
