@@ -4,7 +4,7 @@
 there is one, the narration already under way for that key, or a new one queued behind the
 running one(s) (`concurrency`, 1 by default: two cores shared with playback). Each runs
 `python -m bot.narration.worker` in a child process (`worker.py`), which writes Ogg/Opus to
-`<key hash>.ogg.part` and reports each sentence; the audio is playable while it grows (Ogg pages
+`<key hash>.<pid>.ogg.part` and reports each sentence; the audio is playable while it grows (Ogg pages
 at least every second), and `first_audio` is set as soon as the first sentence is on disk. A
 finished file is renamed to `<key hash>.ogg` beside a small JSON sidecar, and the cache evicts
 the least recently used finished files above `max_bytes`.
@@ -107,6 +107,26 @@ class Narration:
         return self.path
 
 
+PID_MAX = 4_194_304
+"""Linux's largest process id."""
+
+
+def _writer_alive(part: Path) -> bool:
+    """Whether the process that names `part` (`<digest>.<pid>.ogg.part`) is another one still
+    running on this host (this one has only just opened the cache)."""
+    named = part.name.split(".")[1] if part.name.count(".") == 3 else ""
+    pid = int(named) if named.isdigit() else 0
+    if not 0 < pid <= PID_MAX or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
 class NarrationCache:
     """Finished narrations, one Ogg/Opus file per post key, at most `max_bytes` in all."""
 
@@ -114,8 +134,9 @@ class NarrationCache:
         self.directory = directory = directory.resolve()
         self.max_bytes = max_bytes
         directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.ogg.part"):  # left by a crash: never finished
-            stale.unlink(missing_ok=True)
+        for part in directory.glob("*.ogg.part"):
+            if not _writer_alive(part):  # left by a crash: never finished
+                part.unlink(missing_ok=True)
 
     def _stem(self, key: str) -> Path:
         return self.directory / digest(key)
@@ -134,7 +155,10 @@ class NarrationCache:
         return self._stem(key).with_suffix(".ogg")
 
     def partial(self, key: str) -> Path:
-        return self._stem(key).with_suffix(".ogg.part")
+        """Where this process writes `key` while it is made: named with the process id, so bot
+        processes sharing the folder (several on one host) neither write into one file nor take
+        each other's readings under way for a crash's leftovers."""
+        return self._stem(key).with_suffix(f".{os.getpid()}.ogg.part")
 
     def get(self, key: str) -> Finished | None:
         path, meta = self.path(key), self._stem(key).with_suffix(".json")
