@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import discord
@@ -18,18 +18,17 @@ from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db import Database
 from bot.follows.buttons import UnfollowButton
+from bot.follows.service import FollowService
 from bot.metrics import discord_http_trace
 from bot.narration.buttons import ListenNowButton, PlayInVoiceButton
+from bot.narration.service import NarrationService
 from bot.outgoing import mentions
+from bot.parties.service import PartyService
 from bot.player.buttons import ControlButton
 from bot.player.manager import PlayerManager
 from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.requesting.service import RequestService
 from bot.tree import NarratorTree
-
-if TYPE_CHECKING:
-    from bot.follows.service import FollowService
-    from bot.narration.service import NarrationService
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +89,9 @@ class Narrator(commands.AutoShardedBot):
     feed_session: aiohttp.ClientSession
     requests: RequestService
     players: PlayerManager | None = None  # made in setup_hook, closed in close()
-    follows: FollowService | None = None  # personal follows' DMs; started by cogs/follows.py
-    narration: NarrationService | None = None  # machine readings; opened by cogs/narrate.py
+    follows: FollowService | None = None  # personal follows' DMs; made in setup_hook
+    narration: NarrationService | None = None  # machine readings; opened in setup_hook
+    parties: PartyService | None = None  # listening parties; timed from on_ready (cogs/parties.py)
     started_at: float
     max_concurrency: int
 
@@ -137,6 +137,11 @@ class Narrator(commands.AutoShardedBot):
         # check, which needs every command loaded.
         await self.requests.open()
         self.players = PlayerManager(self)
+        self.narration = NarrationService(self)
+        await self.narration.open()
+        self.follows = FollowService(self)
+        self.follows.start()
+        self.parties = PartyService(self)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(*PERSISTENT_ITEMS)
@@ -164,6 +169,12 @@ class Narrator(commands.AutoShardedBot):
                 await self.players.close()
             await super().close()  # unloads the cogs first: nothing calls a service after this
         finally:
+            if self.parties is not None:
+                self.parties.close()
+            if self.follows is not None:
+                await self.follows.stop()
+            if self.narration is not None:
+                await self.narration.close()
             await self.requests.close()
 
     @property

@@ -1,7 +1,7 @@
 """/follow and /following: personal follows of a feed, an author or a keyword, told by DM.
 
-Thin: matching and the record live in bot/follows; the DMs are sent by bot/follows/service.py,
-started and stopped here.
+Thin: matching and the record live in bot/follows; the DMs are sent by bot/follows/service.py
+(`bot.follows`, started and stopped by the bot).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from bot.errors import UserFacingError
 from bot.follows.buttons import UnfollowButton
 from bot.follows.dm import described
 from bot.follows.match import FollowKind
-from bot.follows.service import FollowService
 from bot.follows.store import FollowStore
 
 Interaction = discord.Interaction[Narrator]
@@ -31,15 +30,6 @@ class Follows(commands.Cog):
         self.bot = bot
         self.store = FollowStore(bot.db)
         self.announce = AnnounceStore(bot.db)
-        self.service = FollowService(bot)
-
-    async def cog_load(self) -> None:
-        self.bot.follows = self.service
-        self.service.start()
-
-    async def cog_unload(self) -> None:
-        self.bot.follows = None
-        await self.service.stop()
 
     async def _server_feeds(self, interaction: Interaction) -> dict[int, str]:
         """The feeds announced in this server (id -> name): the only ones a member may follow."""

@@ -1,5 +1,5 @@
 """/narrate: a machine reading of a post or article, attached. What it does is
-`bot.narration.service`; this cog owns the service (opened in cog_load, closed in cog_unload).
+`bot.narration.service`, which the bot opens in setup_hook (`bot.narration`).
 """
 
 from __future__ import annotations
@@ -17,15 +17,11 @@ Interaction = discord.Interaction[Narrator]
 class Narrate(commands.Cog):
     def __init__(self, bot: Narrator) -> None:
         self.bot = bot
-        self.service = NarrationService(bot)
 
-    async def cog_load(self) -> None:
-        await self.service.open()
-        self.bot.narration = self.service
-
-    async def cog_unload(self) -> None:
-        self.bot.narration = None
-        await self.service.close()
+    @property
+    def service(self) -> NarrationService:
+        assert self.bot.narration is not None  # made in setup_hook, before the cogs load
+        return self.bot.narration
 
     @app_commands.command(
         name="narrate",

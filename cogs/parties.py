@@ -28,10 +28,11 @@ Interaction = discord.Interaction[Narrator]
 class Parties(commands.Cog):
     def __init__(self, bot: Narrator) -> None:
         self.bot = bot
-        self.service = PartyService(bot)
 
-    async def cog_unload(self) -> None:
-        self.service.close()
+    @property
+    def service(self) -> PartyService:
+        assert self.bot.parties is not None  # made in setup_hook, before the cogs load
+        return self.bot.parties
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
