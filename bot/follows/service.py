@@ -217,7 +217,13 @@ class FollowService:
         log.info("DMs closed for member %s; telling them once", delivery.user_id)
         channel_id = await self.store.notice_channel(stored.feed_id, follow.guild_id)
         channel = self.bot.get_channel(channel_id) if channel_id else None
-        if not isinstance(channel, discord.TextChannel | discord.Thread):
+        if channel is None and channel_id and self.bot.get_guild(follow.guild_id) is None:
+            # a server another process runs (this one holds the DM claim for the whole bot):
+            # Discord takes the post over REST from any process
+            channel = self.bot.get_partial_messageable(channel_id)
+        if not isinstance(
+            channel, discord.TextChannel | discord.Thread | discord.PartialMessageable
+        ):
             log.info("No channel to tell member %s that their DMs are closed", delivery.user_id)
             return
         try:

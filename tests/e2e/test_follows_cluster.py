@@ -105,3 +105,65 @@ async def test_dms_owed_at_start_are_sent_once_by_one_process(
         if second is not None:
             await second.kill()
             print(second.logs)
+
+
+async def test_closed_dms_are_told_in_every_server_whichever_process_sends_the_dms(
+    emu, tmp_path: Path, postgres_url: str, feeds: FeedServer
+) -> None:
+    """One process holds the DM claim for the whole bot; a member whose DMs are closed still
+    gets the one notice in their server's channel when that server runs in the other process."""
+    guilds = []
+    while {(g.id >> 22) % PROCESSES for g in guilds} != set(range(PROCESSES)):
+        guild = emu.add_guild(f"Server {len(guilds)}")
+        if (guild.id >> 22) % PROCESSES not in {(g.id >> 22) % PROCESSES for g in guilds}:
+            guilds.append(guild)
+    channels = [emu.add_channel(g.id, "new-episodes", ChannelType.TEXT) for g in guilds]
+    members = [emu.add_user(f"closed{n}", dms_open=False).id for n in range(PROCESSES)]
+    for guild, member in zip(guilds, members, strict=True):
+        emu.add_member(guild.id, member)
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    path = write_config(
+        tmp_path,
+        f"""
+        [cluster]
+        lease_seconds = 4.0
+        [announce]
+        allow_private_addresses = true
+        [[feeds]]
+        url = "{feeds.url("/feed.rss")}"
+        channel_ids = [{", ".join(str(c.id) for c in channels)}]
+        poll_seconds = 1
+        """,
+    )
+    cluster = Cluster(
+        emu, path, processes=PROCESSES, shards_each=1, env={"DATABASE_URL": postgres_url}
+    )
+    try:
+        await cluster.start()
+        for channel in channels:
+            await emu.wait_until(lambda c=channel: titles(emu, c.id) == ["Episode 1"], timeout=30)
+        for guild, channel, member in zip(guilds, channels, members, strict=True):
+            (choice,) = await emu.autocomplete(
+                guild.id, channel.id, member, "follow", {"kind": "feed", "value": ""}, "value"
+            )
+            ix = await emu.slash(
+                guild.id,
+                channel.id,
+                member,
+                "follow",
+                options={"kind": "feed", "value": str(choice["value"])},
+            )
+            await ix.wait_response(timeout=15)
+        feeds.set_feed("/feed.rss", feed_xml(1, 2))
+
+        def notice(channel_id: int, member: int) -> bool:
+            return any(
+                (m.get("content") or "").startswith(f"<@{member}>, I could not send you")
+                for m in emu.messages(channel_id)
+            )
+
+        for channel, member in zip(channels, members, strict=True):
+            await emu.wait_until(lambda c=channel, m=member: notice(c.id, m), timeout=30)
+    finally:
+        await cluster.kill()
+        print(cluster.logs)
