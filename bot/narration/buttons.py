@@ -3,7 +3,7 @@ sent to the member who clicked (ephemeral). The request id travels in the custom
 voice" on a machine reading's messages plays it in the clicker's voice channel; its custom_id
 carries the reading's key digest (`engine.digest`, the cache's file name), so it works after a
 restart while the reading is cached. Clicks are handled by the narration service
-(`bot.narration`, opened by `cogs/narrate.py`).
+(`bot.narration`, opened by the bot in setup_hook).
 """
 
 from __future__ import annotations
