@@ -1,8 +1,9 @@
 """/narrate and Listen now: a machine reading of a post or article, made on this machine,
 attached, and played in voice through the normal player.
 
-Owned by the bot (`bot.narration`, opened in its setup_hook). The order of a reading: the link's post key (`bot.post_urls`), a TYPE III narration of it in this server's feeds wins (the
-member is pointed at the real episode, no machine reading is offered), a finished or running
+Owned by the bot (`bot.narration`, opened in its setup_hook). The order of a reading: the link's
+post key (`bot.post_urls`), a TYPE III narration of it in this server's feeds wins (the member is
+pointed at the real episode, no machine reading is offered), a finished or running
 machine reading of the same key is reused (no limit is spent), else the limits are checked, the
 text is fetched (forum GraphQL for forum posts, the page under the safe-fetch rules for anything
 else) and handed to the engine. Every message names it a machine reading and names the voice.
