@@ -23,6 +23,9 @@ MIN_AHEAD = timedelta(minutes=1)
 MAX_AHEAD = timedelta(days=90)
 MENTIONS_MAX = 100
 """Users one message's allowed_mentions may name."""
+INTERESTED_READ = 200
+"""Interested members read for the start notice (two requests): enough to fill its mentions
+with the bots left out; the rest are counted from the event's user count, not read."""
 _EXAMPLES = "Use a time like `in 30m`, `1h30m`, `20:30` (UTC), `2026-12-24 18:00` (UTC) or a Discord timestamp."
 
 _DISCORD_TIMESTAMP = re.compile(r"<t:(-?\d{1,13})(?::[tTdDfFR])?>")
@@ -98,15 +101,19 @@ class StartNotice:
     """The users to put in allowed_mentions: exactly those named in `content`."""
 
 
-def start_notice(title: str, voice_channel_id: int, interested: Sequence[int]) -> StartNotice:
+def start_notice(
+    title: str, voice_channel_id: int, interested: Sequence[int], total: int | None = None
+) -> StartNotice:
     """ "The party starts now" with as many of the interested members' mentions as one
-    message may carry (100, and 2,000 characters); the rest are counted."""
+    message may carry (100, and 2,000 characters); the rest are counted (`total`: how many are
+    interested in all, when `interested` is only the first of them)."""
     head = (
         f"🎧 The listening party for **{escape_markdown(clip(title, 200))}** "
         f"starts now in <#{voice_channel_id}>."
     )
     unique = list(dict.fromkeys(interested))
-    room = CONTENT_MAX - len(f" and {len(unique)} more")
+    everyone = max(len(unique), total or 0)
+    room = CONTENT_MAX - len(f" and {everyone} more")
     mentioned: list[int] = []
     text = head
     for user_id in unique:
@@ -115,6 +122,6 @@ def start_notice(title: str, voice_channel_id: int, interested: Sequence[int]) -
             break
         text += piece
         mentioned.append(user_id)
-    if left := len(unique) - len(mentioned):
+    if left := everyone - len(mentioned):
         text += f" and {left} more"
     return StartNotice(text, tuple(mentioned))

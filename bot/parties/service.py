@@ -24,7 +24,7 @@ import discord
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.feeds.documents import DocumentFetchError, FetchRules, fetch_image
-from bot.parties.plan import event_fields, start_notice
+from bot.parties.plan import INTERESTED_READ, event_fields, start_notice
 from bot.parties.store import Party, PartyStore
 from bot.player.views import shown_title
 
@@ -256,7 +256,9 @@ class PartyService:
         stored = await self.episodes.episode(party.episode_id)
         if stored is None or not stored.episode.audio_url:
             raise UserFacingError("its episode is no longer in my library.")
-        interested = [u.id async for u in event.users(limit=None) if not u.bot]
+        # only as many as the notice can mention: reading them all took a request per 100
+        # before the bot joined (a party in a big server started minutes late)
+        interested = [u.id async for u in event.users(limit=INTERESTED_READ) if not u.bot]
         players = self.bot.players
         assert players is not None
         player = await players.join_channel(channel, party.text_channel_id)
@@ -266,7 +268,7 @@ class PartyService:
             await event.start(reason="The listening party started")
         item = await players.play_from_start(player, stored, party.created_by)
         self.playing[party.event_id] = Playing(party, player, item)
-        notice = start_notice(stored.episode.title, channel.id, interested)
+        notice = start_notice(stored.episode.title, channel.id, interested, event.user_count)
         text = self.bot.get_channel(party.text_channel_id)
         if isinstance(text, discord.TextChannel | discord.Thread | discord.VoiceChannel):
             try:
@@ -286,7 +288,7 @@ class PartyService:
             "Listening party %s started in %s with %d interested",
             party.event_id,
             channel.id,
-            len(interested),
+            event.user_count or len(interested),
         )
 
     async def _open_stage(

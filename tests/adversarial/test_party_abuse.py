@@ -122,3 +122,31 @@ def test_any_start_time_is_a_time_or_one_sentence(text: str) -> None:
         return
     assert NOW + timedelta(minutes=1) <= start <= NOW + timedelta(days=90)
     assert start.tzinfo is not None
+
+
+async def test_a_party_with_a_thousand_interested_starts_without_reading_them_all(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    user = host(emu, world)
+    made = await party_reply(emu, world, user, world.voice_id)
+    assert "Listening party for **Tone 1**" in made
+    (event,) = emu.scheduled.events.values()
+    fans = [emu.add_user(f"fan{n}").id for n in range(1_000)]
+    for fan in fans:
+        emu.scheduled.add_interest(event.id, fan)
+    emu.scheduled.set_start(event.id, datetime.now(UTC) + timedelta(seconds=2))
+
+    def notices() -> list[dict]:
+        return [
+            m for m in emu.messages(world.text_id) if "starts now in" in (m.get("content") or "")
+        ]
+
+    await emu.wait_until(lambda: notices(), timeout=30)
+    (notice,) = notices()
+    pinged = emu.pings[int(notice["id"])]
+    assert 50 <= len(pinged.users) <= 100 and pinged.users <= set(fans)
+    assert notice["content"].endswith(f" and {1_000 - len(pinged.users)} more"), notice["content"]
+    reads = emu.requests_to("GET", f"/guilds/{world.guild_id}/scheduled-events/{event.id}/users")
+    assert len(reads) <= 2, f"{len(reads)} requests for the interested members before starting"
