@@ -405,9 +405,12 @@ def _codec(declared: str | None, body: bytes) -> str:
         declared = match.group(1).decode("ascii") if match else None
     if declared:
         try:
-            return codecs.lookup(declared).name
-        except LookupError:
+            name = codecs.lookup(declared).name
+            b"<".decode(name, errors="replace")  # a text encoding, not rot13, base64 or idna
+        except (LookupError, UnicodeError, ValueError):
             pass
+        else:
+            return name
     return "utf-8"
 
 

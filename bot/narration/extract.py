@@ -85,7 +85,7 @@ def _decode(body: bytes, charset: str | None) -> str:
         if codec:
             try:
                 return body.decode(codec)
-            except (LookupError, UnicodeDecodeError):
+            except (LookupError, UnicodeError):  # not text ("rot13", "undefined") or not this
                 continue
     return body.decode("utf-8", errors="replace")
 
