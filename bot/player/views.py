@@ -112,7 +112,8 @@ def now_playing_embed(
 
 
 def _next_name(item: QueueItem) -> str:
-    return item.title if item.reading is None else shown_item(item)
+    # a field value renders Markdown: a feed's title is shown as written, never as a link
+    return shown_title(item.title) if item.reading is None else shown_item(item)
 
 
 def controls_view(

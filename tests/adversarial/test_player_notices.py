@@ -37,3 +37,20 @@ async def test_a_failing_episodes_title_is_quoted_not_rendered(
         assert not MASKED_LINK.search(text), f"a clickable link in the bot's words: {text!r}"
     # shown as typed: the address is visible, not hidden behind words the feed chose
     assert "“\\[Claim your prize](https://evil.example/login)" in notices()[0]
+
+
+async def test_the_next_episodes_title_on_the_now_playing_card_is_not_a_link(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    playing = episode(1, audio.add("long.mp3", tones["long"]), 40)
+    queued = episode(2, audio.add("a440.mp3", tones["a440"]), 8)
+    queued["title"] = HOSTILE
+    await start_with(emu, world, start_bot, feeds, [playing, queued])
+    assert (await slash(emu, world, "play", episode="Tone 1")).startswith("▶ Playing")
+    assert (await slash(emu, world, "play", episode="latest")).startswith("Queued")
+    ix = await emu.slash(world.guild_id, world.text_id, world.member_id, "nowplaying")
+    card = await ix.wait_response(timeout=20)
+    (embed,) = card["data"]["embeds"]
+    (up_next,) = [f["value"] for f in embed["fields"] if f["name"] == "Up next"]
+    assert not MASKED_LINK.search(up_next), f"a clickable link on the card: {up_next!r}"
+    assert up_next.startswith("\\[Claim your prize](https://evil.example/login)")
