@@ -14,7 +14,10 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from discord.utils import escape_markdown
+
 from bot.errors import UserFacingError
+from bot.outgoing import clip
 
 MAX_LENGTH = 50
 
@@ -76,7 +79,8 @@ class Queue:
     def add(self, item: QueueItem) -> int:
         """Queue `item` last; returns its 1-based place."""
         if any(queued.key == item.key for queued in self._items):
-            raise UserFacingError(f"“{item.title}” is already in the queue.")
+            shown = escape_markdown(clip(item.title, 200))  # a feed's title, shown as written
+            raise UserFacingError(f"“{shown}” is already in the queue.")
         if self.is_full:
             raise UserFacingError(
                 f"The queue is full ({self.max_length} episodes); wait for some to play."

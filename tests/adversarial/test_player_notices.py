@@ -48,6 +48,8 @@ async def test_the_next_episodes_title_on_the_now_playing_card_is_not_a_link(
     await start_with(emu, world, start_bot, feeds, [playing, queued])
     assert (await slash(emu, world, "play", episode="Tone 1")).startswith("▶ Playing")
     assert (await slash(emu, world, "play", episode="latest")).startswith("Queued")
+    again = await slash(emu, world, "play", episode="latest")
+    assert again.endswith("is already in the queue.") and not MASKED_LINK.search(again), again
     ix = await emu.slash(world.guild_id, world.text_id, world.member_id, "nowplaying")
     card = await ix.wait_response(timeout=20)
     (embed,) = card["data"]["embeds"]
