@@ -47,7 +47,10 @@ async def test_short_soak_neither_duplicates_nor_loses(tmp_path: Path) -> None:
     assert figures["delivered"] >= figures["owed_deliveries"] > 0
     assert figures["member_actions"] > 20 and figures["votes_in_db"] > 0
     assert figures["confirmed_votes"] > 0 and figures["requests_top_lines_checked"] > 0
-    # voice: something played, was checked, and no ffmpeg outlived its bot
-    assert figures["voice_audio_seconds"] > 10
+    # voice: something played, was checked, and no ffmpeg outlived its bot. How much is heard
+    # depends on when the members' random /stop and /skip land (5 s in one loaded run), so the
+    # amount is not asserted: every /play answered "Playing" must have been heard (not failed).
+    assert figures["voice_audio_seconds"] > 0
+    assert figures["voice_checks"].get("play", {}).get("failed", 0) == 0
     assert figures["voice_checks"].get("play", {}).get("ok", 0) >= 1
     assert figures["voice_orphans_left"] == 0
