@@ -41,6 +41,11 @@ async def slash(emu, world: World, name: str, **options: Any) -> str:
 
 
 def ffmpeg_children(pid: int) -> list[int]:
+    return children(pid, b"ffmpeg")
+
+
+def children(pid: int, marker: bytes) -> list[int]:
+    """The process ids of `pid`'s children whose command line holds `marker`."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -51,7 +56,7 @@ def ffmpeg_children(pid: int) -> list[int]:
         except OSError:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid and b"ffmpeg" in cmdline:
+        if parent == pid and marker in cmdline:
             found.append(int(entry))
     return found
 

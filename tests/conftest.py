@@ -13,8 +13,9 @@ from bot.db import Database
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
 from driver.harness import BotProcess, write_config
+from driver.narrating import ForumStandIn
 from driver.postgres import REQUIRE_ENV, PostgresServer, PostgresUnavailable, start_server
-from driver.requesting import Type3StandIn
+from driver.requesting import POST_ID, Type3StandIn
 from driver.world import World, make_world
 from emulator import ChannelType
 from emulator.voice.tones import make_tone, make_tones
@@ -76,6 +77,17 @@ def tones(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 async def type3() -> AsyncIterator[Type3StandIn]:
     """TYPE III's narration lookup, answering at once unless a test sets `delay`."""
     stand_in = Type3StandIn()
+    await stand_in.start()
+    try:
+        yield stand_in
+    finally:
+        await stand_in.stop()
+
+
+@pytest.fixture
+async def forum() -> AsyncIterator[ForumStandIn]:
+    """The forums' GraphQL API for /narrate and Listen now, serving post POST_ID."""
+    stand_in = ForumStandIn(POST_ID)
     await stand_in.start()
     try:
         yield stand_in

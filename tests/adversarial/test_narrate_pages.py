@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import encodings.aliases
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
@@ -20,7 +19,7 @@ from bot.narration.engine import tts_missing
 from bot.narration.extract import NoArticleError, page_article
 from bot.safe_fetch import extract_title
 from driver.narrating import ForumStandIn, config
-from driver.requesting import POST_ID, Type3StandIn
+from driver.requesting import Type3StandIn
 from driver.world import World
 
 pytestmark = pytest.mark.skipif(
@@ -59,16 +58,6 @@ class HeavyHost:
     async def __aexit__(self, *exc: object) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
-
-
-@pytest.fixture
-async def forum() -> AsyncIterator[ForumStandIn]:
-    stand_in = ForumStandIn(POST_ID)
-    await stand_in.start()
-    try:
-        yield stand_in
-    finally:
-        await stand_in.stop()
 
 
 async def test_a_heavy_page_does_not_stall_the_bot_for_everyone_else(

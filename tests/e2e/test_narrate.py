@@ -8,8 +8,6 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -20,22 +18,12 @@ from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
 from driver.narrating import ForumStandIn, audio_of, config
 from driver.requesting import LW_URL, OTHER, POST_ID, Type3StandIn, answer, request
-from driver.voice import slash
+from driver.voice import children, slash
 from driver.world import World
 
 pytestmark = pytest.mark.skipif(
     tts_missing() is not None, reason=f"machine narrations need the tts extra: {tts_missing()}"
 )
-
-
-@pytest.fixture
-async def forum() -> AsyncIterator[ForumStandIn]:
-    stand_in = ForumStandIn(POST_ID)
-    await stand_in.start()
-    try:
-        yield stand_in
-    finally:
-        await stand_in.stop()
 
 
 async def narrate(emu, world: World, user_id: int, url: str):
@@ -251,18 +239,7 @@ async def test_the_voice_offer_plays_type3s_narration_once_it_appears(
 
 def synthesis_workers(pid: int) -> list[int]:
     """The bot's piper worker processes (children of the bot process)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid and b"bot.narration.worker" in cmdline:
-            found.append(int(entry))
-    return found
+    return children(pid, b"bot.narration.worker")
 
 
 async def test_a_reading_whose_synthesis_fails_in_voice_is_reported_and_the_queue_goes_on(
