@@ -78,6 +78,34 @@ def usable_url(url: str | None, limit: int = BUTTON_URL_MAX) -> str | None:
     return url
 
 
+# What would end a Markdown link's target early: `)` closes `[label](url)`, `>` closes `<url>`,
+# a backslash escapes the next character, a backtick opens a code span; `[` `]` outside the host.
+_LINK_BREAKERS = re.compile(r"[()<>\\`\[\]]")
+_HOST_BREAKERS = re.compile(r"[()<>\\`]")  # [ ] stay around an IPv6 address
+_HOST_END = re.compile(r"[/?#]")
+
+
+def link_target(url: str | None, limit: int = BUTTON_URL_MAX) -> str | None:
+    """A `usable_url` as the target of a Markdown link (`[label](...)` or `<...>`), or None.
+
+    The characters that could end the target early, so that what follows renders as Markdown
+    the feed chose (a second, masked link), are percent-encoded: one link, to the same address,
+    at most `limit` characters once encoded."""
+    usable = usable_url(url, limit)
+    if usable is None:
+        return None
+    scheme, _, rest = usable.partition("://")
+    end = _HOST_END.search(rest)
+    split = end.start() if end else len(rest)
+    host = _HOST_BREAKERS.sub(_percent, rest[:split])
+    target = f"{scheme}://{host}{_LINK_BREAKERS.sub(_percent, rest[split:])}"
+    return target if len(target) <= limit else None
+
+
+def _percent(match: re.Match[str]) -> str:
+    return f"%{ord(match[0]):02X}"
+
+
 def fit_embed(embed: discord.Embed) -> discord.Embed:
     """The embed cut to Discord's limits and with unusable links dropped (changed in place)."""
     if embed.title is not None:

@@ -214,11 +214,12 @@ class Voice(commands.Cog):
         playing = player.playing
         if playing is None or playing.item.episode_id is None:
             raise UserFacingError("Nothing with chapters is playing.")
-        picked = pick_chapter(
-            playing.item.episode_id, self.players.listening.chapters(player), chapter
-        )
+        chapters = self.players.listening.chapters(player)
+        picked = pick_chapter(playing.item.episode_id, chapters, chapter)
         landed = await player.seek(picked.start_seconds)
-        title = discord.utils.escape_markdown(outgoing.clip(picked.title, 200))
+        number = chapters.index(picked) + 1
+        name = outgoing.clip(picked.title, 200) or f"Chapter {number}"  # a feed may leave it out
+        title = discord.utils.escape_markdown(name)
         await interaction.response.send_message(
             outgoing.content(f"Jumped to {format_time(landed)}: **{title}**."),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -241,7 +242,7 @@ class Voice(commands.Cog):
         episode = player.playing.episode.episode
         title = shown_title(player.playing.item.title)
         readable = text_transcript(episode.transcripts)
-        link = outgoing.usable_url(episode.transcript_url, 1000)
+        link = outgoing.link_target(episode.transcript_url, 1000)
         if readable is None:
             if link is None:
                 raise UserFacingError(f"“{title}” has no transcript.")

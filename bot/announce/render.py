@@ -25,6 +25,7 @@ from bot.outgoing import (
     clip,
     fit_embed,
     format_duration,
+    link_target,
     mentions,
     nonce_for,  # noqa: F401 - still reached as render.nonce_for
     usable_url,
@@ -59,11 +60,11 @@ def episode_embed(
         timestamp=episode.published,
     )
     embed.set_author(name=clip(feed_name, 256))
-    source = usable_url(episode.source_url, 1000)
+    # links written into Markdown go through link_target: a feed's ")[text](url" stays in them
+    source = link_target(episode.source_url, 1000)
     if source:
-        embed.add_field(
-            name="Original post", value=f"[{clip(_site(source), 80)}]({source})", inline=True
-        )
+        site = discord.utils.escape_markdown(clip(_site(source), 80))
+        embed.add_field(name="Original post", value=f"[{site}]({source})", inline=True)
     duration = format_duration(episode.duration_seconds)
     if duration:
         embed.add_field(name="Duration", value=duration, inline=True)
@@ -71,12 +72,12 @@ def episode_embed(
         embed.add_field(
             name="Published", value=discord.utils.format_dt(episode.published, "D"), inline=True
         )
-    audio = usable_url(episode.audio_url, 1000)
+    audio = link_target(episode.audio_url, 1000)
     if audio:
         embed.add_field(name="Audio", value=f"[Listen]({audio})", inline=True)
     if episode.chapters:
         embed.add_field(name="Chapters", value=str(len(episode.chapters)), inline=True)
-    transcript = usable_url(episode.transcript_url, 1000)
+    transcript = link_target(episode.transcript_url, 1000)
     if transcript:
         embed.add_field(name="Transcript", value=f"[Read]({transcript})", inline=True)
     footer = (
@@ -131,7 +132,7 @@ def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
         ("Original post", episode.source_url),
         ("Audio", episode.audio_url),
     ):
-        if url := usable_url(url, 600):
+        if url := link_target(url, 600):
             lines.append(f"{label}: <{url}>")
     text = "\n".join(lines)
     if episode.audio_url:
@@ -160,7 +161,7 @@ def digest_embed(feed_names: Sequence[str], episodes: Sequence[StoredEpisode]) -
     for shown, stored in enumerate(episodes):
         episode = stored.episode
         title = clip(discord.utils.escape_markdown(episode.title), 120)
-        url = usable_url(episode.link, 300) or usable_url(episode.source_url, 300)
+        url = link_target(episode.link, 300) or link_target(episode.source_url, 300)
         duration = format_duration(episode.duration_seconds)
         line = f"• [{title}]({url})" if url else f"• {title}"
         if duration:

@@ -117,7 +117,7 @@ def pick_chapter(episode_id: int, chapters: Sequence[Chapter], typed: str) -> Ch
 def transcript_reply(text: str, position: float, url: str | None) -> str:
     """The /transcript answer: where it is, the lines (quoted, escaped), the full transcript's
     link; at most 2,000 characters."""
-    link = outgoing.usable_url(url, 1000)
+    link = outgoing.link_target(url, 1000)
     header = f"**Transcript at {format_time(position)}**" + (
         f" ([full transcript](<{link}>))" if link else ""
     )

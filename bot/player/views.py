@@ -103,7 +103,7 @@ def now_playing_embed(
             name=f"Chapter {number} of {len(chapters)}",
             value=discord.utils.escape_markdown(name),
         )
-    transcript = outgoing.usable_url(episode.transcript_url, 1000)
+    transcript = outgoing.link_target(episode.transcript_url, 1000)
     if transcript:
         embed.add_field(name="Transcript", value=f"[Read]({transcript})")
     if player.queue.upcoming:

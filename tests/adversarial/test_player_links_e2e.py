@@ -1,0 +1,102 @@
+"""What a member sees of a hostile feed's transcript link and untitled chapters, end to end.
+
+The feed links its transcript as `…?)>[Claim-your-prize](https://evil.example/login)`: pasted
+into `[Read](…)` on the announcement and the now-playing card, or into `<…>` in /transcript's
+answer, it closed the link early and the rest rendered as a masked link the feed chose, in the
+bot's own words. Its chapters document has an untitled chapter: /chapter 2 answered
+`Jumped to 0:06: ****.`"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driver.announce import wait_titles
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer
+from driver.voice import slash
+from driver.world import World
+from emulator.voice.tones import make_tones
+
+HOSTILE_LINK = "https://example.org/t.html?)>[Claim-your-prize](https://evil.example/login)"
+MASKED_LINK = re.compile(r"(?<!\\)\[[^\]]*\]\(\s*<?https?://")
+CHAPTERS = {
+    "version": "1.2.0",
+    "chapters": [{"startTime": 0, "title": "Opening"}, {"startTime": 6}],
+}
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tones(tmp_path_factory.mktemp("links") / "tone.mp3", [(440, 20.0)])
+
+
+def feed(audio_url: str, chapters_url: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+ xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
+<title>Links</title><link>https://example.org/</link>
+<item>
+  <title>Linked 1</title>
+  <guid>linked-1</guid>
+  <pubDate>Wed, 01 Jan 2025 00:00:00 GMT</pubDate>
+  <enclosure url="{audio_url}" type="audio/mpeg" length="1000"/>
+  <itunes:duration>20</itunes:duration>
+  <podcast:chapters url="{chapters_url}" type="application/json+chapters"/>
+  <podcast:transcript url="{HOSTILE_LINK.replace("&", "&amp;")}" type="text/html"/>
+</item>
+</channel></rss>
+"""
+
+
+def field(message: dict[str, Any], name: str) -> str:
+    (value,) = [f["value"] for f in message["embeds"][0].get("fields") or [] if f["name"] == name]
+    return value
+
+
+async def test_a_transcript_link_with_markdown_is_one_link_and_an_untitled_chapter_is_named(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tone: Path
+) -> None:
+    feeds.set_feed("/ch.json", json.dumps(CHAPTERS), content_type="application/json+chapters")
+    feeds.set_feed("/links.rss", feed(audio.add("tone.mp3", tone), feeds.url("/ch.json")))
+    bot = await start_bot(
+        f"""
+        [announce]
+        allow_private_addresses = true
+        first_poll_backlog = 1
+        [[feeds]]
+        url = "{feeds.url("/links.rss")}"
+        channel_ids = [{world.text_id}]
+        poll_seconds = 1
+        """
+    )
+    await wait_titles(emu, world.text_id, ["Linked 1"])
+    (announcement,) = [m for m in emu.messages(world.text_id) if m.get("embeds")]
+    read = field(announcement, "Transcript")
+    assert len(MASKED_LINK.findall(read)) == 1, f"a second link on the announcement: {read!r}"
+
+    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
+    await asyncio.sleep(0.2)  # as driver.voice.start_with: the bot sees the member in voice
+    assert "Playing **Linked 1**" in await slash(emu, world, "play", episode="Linked 1")
+    ix = await emu.slash(world.guild_id, world.text_id, world.member_id, "nowplaying")
+    card = (await ix.wait_response(timeout=20))["data"]
+    read = field(card, "Transcript")
+    assert len(MASKED_LINK.findall(read)) == 1, f"a second link on the card: {read!r}"
+
+    said = await slash(emu, world, "transcript")
+    assert said.startswith("The transcript of **Linked 1**: <https://example.org/t.html?")
+    assert not MASKED_LINK.search(said), f"a masked link in the bot's words: {said!r}"
+
+    jumped = ""
+    for _ in range(50):  # the chapters document arrives in the background
+        jumped = await slash(emu, world, "chapter", chapter="2")
+        if jumped.startswith("Jumped"):
+            break
+        await asyncio.sleep(0.2)
+    assert jumped == "Jumped to 0:06: **Chapter 2**.", jumped
+    assert bot.proc is not None and bot.proc.returncode is None
