@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 import discord
@@ -14,6 +15,7 @@ from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore, GuildEpisodes, StoredEpisode
 from bot.bot import Narrator
 from bot.errors import UserFacingError
+from bot.player.lookup import EPISODE_ID
 
 Interaction = discord.Interaction[Narrator]
 
@@ -57,7 +59,7 @@ class Episodes(
     @app_commands.describe(text="Words from the title; pick a suggestion to open it")
     async def search(self, interaction: Interaction, text: str) -> None:
         episodes = await self._episodes(interaction)
-        if text.startswith("id:") and text[3:].isdigit():
+        if re.fullmatch(EPISODE_ID, text):
             stored = await episodes.episode(int(text[3:]))
             if stored is not None:
                 await self._show(interaction, stored)

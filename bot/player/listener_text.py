@@ -23,7 +23,7 @@ LIST_BEFORE = 3
 TRANSCRIPT_BUDGET = 1_500
 """Characters of transcript text in a /transcript reply (the rest of the 2,000 is the header)."""
 
-_CHOICE = re.compile(r"ch:(\d{1,12}):(\d{1,4})")
+_CHOICE = re.compile(r"ch:([0-9]{1,18}):([0-9]{1,4})")
 
 
 def chapter_name(chapter: Chapter, number: int) -> str:
@@ -98,7 +98,7 @@ def pick_chapter(episode_id: int, chapters: Sequence[Chapter], typed: str) -> Ch
                 "That chapter is from an episode that is no longer playing. Pick one again."
             )
         index = int(match[2])
-    elif text.isdigit() and len(text) <= 4:
+    elif text.isdecimal() and len(text) <= 4:  # isdigit() holds for '²', which int() refuses
         index = int(text) - 1
     else:
         wanted = text.casefold()

@@ -20,13 +20,17 @@ if TYPE_CHECKING:
     Interaction = discord.Interaction[Narrator]
 
 
+EPISODE_ID = r"id:[0-9]{1,18}"
+"""An autocomplete choice's value: a row id the databases can hold (a longer number is a title)."""
+
+
 async def find_episode(interaction: Interaction, store: AnnounceStore, text: str) -> StoredEpisode:
     """A title (best match), "latest", `id:N` (an autocomplete choice) or the narrated post's link."""
     episodes = await guild_episodes(interaction, store)
     text = text.strip()
     if text.lower() == "latest":
         found = await episodes.latest(limit=1)
-    elif re.fullmatch(r"id:\d+", text):
+    elif re.fullmatch(EPISODE_ID, text):
         stored = await episodes.episode(int(text[3:]))
         found = [stored] if stored else []
     elif text.startswith(("http://", "https://")):
