@@ -55,6 +55,13 @@ _TAG = re.compile(r"<[^<>]{0,200}>")
 # "Travis: When you first get": a speaker's name (one or two capitalised words) opening a cue.
 _SPEAKER = re.compile(r"([A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?):\s+(.+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+# Characters that show nothing: bidi controls, invisible spaces, the soft hyphen, invisible
+# operators. A cue of only these is no text (it was quoted as an empty line); zero-width
+# (non-)joiners stay, emoji sequences and several scripts need them.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\ufeff\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a]+"
+)
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&nbsp;": " ", "&lrm;": "", "&rlm;": ""}
 _ENTITY = re.compile("|".join(_ENTITIES))
 
@@ -168,7 +175,7 @@ def _plain(line: str) -> str:
     if "&" in line:
         line = _ENTITY.sub(lambda m: _ENTITIES[m.group()], line)
     if not line.isprintable():
-        line = _CONTROL.sub(" ", line)
+        line = _INVISIBLE.sub("", _CONTROL.sub(" ", line))
     return " ".join(line.split())
 
 
