@@ -125,7 +125,8 @@ def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
     episode = stored.episode
     lines = [f"<@&{role_id}>"] if role_id else []
     lines.append(
-        f"**{clip(discord.utils.escape_markdown(episode.title), 300)}** ({clip(feed_name, 100)})"
+        f"**{clip(discord.utils.escape_markdown(episode.title), 300)}** "
+        f"({discord.utils.escape_markdown(clip(feed_name, 100))})"  # a feed's title, as written
     )
     for label, url in (
         ("Episode", episode.link),

@@ -111,3 +111,11 @@ def test_the_now_playing_cards_transcript_field_is_one_link(url: str) -> None:
     embed = now_playing_embed(player)  # type: ignore[arg-type]
     (field,) = [f for f in embed.fields if f.name == "Transcript"]
     _one_link_to(field.value or "", url)
+
+
+def test_the_plain_post_shows_the_feeds_name_as_written() -> None:
+    # the post made when Discord refuses the embed; the feed named itself as a masked link
+    text = plain_post(
+        _stored("https://x.example/a.mp3"), "[Claim your prize](https://evil.example/login)", 0
+    )
+    assert not re.search(r"(?<!\\)\[Claim your prize\]\(https://evil", text), text
