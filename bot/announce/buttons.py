@@ -114,7 +114,7 @@ class DigestSelect(
 
         options = [
             discord.SelectOption(
-                label=clip(e.episode.title or "Untitled", 100),
+                label=clip(e.episode.title, 100) or "Untitled",  # Discord requires 1-100
                 value=option_value(e.id, episode_key(e.episode.id)),
             )
             for e in episodes

@@ -54,7 +54,7 @@ def episode_embed(
     episode = stored.episode
     link = usable_url(episode.link, 2048) or usable_url(episode.source_url, 2048)
     embed = discord.Embed(
-        title=clip(episode.title or "Untitled episode", 256),
+        title=clip(episode.title, 256) or "Untitled episode",
         url=link,
         colour=COLOUR,
         timestamp=episode.published,
@@ -142,7 +142,8 @@ def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
 
 
 def thread_name(stored: StoredEpisode) -> str:
-    return clip(stored.episode.title or "New episode", THREAD_NAME_MAX)
+    # Discord requires 1 to 100 characters: a title of invisible characters clips to ''
+    return clip(stored.episode.title, THREAD_NAME_MAX) or "New episode"
 
 
 def digest_key(episodes: Sequence[StoredEpisode]) -> str:
@@ -161,7 +162,7 @@ def digest_embed(feed_names: Sequence[str], episodes: Sequence[StoredEpisode]) -
     budget = DESCRIPTION_MAX - 60
     for shown, stored in enumerate(episodes):
         episode = stored.episode
-        title = clip(discord.utils.escape_markdown(episode.title), 120)
+        title = clip(discord.utils.escape_markdown(episode.title), 120) or "Untitled episode"
         url = link_target(episode.link, 300) or link_target(episode.source_url, 300)
         duration = format_duration(episode.duration_seconds)
         line = f"• [{title}]({url})" if url else f"• {title}"

@@ -83,7 +83,7 @@ def now_playing_embed(
     if chapters is None:
         chapters = episode.chapters
     embed = discord.Embed(
-        title=outgoing.clip(episode.title or "Untitled episode", outgoing.TITLE_MAX),
+        title=outgoing.clip(episode.title, outgoing.TITLE_MAX) or "Untitled episode",
         url=outgoing.usable_url(episode.link, outgoing.EMBED_URL_MAX),
         colour=discord.Colour(0x5B8DEF),
     )
