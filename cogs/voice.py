@@ -179,7 +179,8 @@ class Voice(commands.Cog):
             embed=now_playing_embed(player, chapters), view=controls_view(player, chapters)
         )
         message_id = sent.message_id or (await interaction.original_response()).id
-        self.players.listening.shown(player, None, message_id)
+        channel_id = interaction.channel_id or player.text_channel_id
+        self.players.listening.shown(player, channel_id, message_id)
 
     async def chapter_autocomplete(
         self, interaction: Interaction, current: str

@@ -119,12 +119,12 @@ class Listening:
 
     # -- the card ---------------------------------------------------------------------------------
 
-    def shown(self, player: GuildPlayer, message: discord.Message | None, message_id: int) -> None:
-        """A card was just sent or edited in answer to a member: it is the one to keep current."""
+    def shown(self, player: GuildPlayer, channel_id: int, message_id: int) -> None:
+        """A card was just sent or edited in answer to a member, in `channel_id` (where they
+        asked, not necessarily the player's channel): it is the one to keep current."""
         track = self.track(player)
         if track is None:
             return
-        channel_id = message.channel.id if message is not None else player.text_channel_id
         track.card = (channel_id, message_id)
         now = time.monotonic()
         track.shown = decide(

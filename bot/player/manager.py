@@ -370,7 +370,8 @@ class PlayerManager:
                 embed=now_playing_embed(player, chapters), view=controls_view(player, chapters)
             )
             if interaction.message is not None:
-                self.listening.shown(player, interaction.message, interaction.message.id)
+                message = interaction.message
+                self.listening.shown(player, message.channel.id, message.id)
 
     async def jump_chapter(self, player: GuildPlayer, *, forward: bool) -> float:
         """The chapter buttons: the next chapter, or back to this one's start (or the one before)."""

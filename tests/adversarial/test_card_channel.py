@@ -1,0 +1,84 @@
+"""/nowplaying asked in another channel than /play's: the card is kept current where it is.
+
+The card was remembered as in the player's channel (where /play was used), so its chapter edit
+went to a message id that is not there (404) and the card was forgotten: the member's card in
+the other channel stayed on its first chapter for the rest of the episode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driver.announce import wait_titles
+from driver.audioserver import AudioServer
+from driver.feedserver import FeedServer
+from driver.voice import slash
+from driver.world import World
+from emulator.voice.tones import make_tones
+
+CHAPTERS = {"chapters": [{"startTime": 0, "title": "Opening"}, {"startTime": 5, "title": "Next"}]}
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tones(tmp_path_factory.mktemp("card") / "tone.mp3", [(440, 20.0)])
+
+
+def feed(audio_url: str, chapters_url: str) -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+ xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
+<title>Cards</title><link>https://example.org/</link>
+<item>
+  <title>Carded 1</title>
+  <guid>carded-1</guid>
+  <pubDate>Wed, 01 Jan 2025 00:00:00 GMT</pubDate>
+  <enclosure url="{audio_url}" type="audio/mpeg" length="1000"/>
+  <itunes:duration>20</itunes:duration>
+  <podcast:chapters url="{chapters_url}" type="application/json+chapters"/>
+</item>
+</channel></rss>
+"""
+
+
+def fields(message: dict[str, Any]) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0].get("fields") or []}
+
+
+async def test_a_card_in_another_channel_follows_the_chapters(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tone: Path
+) -> None:
+    feeds.set_feed("/ch.json", json.dumps(CHAPTERS), content_type="application/json+chapters")
+    feeds.set_feed("/cards.rss", feed(audio.add("tone.mp3", tone), feeds.url("/ch.json")))
+    bot = await start_bot(
+        f"""
+        [announce]
+        allow_private_addresses = true
+        first_poll_backlog = 1
+        [[feeds]]
+        url = "{feeds.url("/cards.rss")}"
+        channel_ids = [{world.text_id}]
+        poll_seconds = 1
+        """
+    )
+    await wait_titles(emu, world.text_id, ["Carded 1"])
+    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
+    await asyncio.sleep(0.2)  # as driver.voice.start_with: the bot sees the member in voice
+    assert "Playing **Carded 1**" in await slash(emu, world, "play", episode="Carded 1")
+    for _ in range(50):  # the chapters document arrives in the background
+        if (await slash(emu, world, "chapter", chapter="1")).startswith("Jumped"):
+            break
+        await asyncio.sleep(0.2)
+    elsewhere = world.news_id
+    ix = await emu.slash(world.guild_id, elsewhere, world.member_id, "nowplaying")
+    await ix.wait_response(timeout=10)
+    (card,) = [m for m in emu.messages(elsewhere) if m.get("embeds")]
+    assert "Chapter 1 of 2" in fields(card)
+    await emu.wait_until(
+        lambda: "Chapter 2 of 2" in fields(emu.message(elsewhere, int(card["id"]))), timeout=15
+    )
+    assert bot.proc is not None and bot.proc.returncode is None
