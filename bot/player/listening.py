@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CHAPTER_DOCUMENTS_KEPT = 64
+"""Chapters documents kept (an hour each): real ones are a few kilobytes, a hostile one at most
+~0.3 MB (1,000 chapters, titles cut to `chapters.TITLE_KEPT`)."""
+
 
 @dataclass
 class Track:
@@ -68,7 +72,9 @@ class Listening:
         self.rules = FetchRules(
             timeout=settings.fetch_timeout, refuse_private=not settings.allow_private_addresses
         )
-        self.chapter_documents: DocumentCache[tuple[Chapter, ...]] = DocumentCache(size=256)
+        self.chapter_documents: DocumentCache[tuple[Chapter, ...]] = DocumentCache(
+            size=CHAPTER_DOCUMENTS_KEPT
+        )
         self.transcript_documents: DocumentCache[list[Cue]] = DocumentCache(size=16)
         self.tracks: dict[int, Track] = {}
 
