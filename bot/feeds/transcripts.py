@@ -19,9 +19,11 @@ from typing import Any, NamedTuple
 
 from bot.feeds.model import Transcript
 
-MAX_BYTES = 5_000_000
+MAX_BYTES = 2_000_000
 """A longer document is cut here (a three-hour episode's WebVTT is about 300 kB)."""
-MAX_CUES = 50_000
+MAX_CUES = 20_000
+"""Ten hours at a cue every two seconds. Each cue costs ~200 bytes held: 50,000 small cues from
+a hostile document held 11 MB in the cache."""
 MAX_LINE = 2_000
 """Characters of one line read; the rest of a line is dropped."""
 MAX_CUE_TEXT = 2_000

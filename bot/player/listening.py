@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 CHAPTER_DOCUMENTS_KEPT = 64
 """Chapters documents kept (an hour each): real ones are a few kilobytes, a hostile one at most
 ~0.3 MB (1,000 chapters, titles cut to `chapters.TITLE_KEPT`)."""
+TRANSCRIPTS_KEPT = 8
+"""Transcripts kept (an hour each): a real one holds about 1 MB as cues, a hostile one at most
+~5 MB (`transcripts.MAX_BYTES`, `MAX_CUES`)."""
 
 
 @dataclass
@@ -75,7 +78,7 @@ class Listening:
         self.chapter_documents: DocumentCache[tuple[Chapter, ...]] = DocumentCache(
             size=CHAPTER_DOCUMENTS_KEPT
         )
-        self.transcript_documents: DocumentCache[list[Cue]] = DocumentCache(size=16)
+        self.transcript_documents: DocumentCache[list[Cue]] = DocumentCache(size=TRANSCRIPTS_KEPT)
         self.tracks: dict[int, Track] = {}
 
     # -- chapters ----------------------------------------------------------------------------------
