@@ -87,9 +87,13 @@ async def poll_feed(
         )
         metrics.POLLS.labels(result="ok").inc()
         if result.new_episodes:
+            # A feed's first poll stores its whole backlog (the newest is posted, with its own
+            # line): at INFO that was a line per feed at start, 2-3% of the first poll's CPU
+            # with thousands of feeds (bench/README.md, issue 13). Later polls' news stay INFO.
             count = result.new_episodes
             word = "episode" if count == 1 else "episodes"
-            log.info("Feed %s: %d new %s", parsed.title or feed.url, count, word)
+            level = logging.INFO if feed.polled_once else logging.DEBUG
+            log.log(level, "Feed %s: %d new %s", parsed.title or feed.url, count, word)
         return PollOutcome(
             feed, result, recovered=recovered, moved_to=moved_to, next_poll_at=next_poll_at
         )
