@@ -79,6 +79,6 @@ async def test_a_card_in_another_channel_follows_the_chapters(
     (card,) = [m for m in emu.messages(elsewhere) if m.get("embeds")]
     assert "Chapter 1 of 2" in fields(card)
     await emu.wait_until(
-        lambda: "Chapter 2 of 2" in fields(emu.message(elsewhere, int(card["id"]))), timeout=15
+        lambda: "Chapter 2 of 2" in fields(emu.message(elsewhere, int(card["id"]))), timeout=30
     )
     assert bot.proc is not None and bot.proc.returncode is None
