@@ -98,6 +98,26 @@ async def test_applying_without_a_match_keeps_the_first_poll_decision(seeded) ->
     assert [w.episode.episode.title for w in await store.waiting(10)] == ["Episode 5"]
 
 
+async def test_a_channel_showing_only_other_feeds_costs_no_write_transaction(
+    seeded, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With thousands of feeds starting in shared channels, each first poll found the channel's
+    # other announcements and opened a write transaction for nothing (issue 13, fourth pass).
+    _store, recovery, feed_id = seeded
+    opened: list[int] = []
+    transaction = db.transaction
+
+    def counted():
+        opened.append(1)
+        return transaction()
+
+    monkeypatch.setattr(db, "transaction", counted)
+    assert await recovery.apply(feed_id, 10, found(unknown=1), digest_threshold=5) is None
+    assert opened == []
+    assert await recovery.apply(feed_id, 10, found(guid_3=300), digest_threshold=5) is not None
+    assert opened == [1]
+
+
 async def test_a_delivery_already_attempted_is_left_alone(seeded) -> None:
     store, recovery, feed_id = seeded
     (newest,) = await store.waiting(10)
