@@ -62,7 +62,7 @@ def content(text: str) -> str:
 
 def usable_url(url: str | None, limit: int = BUTTON_URL_MAX) -> str | None:
     """An absolute http(s) URL Discord will accept in a link button or an embed, or None."""
-    if not url or len(url) > limit or any(c.isspace() or ord(c) < 32 for c in url):
+    if not url or len(url) > limit or any(c.isspace() or not c.isprintable() for c in url):
         return None
     if _INVISIBLE.search(url):
         return None

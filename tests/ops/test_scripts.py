@@ -61,7 +61,9 @@ def script(
     repo: Path, name: str, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "VIRTUAL_ENV"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DISCORD_", "VIRTUAL_ENV", "NARRATOR_TEST_WORKERS"))
     }
     environment["PATH"] = f"{repo.parent / 'tools'}{os.pathsep}{environment.get('PATH', '')}"
     environment.update(env or {})
