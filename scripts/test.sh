@@ -22,6 +22,8 @@ export NARRATOR_REQUIRE_POSTGRES="${NARRATOR_REQUIRE_POSTGRES:-1}"
 # The tests start the bot a few hundred times: compile its modules once, so a start does not
 # compile them again when PYTHONDONTWRITEBYTECODE is set (about 0.1 s of CPU per start here).
 .venv/bin/python -m compileall -q bot cogs emulator driver >/dev/null
-# Two workers (pytest-xdist) by default: most end-to-end tests wait on real time (audio plays at
-# its own pace), so two run side by side on two cores; NARRATOR_TEST_WORKERS=0 runs in one process.
-exec .venv/bin/python -m pytest -n "${NARRATOR_TEST_WORKERS:-2}" "$@"
+# Three workers (pytest-xdist) by default: most end-to-end tests wait on real time (audio plays
+# at its own pace; the suite keeps about a third of two cores busy), so three run side by side;
+# an idle worker takes tests queued for a busy one (worksteal), so the long ones do not end the run
+# alone. NARRATOR_TEST_WORKERS=0 runs everything in one process.
+exec .venv/bin/python -m pytest -n "${NARRATOR_TEST_WORKERS:-3}" --dist worksteal "$@"

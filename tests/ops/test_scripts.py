@@ -165,7 +165,9 @@ def test_test_sh_passes_its_arguments_to_pytest_and_installs_the_dev_extras(
     lines = calls(clone)
     assert pip_installs(lines)[-1] == "--quiet --disable-pip-version-check -e .[dev,tts]"
     assert "ruff check ." in lines and "ruff format --check ." in lines and "pyright " in lines
-    assert "python -m pytest -n 2 --collect-only -q tests/ops/test_logs.py" in lines
+    assert (
+        "python -m pytest -n 3 --dist worksteal --collect-only -q tests/ops/test_logs.py" in lines
+    )
     # The dev install covers the plain one: run.sh does not install again.
     after = script(clone, "run.sh", "--version")
     assert after.returncode == 0 and pip_installs(calls(clone)) == []
