@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from driver.announce import wait_titles
 from driver.feedserver import FeedServer, rss
@@ -116,3 +117,36 @@ def assert_end_to_end_encrypted(receiver, since: int = 0, share: float = 0.95) -
     )
     fraction = receiver.e2ee_fraction(since=since)
     assert fraction >= share, f"only {fraction:.0%} of the audio was end-to-end encrypted"
+
+
+def one_episode_feed(feed_title: str, episode_title: str, audio_url: str, *tags: str) -> str:
+    """A Podcasting 2.0 feed of one 20 s episode whose item also holds `tags`
+    (`chapters_tag`, `transcript_tag`); its guid is the title, lower case, dashed."""
+    guid = "-".join(episode_title.lower().split())
+    extra = "".join(f"\n  {tag}" for tag in tags)
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
+ xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
+<title>{feed_title}</title><link>https://example.org/</link>
+<item>
+  <title>{episode_title}</title>
+  <guid>{guid}</guid>
+  <pubDate>Wed, 01 Jan 2025 00:00:00 GMT</pubDate>
+  <enclosure url="{quoteattr_inner(audio_url)}" type="audio/mpeg" length="1000"/>
+  <itunes:duration>20</itunes:duration>{extra}
+</item>
+</channel></rss>
+"""
+
+
+def chapters_tag(url: str) -> str:
+    return f'<podcast:chapters url="{quoteattr_inner(url)}" type="application/json+chapters"/>'
+
+
+def transcript_tag(url: str, kind: str) -> str:
+    return f'<podcast:transcript url="{quoteattr_inner(url)}" type="{kind}"/>'
+
+
+def quoteattr_inner(value: str) -> str:
+    """`value` escaped for an XML attribute between double quotes."""
+    return escape(value, {'"': "&quot;"})

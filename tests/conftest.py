@@ -70,6 +70,7 @@ def tones(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "steps": make_tones(folder / "steps.mp3", STEP_SEGMENTS),
         "mid": make_tone(folder / "mid.mp3", 550, 15),
         "long": make_tone(folder / "long.mp3", 660, 40),
+        "a440_20": make_tone(folder / "a440_20.mp3", 440, 20),
     }
 
 

@@ -11,38 +11,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import slash
+from driver.voice import chapters_tag, one_episode_feed, slash
 from driver.world import World
-from emulator.voice.tones import make_tones
 
 CHAPTERS = {"chapters": [{"startTime": 0, "title": "Opening"}, {"startTime": 5, "title": "Next"}]}
 
 
-@pytest.fixture(scope="module")
-def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tones(tmp_path_factory.mktemp("card") / "tone.mp3", [(440, 20.0)])
-
-
 def feed(audio_url: str, chapters_url: str) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
- xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
-<title>Cards</title><link>https://example.org/</link>
-<item>
-  <title>Carded 1</title>
-  <guid>carded-1</guid>
-  <pubDate>Wed, 01 Jan 2025 00:00:00 GMT</pubDate>
-  <enclosure url="{audio_url}" type="audio/mpeg" length="1000"/>
-  <itunes:duration>20</itunes:duration>
-  <podcast:chapters url="{chapters_url}" type="application/json+chapters"/>
-</item>
-</channel></rss>
-"""
+    return one_episode_feed("Cards", "Carded 1", audio_url, chapters_tag(chapters_url))
 
 
 def fields(message: dict[str, Any]) -> dict[str, str]:
@@ -50,10 +29,18 @@ def fields(message: dict[str, Any]) -> dict[str, str]:
 
 
 async def test_a_card_in_another_channel_follows_the_chapters(
-    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tone: Path
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones: dict[str, Path],
 ) -> None:
     feeds.set_feed("/ch.json", json.dumps(CHAPTERS), content_type="application/json+chapters")
-    feeds.set_feed("/cards.rss", feed(audio.add("tone.mp3", tone), feeds.url("/ch.json")))
+    feeds.set_feed(
+        "/cards.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/ch.json"))
+    )
     bot = await start_bot(
         f"""
         [announce]

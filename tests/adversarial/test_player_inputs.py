@@ -22,9 +22,8 @@ from bot.player.listener_text import pick_chapter
 from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import slash
+from driver.voice import chapters_tag, one_episode_feed, slash
 from driver.world import World
-from emulator.voice.tones import make_tones
 
 CHAPTERS = (Chapter(0, "Opening"), Chapter(5, "Middle"), Chapter(9, "End"))
 HUGE = "9" * 25
@@ -54,34 +53,24 @@ def test_a_superscript_digit_is_not_a_chapter_number() -> None:
     assert pick_chapter(7, CHAPTERS, "٢") == CHAPTERS[1]  # an Arabic-Indic 2 is a 2
 
 
-@pytest.fixture(scope="module")
-def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tones(tmp_path_factory.mktemp("inputs") / "tone.mp3", [(440, 20.0)])
-
-
 def feed(audio_url: str, chapters_url: str) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
- xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
-<title>Inputs</title><link>https://example.org/</link>
-<item>
-  <title>Typed 1</title>
-  <guid>typed-1</guid>
-  <pubDate>Wed, 01 Jan 2025 00:00:00 GMT</pubDate>
-  <enclosure url="{audio_url}" type="audio/mpeg" length="1000"/>
-  <itunes:duration>20</itunes:duration>
-  <podcast:chapters url="{chapters_url}" type="application/json+chapters"/>
-</item>
-</channel></rss>
-"""
+    return one_episode_feed("Inputs", "Typed 1", audio_url, chapters_tag(chapters_url))
 
 
 async def test_ids_and_numbers_past_every_limit_get_one_sentence(
-    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tone: Path
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones: dict[str, Path],
 ) -> None:
     document = {"chapters": [{"startTime": 0, "title": "Opening"}, {"startTime": 6, "title": "B"}]}
     feeds.set_feed("/ch.json", json.dumps(document), content_type="application/json+chapters")
-    feeds.set_feed("/typed.rss", feed(audio.add("tone.mp3", tone), feeds.url("/ch.json")))
+    feeds.set_feed(
+        "/typed.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/ch.json"))
+    )
     bot = await start_bot(
         f"""
         [announce]

@@ -14,14 +14,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import slash
+from driver.voice import chapters_tag, one_episode_feed, slash, transcript_tag
 from driver.world import World
-from emulator.voice.tones import make_tones
 
 HOSTILE_LINK = "https://example.org/t.html?)>[Claim-your-prize](https://evil.example/login)"
 MASKED_LINK = re.compile(r"(?<!\\)\[[^\]]*\]\(\s*<?https?://")
@@ -31,27 +28,14 @@ CHAPTERS = {
 }
 
 
-@pytest.fixture(scope="module")
-def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tones(tmp_path_factory.mktemp("links") / "tone.mp3", [(440, 20.0)])
-
-
 def feed(audio_url: str, chapters_url: str) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
- xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
-<title>Links</title><link>https://example.org/</link>
-<item>
-  <title>Linked 1</title>
-  <guid>linked-1</guid>
-  <pubDate>Wed, 01 Jan 2025 00:00:00 GMT</pubDate>
-  <enclosure url="{audio_url}" type="audio/mpeg" length="1000"/>
-  <itunes:duration>20</itunes:duration>
-  <podcast:chapters url="{chapters_url}" type="application/json+chapters"/>
-  <podcast:transcript url="{HOSTILE_LINK.replace("&", "&amp;")}" type="text/html"/>
-</item>
-</channel></rss>
-"""
+    return one_episode_feed(
+        "Links",
+        "Linked 1",
+        audio_url,
+        chapters_tag(chapters_url),
+        transcript_tag(HOSTILE_LINK, "text/html"),
+    )
 
 
 def field(message: dict[str, Any], name: str) -> str:
@@ -60,10 +44,18 @@ def field(message: dict[str, Any], name: str) -> str:
 
 
 async def test_a_transcript_link_with_markdown_is_one_link_and_an_untitled_chapter_is_named(
-    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tone: Path
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones: dict[str, Path],
 ) -> None:
     feeds.set_feed("/ch.json", json.dumps(CHAPTERS), content_type="application/json+chapters")
-    feeds.set_feed("/links.rss", feed(audio.add("tone.mp3", tone), feeds.url("/ch.json")))
+    feeds.set_feed(
+        "/links.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/ch.json"))
+    )
     bot = await start_bot(
         f"""
         [announce]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,9 +17,8 @@ from bot.player.listener_text import TRANSCRIPT_BUDGET, transcript_reply
 from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import slash
+from driver.voice import one_episode_feed, slash, transcript_tag
 from driver.world import World
-from emulator.voice.tones import make_tones
 
 SHOW_NOTHING = "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a\u202e\u2060\u2063\u2066\u2069\ufeff"
 cue_text = st.one_of(
@@ -49,35 +47,25 @@ def test_every_quoted_line_shows_something(cues: list[str], position: float) -> 
         assert line.startswith("> ") and outgoing.visible(line[2:]).strip(), repr(reply)
 
 
-@pytest.fixture(scope="module")
-def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tones(tmp_path_factory.mktemp("transcript") / "tone.mp3", [(440, 20.0)])
-
-
 def feed(audio_url: str, transcript_url: str) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"
- xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>
-<title>Invisible</title><link>https://example.org/</link>
-<item>
-  <title>Quiet 1</title>
-  <guid>quiet-1</guid>
-  <pubDate>Wed, 01 Jan 2025 00:00:00 GMT</pubDate>
-  <enclosure url="{audio_url}" type="audio/mpeg" length="1000"/>
-  <itunes:duration>20</itunes:duration>
-  <podcast:transcript url="{transcript_url}" type="text/vtt"/>
-</item>
-</channel></rss>
-"""
+    return one_episode_feed(
+        "Invisible", "Quiet 1", audio_url, transcript_tag(transcript_url, "text/vtt")
+    )
 
 
 async def test_a_transcript_of_invisible_cues_has_no_text_here(
-    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tone: Path
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones: dict[str, Path],
 ) -> None:
     feeds.set_feed(
         "/t.vtt", vtt(["\u200b\u2060\u200b", "\u202e\u00ad"] * 5), content_type="text/vtt"
     )
-    feeds.set_feed("/quiet.rss", feed(audio.add("tone.mp3", tone), feeds.url("/t.vtt")))
+    feeds.set_feed("/quiet.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/t.vtt")))
     bot = await start_bot(
         f"""
         [announce]
