@@ -23,7 +23,10 @@ LIST_BEFORE = 3
 TRANSCRIPT_BUDGET = 1_500
 """Characters of transcript text in a /transcript reply (the rest of the 2,000 is the header)."""
 
-_CHOICE = re.compile(r"ch:([0-9]{1,18}):([0-9]{1,4})")
+_CHOICE = re.compile(r"ch:([0-9]{1,18}):([0-9]{1,4})(?::([0-9]{1,12}))?")
+"""A suggestion: `ch:<episode>:<index>:<start seconds>` (the start was added later: a suggestion
+made before the chapters document arrived points into the list it replaced, so the start is what
+identifies the chapter; the older form without it is still read as an index)."""
 
 
 def chapter_name(chapter: Chapter, number: int) -> str:
@@ -65,7 +68,8 @@ def chapter_list(
 def chapter_choices(
     episode_id: int, chapters: Sequence[Chapter], typed: str
 ) -> list[discord.app_commands.Choice[str]]:
-    """Up to 25 chapters whose number or title holds what was typed, as `ch:<episode>:<index>`."""
+    """Up to 25 chapters whose number or title holds what was typed, as
+    `ch:<episode>:<index>:<start seconds>`."""
     typed = typed.strip().casefold()
     found = [
         (n, c)
@@ -78,7 +82,7 @@ def chapter_choices(
                 f"{format_time(c.start_seconds)} · {chapter_name(c, n + 1)}",
                 outgoing.CHOICE_NAME_MAX,
             ),
-            value=f"ch:{episode_id}:{n}",
+            value=f"ch:{episode_id}:{n}:{c.start_seconds}",
         )
         for n, c in found[:25]
     ]
@@ -98,6 +102,8 @@ def pick_chapter(episode_id: int, chapters: Sequence[Chapter], typed: str) -> Ch
                 "That chapter is from an episode that is no longer playing. Pick one again."
             )
         index = int(match[2])
+        if match[3] is not None:
+            index = _by_start(chapters, index, int(match[3]))
     elif text.isdecimal() and len(text) <= 4:  # isdigit() holds for '²', which int() refuses
         index = int(text) - 1
     else:
@@ -112,6 +118,17 @@ def pick_chapter(episode_id: int, chapters: Sequence[Chapter], typed: str) -> Ch
     if not 0 <= index < len(chapters):
         raise UserFacingError(f"This episode has chapters 1 to {len(chapters)}.")
     return chapters[index]
+
+
+def _by_start(chapters: Sequence[Chapter], index: int, start: int) -> int:
+    """The chapter a suggestion named by its start: the one at `index` if it still starts there
+    (two may share a start), else the first that does."""
+    if 0 <= index < len(chapters) and chapters[index].start_seconds == start:
+        return index
+    found = next((n for n, c in enumerate(chapters) if c.start_seconds == start), None)
+    if found is None:
+        raise UserFacingError("The chapters of this episode have changed. Pick one again.")
+    return found
 
 
 def transcript_reply(text: str, position: float, url: str | None) -> str:
