@@ -10,11 +10,13 @@ runs in a thread (a transcript can be megabytes).
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -23,6 +25,7 @@ from bot.feeds.chapters import MAX_JSON_BYTES, parse_json_chapters
 from bot.feeds.fetch import FeedFetchError, fetch_feed
 from bot.feeds.model import Chapter, Transcript
 from bot.feeds.transcripts import MAX_BYTES, Cue, parse_transcript
+from bot.redact import redact_url
 
 _T = TypeVar("_T")
 
@@ -86,8 +89,27 @@ async def _fetch(
             refuse_private=rules.refuse_private,
         )
     except FeedFetchError as error:
-        raise DocumentFetchError(str(error).replace("The feed at", f"The {what} at", 1)) from None
+        raise DocumentFetchError(_sentence(str(error), url, what)) from None
     return fetched.body or b""
+
+
+_PLAIN_HOST = re.compile(r"[a-z0-9.:-]{1,253}")
+"""A host name or IP address with nothing in it that Markdown could read."""
+
+
+def _sentence(message: str, url: str, what: str) -> str:
+    """The fetch error for a member, naming the document's host, not its address: the address is
+    the feed's to choose, and one such as 'https://x.example/)[Claim](https://evil.example/'
+    would render as a masked link the feed chose inside the bot's reply."""
+    said = f"The feed at {redact_url(url)}"
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    if not message.startswith(said):  # not a sentence about `url`: say only that it failed
+        return f"The {what} could not be fetched."
+    where = f" at {host}" if host and _PLAIN_HOST.fullmatch(host) else ""
+    return f"The {what}{where}{message[len(said) :]}"
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:
