@@ -24,7 +24,7 @@ from bot.narration.buttons import ListenNowButton, PlayInVoiceButton
 from bot.narration.service import NarrationService
 from bot.outgoing import mentions
 from bot.parties.service import PartyService
-from bot.player.buttons import ControlButton
+from bot.player.buttons import ControlButton, ResumeButton
 from bot.player.manager import PlayerManager
 from bot.requesting.buttons import ReviewButton, VoteButton
 from bot.requesting.service import RequestService
@@ -52,6 +52,7 @@ PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     VoteButton,
     ReviewButton,
     ControlButton,
+    ResumeButton,
     UnfollowButton,
     ListenNowButton,
     PlayInVoiceButton,

@@ -3,27 +3,21 @@ the resume offer /play makes for a half-heard episode (the buttons themselves: `
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot import outgoing
-from bot.player.buttons import ControlButton
+from bot.player.buttons import ControlButton, resume_offer_view
 from bot.player.chapters import chapter_index
 from bot.player.timecodes import format_time, progress_bar
-from bot.tree import send_error
 
 if TYPE_CHECKING:
     from bot.announce.store import StoredEpisode
-    from bot.bot import Narrator
     from bot.feeds.model import Chapter
     from bot.player.guild import GuildPlayer
     from bot.player.queue import QueueItem
-
-    Interaction = discord.Interaction[Narrator]
-
-Start = Callable[["Interaction", "StoredEpisode", float], Awaitable[None]]
 
 
 def shown_title(title: str) -> str:
@@ -139,28 +133,11 @@ def controls_view(
 
 
 class ResumeOffer(discord.ui.View):
-    """Asked when /play names an episode the member had half heard; `start` plays it from a time."""
+    """The resume offer /play makes for a half-heard episode: `buttons.ResumeButton`s, persistent,
+    so a click after a restart still plays. They call `bot.players.start` themselves, so the
+    `start` the manager passes is not kept (a click may come after a restart)."""
 
-    def __init__(self, start: Start, stored: StoredEpisode, saved: float) -> None:
-        super().__init__(timeout=300)
-        self.start = start
-        self.stored = stored
-        self.saved = saved
-        self.resume_button.label = f"Resume at {format_time(saved)}"
-
-    @discord.ui.button(label="Resume", style=discord.ButtonStyle.primary)
-    async def resume_button(
-        self, interaction: Interaction, _button: discord.ui.Button[ResumeOffer]
-    ) -> None:
-        await self.start(interaction, self.stored, self.saved)
-
-    @discord.ui.button(label="Start over", style=discord.ButtonStyle.secondary)
-    async def restart_button(
-        self, interaction: Interaction, _button: discord.ui.Button[ResumeOffer]
-    ) -> None:
-        await self.start(interaction, self.stored, 0.0)
-
-    async def on_error(
-        self, interaction: Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:  # type: ignore[override]
-        await send_error(interaction, error)
+    def __init__(self, _start: object, stored: StoredEpisode, saved: float) -> None:
+        super().__init__(timeout=None)
+        for item in resume_offer_view(stored.id, saved).children:
+            self.add_item(item)
