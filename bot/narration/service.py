@@ -248,7 +248,10 @@ class NarrationService:
 
     async def play_in_voice(self, interaction: Interaction, key_digest: str) -> None:
         """ "Play in voice": the reading in the clicker's voice channel, or TYPE III's narration of
-        the post if one has appeared since."""
+        the post if one has appeared since. The click is acknowledged first (ephemeral, as its
+        answers are): the cache and database lookups below may take longer than Discord's 3 s
+        on a loaded machine, and the player answers with a followup."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
         players = self.bot.players
         if self.engine is None or players is None:
             raise UserFacingError(f"Machine readings are not available here: {self.unavailable}.")
