@@ -21,6 +21,7 @@ from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.player.audio_proxy import AudioProxy
+from bot.player.buttons import resume_offer_view
 from bot.player.chapters import next_chapter, previous_chapter
 from bot.player.dave import dave_missing
 from bot.player.ffmpeg import find_ffmpeg
@@ -34,7 +35,6 @@ from bot.player.reading import ReadingAudio
 from bot.player.supervisor import Supervisor
 from bot.player.timecodes import format_time
 from bot.player.views import (
-    ResumeOffer,
     controls_view,
     machine_note,
     now_playing_embed,
@@ -265,7 +265,7 @@ class PlayerManager:
         ):
             await interaction.response.send_message(
                 f"You stopped “{shown_title(stored.episode.title)}” at {format_time(saved)}.",
-                view=ResumeOffer(self.start, stored, saved),
+                view=resume_offer_view(stored.id, saved),
                 ephemeral=True,
             )
             return

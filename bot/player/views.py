@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import outgoing
-from bot.player.buttons import ControlButton, resume_offer_view
+from bot.player.buttons import ControlButton
 from bot.player.chapters import chapter_index
 from bot.player.timecodes import format_time, progress_bar
 
 if TYPE_CHECKING:
-    from bot.announce.store import StoredEpisode
     from bot.feeds.model import Chapter
     from bot.player.guild import GuildPlayer
     from bot.player.queue import QueueItem
@@ -130,14 +129,3 @@ def controls_view(
     if transcript:
         view.add_item(discord.ui.Button(label="Transcript", url=transcript, row=1))
     return view
-
-
-class ResumeOffer(discord.ui.View):
-    """The resume offer /play makes for a half-heard episode: `buttons.ResumeButton`s, persistent,
-    so a click after a restart still plays. They call `bot.players.start` themselves, so the
-    `start` the manager passes is not kept (a click may come after a restart)."""
-
-    def __init__(self, _start: object, stored: StoredEpisode, saved: float) -> None:
-        super().__init__(timeout=None)
-        for item in resume_offer_view(stored.id, saved).children:
-            self.add_item(item)
