@@ -74,29 +74,53 @@ async def start_with(
     env: dict[str, str] | None = None,
     feed_image: str | None = None,
 ):
+    """The bot announcing `items` (the Tones feed) in the text channel, the member in voice."""
     feeds.set_feed("/tones.rss", rss("Tones", items, image=feed_image))
+    titles = [i["title"] for i in sorted(items, key=lambda i: i["pubDate"])]
+    voice = f"""
+        [voice]
+        idle_seconds = {idle}
+        alone_seconds = {alone}
+        connect_timeout = {connect_timeout}"""
+    return await start_on(emu, world, start_bot, feeds, "/tones.rss", titles, voice, env=env)
+
+
+async def start_on(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    path: str,
+    titles: list[str],
+    extra: str = "",
+    *,
+    env: dict[str, str] | None = None,
+    in_voice: bool = True,
+):
+    """The bot announcing the feed served at `path` (`titles`, oldest first) in the text
+    channel, with `extra` config; then, unless told not to, the member in voice (`join_voice`)."""
     bot = await start_bot(
         f"""
         [announce]
         allow_private_addresses = true
-        first_poll_backlog = {len(items)}
-        [voice]
-        idle_seconds = {idle}
-        alone_seconds = {alone}
-        connect_timeout = {connect_timeout}
+        first_poll_backlog = {len(titles)}{extra}
         [[feeds]]
-        url = "{feeds.url("/tones.rss")}"
+        url = "{feeds.url(path)}"
         channel_ids = [{world.text_id}]
         poll_seconds = 1
         """,
         env=env,
     )
-    await wait_titles(
-        emu, world.text_id, [i["title"] for i in sorted(items, key=lambda i: i["pubDate"])]
-    )
+    await wait_titles(emu, world.text_id, titles)
+    if in_voice:
+        await join_voice(emu, world)
+    return bot
+
+
+async def join_voice(emu, world: World) -> None:
+    """The member joins the voice channel; the bot's cache takes the VOICE_STATE_UPDATE."""
     emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
     await asyncio.sleep(0.2)
-    return bot
 
 
 async def play_long_tone(emu, world: World, start_bot, feeds: FeedServer, audio, voice, tones):

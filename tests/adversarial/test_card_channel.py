@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import chapters_tag, one_episode_feed, slash
+from driver.voice import chapters_tag, one_episode_feed, slash, start_on
 from driver.world import World
 
 CHAPTERS = {"chapters": [{"startTime": 0, "title": "Opening"}, {"startTime": 5, "title": "Next"}]}
@@ -41,20 +40,7 @@ async def test_a_card_in_another_channel_follows_the_chapters(
     feeds.set_feed(
         "/cards.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/ch.json"))
     )
-    bot = await start_bot(
-        f"""
-        [announce]
-        allow_private_addresses = true
-        first_poll_backlog = 1
-        [[feeds]]
-        url = "{feeds.url("/cards.rss")}"
-        channel_ids = [{world.text_id}]
-        poll_seconds = 1
-        """
-    )
-    await wait_titles(emu, world.text_id, ["Carded 1"])
-    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
-    await asyncio.sleep(0.2)  # as driver.voice.start_with: the bot sees the member in voice
+    bot = await start_on(emu, world, start_bot, feeds, "/cards.rss", ["Carded 1"])
     assert "Playing **Carded 1**" in await slash(emu, world, "play", episode="Carded 1")
     for _ in range(50):  # the chapters document arrives in the background
         if (await slash(emu, world, "chapter", chapter="1")).startswith("Jumped"):

@@ -19,10 +19,9 @@ from hypothesis import strategies as st
 from bot.errors import UserFacingError
 from bot.feeds.model import Chapter
 from bot.player.listener_text import pick_chapter
-from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import chapters_tag, one_episode_feed, slash
+from driver.voice import chapters_tag, join_voice, one_episode_feed, slash, start_on
 from driver.world import World
 
 CHAPTERS = (Chapter(0, "Opening"), Chapter(5, "Middle"), Chapter(9, "End"))
@@ -71,23 +70,11 @@ async def test_ids_and_numbers_past_every_limit_get_one_sentence(
     feeds.set_feed(
         "/typed.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/ch.json"))
     )
-    bot = await start_bot(
-        f"""
-        [announce]
-        allow_private_addresses = true
-        first_poll_backlog = 1
-        [[feeds]]
-        url = "{feeds.url("/typed.rss")}"
-        channel_ids = [{world.text_id}]
-        poll_seconds = 1
-        """
-    )
-    await wait_titles(emu, world.text_id, ["Typed 1"])
+    bot = await start_on(emu, world, start_bot, feeds, "/typed.rss", ["Typed 1"], in_voice=False)
     for text in (f"id:{HUGE}", "id:²"):
         said = await slash(emu, world, "episodes search", text=text)
         assert said.startswith("No episode title contains"), said
-    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
-    await asyncio.sleep(0.2)  # as driver.voice.start_with: the bot sees the member in voice
+    await join_voice(emu, world)
     said = await slash(emu, world, "play", episode=f"id:{HUGE}")
     assert said.startswith("No episode matches"), said
     assert "Playing **Typed 1**" in await slash(emu, world, "play", episode="Typed 1")

@@ -14,10 +14,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import chapters_tag, one_episode_feed, slash, transcript_tag
+from driver.voice import chapters_tag, join_voice, one_episode_feed, slash, start_on, transcript_tag
 from driver.world import World
 
 HOSTILE_LINK = "https://example.org/t.html?)>[Claim-your-prize](https://evil.example/login)"
@@ -56,24 +55,12 @@ async def test_a_transcript_link_with_markdown_is_one_link_and_an_untitled_chapt
     feeds.set_feed(
         "/links.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/ch.json"))
     )
-    bot = await start_bot(
-        f"""
-        [announce]
-        allow_private_addresses = true
-        first_poll_backlog = 1
-        [[feeds]]
-        url = "{feeds.url("/links.rss")}"
-        channel_ids = [{world.text_id}]
-        poll_seconds = 1
-        """
-    )
-    await wait_titles(emu, world.text_id, ["Linked 1"])
+    bot = await start_on(emu, world, start_bot, feeds, "/links.rss", ["Linked 1"], in_voice=False)
     (announcement,) = [m for m in emu.messages(world.text_id) if m.get("embeds")]
     read = field(announcement, "Transcript")
     assert len(MASKED_LINK.findall(read)) == 1, f"a second link on the announcement: {read!r}"
 
-    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
-    await asyncio.sleep(0.2)  # as driver.voice.start_with: the bot sees the member in voice
+    await join_voice(emu, world)
     assert "Playing **Linked 1**" in await slash(emu, world, "play", episode="Linked 1")
     ix = await emu.slash(world.guild_id, world.text_id, world.member_id, "nowplaying")
     card = (await ix.wait_response(timeout=20))["data"]

@@ -5,7 +5,6 @@ address is the feed's to write, and `…/t.vtt)[Claim-your-prize](https://evil.e
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -14,10 +13,9 @@ import pytest
 
 from bot.feeds.documents import DocumentFetchError, FetchRules, fetch_chapters, fetch_transcript
 from bot.feeds.model import Transcript
-from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, feed_server
-from driver.voice import one_episode_feed, slash, transcript_tag
+from driver.voice import one_episode_feed, slash, start_on, transcript_tag
 from driver.world import World
 
 __all__ = ["feed_server"]  # the fixture, imported for pytest
@@ -52,20 +50,7 @@ async def test_transcript_answer_for_a_failed_fetch_holds_no_masked_link(
     tone = audio.add("tone.mp3", tones["a440_20"])
     hostile = transcript_tag(feeds.url(HOSTILE_PATH), "text/vtt")  # 404 there
     feeds.set_feed("/links.rss", one_episode_feed("Links", "Linked 1", tone, hostile))
-    await start_bot(
-        f"""
-        [announce]
-        allow_private_addresses = true
-        first_poll_backlog = 1
-        [[feeds]]
-        url = "{feeds.url("/links.rss")}"
-        channel_ids = [{world.text_id}]
-        poll_seconds = 1
-        """
-    )
-    await wait_titles(emu, world.text_id, ["Linked 1"])
-    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
-    await asyncio.sleep(0.2)  # as driver.voice.start_with: the bot sees the member in voice
+    await start_on(emu, world, start_bot, feeds, "/links.rss", ["Linked 1"])
     assert "Playing **Linked 1**" in await slash(emu, world, "play", episode="Linked 1")
     said = await slash(emu, world, "transcript")
     assert said.startswith("The transcript at 127.0.0.1 answered 404 Not Found."), said

@@ -5,7 +5,6 @@ quoted, and a cue of 100,000 characters still fits the reply."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -14,10 +13,9 @@ from hypothesis import strategies as st
 from bot import outgoing
 from bot.feeds.transcripts import parse_timed, text_around
 from bot.player.listener_text import TRANSCRIPT_BUDGET, transcript_reply
-from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.voice import one_episode_feed, slash, transcript_tag
+from driver.voice import one_episode_feed, slash, start_on, transcript_tag
 from driver.world import World
 
 SHOW_NOTHING = "\u00ad\u061c\u180e\u200b\u200e\u200f\u202a\u202e\u2060\u2063\u2066\u2069\ufeff"
@@ -66,20 +64,7 @@ async def test_a_transcript_of_invisible_cues_has_no_text_here(
         "/t.vtt", vtt(["\u200b\u2060\u200b", "\u202e\u00ad"] * 5), content_type="text/vtt"
     )
     feeds.set_feed("/quiet.rss", feed(audio.add("tone.mp3", tones["a440_20"]), feeds.url("/t.vtt")))
-    bot = await start_bot(
-        f"""
-        [announce]
-        allow_private_addresses = true
-        first_poll_backlog = 1
-        [[feeds]]
-        url = "{feeds.url("/quiet.rss")}"
-        channel_ids = [{world.text_id}]
-        poll_seconds = 1
-        """
-    )
-    await wait_titles(emu, world.text_id, ["Quiet 1"])
-    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
-    await asyncio.sleep(0.2)  # as driver.voice.start_with: the bot sees the member in voice
+    bot = await start_on(emu, world, start_bot, feeds, "/quiet.rss", ["Quiet 1"])
     assert "Playing **Quiet 1**" in await slash(emu, world, "play", episode="Quiet 1")
     said = await slash(emu, world, "transcript")
     assert said == "The transcript has no text for this point of the episode.", said
