@@ -55,6 +55,12 @@ def clip_lines(text: str, limit: int = CONTENT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def shown_title(title: str) -> str:
+    """An episode title inside a reply: visible characters, bold-safe, at most ~200 long, and
+    "Untitled episode" when nothing of it is visible (never an empty `****`)."""
+    return discord.utils.escape_markdown(clip(title, 200)) or "Untitled episode"
+
+
 def content(text: str) -> str:
     """Message content Discord accepts: visible characters, at most 2,000 of them."""
     return clip_lines(text, CONTENT_MAX)

@@ -17,7 +17,8 @@ from discord.ext import commands
 
 from bot.bot import Narrator
 from bot.errors import UserFacingError
-from bot.parties.plan import parse_when, party_title
+from bot.outgoing import shown_title
+from bot.parties.plan import parse_when
 from bot.parties.service import PartyService, VoiceChannel, member_cannot_host, when_text
 from bot.player.lookup import episode_choices, find_episode
 
@@ -84,7 +85,7 @@ class Parties(commands.Cog):
             target, interaction.channel_id or 0, stored, start, interaction.user.id
         )
         await interaction.followup.send(
-            f"🎧 Listening party for **{party_title(stored.episode.title)}** "
+            f"🎧 Listening party for **{shown_title(stored.episode.title)}** "
             f"{when_text(start)} in {target.mention}. Press “Interested” on the event to be "
             f"mentioned when it starts: {event.url}",
             allowed_mentions=discord.AllowedMentions.none(),

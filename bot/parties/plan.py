@@ -9,12 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from discord.utils import escape_markdown
-
 from bot.errors import UserFacingError
 from bot.feeds.markdown import summarize
 from bot.feeds.model import Episode
-from bot.outgoing import CONTENT_MAX, clip
+from bot.outgoing import CONTENT_MAX, clip, shown_title
 
 EVENT_NAME_MAX = 100
 EVENT_DESCRIPTION_MAX = 1000
@@ -94,12 +92,6 @@ def event_fields(episode: Episode, feed_name: str, start: datetime) -> EventFiel
     return EventFields(name, description[:EVENT_DESCRIPTION_MAX], start)
 
 
-def party_title(title: str) -> str:
-    """An episode title inside a party's reply or notice: bold-safe, and "Untitled episode" (as
-    the player's card names it) when nothing of it is visible, never an empty `****`."""
-    return escape_markdown(clip(title, 200)) or "Untitled episode"
-
-
 @dataclass(frozen=True, slots=True)
 class StartNotice:
     content: str
@@ -114,7 +106,7 @@ def start_notice(
     message may carry (100, and 2,000 characters); the rest are counted (`total`: how many are
     interested in all, when `interested` is only the first of them)."""
     head = (
-        f"🎧 The listening party for **{party_title(title)}** starts now in <#{voice_channel_id}>."
+        f"🎧 The listening party for **{shown_title(title)}** starts now in <#{voice_channel_id}>."
     )
     unique = list(dict.fromkeys(interested))
     everyone = max(len(unique), total or 0)

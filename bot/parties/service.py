@@ -24,9 +24,9 @@ import discord
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.feeds.documents import DocumentFetchError, FetchRules, fetch_image
-from bot.parties.plan import INTERESTED_READ, event_fields, party_title, start_notice
+from bot.outgoing import shown_title
+from bot.parties.plan import INTERESTED_READ, event_fields, start_notice
 from bot.parties.store import Party, PartyStore
-from bot.player.views import shown_title
 
 if TYPE_CHECKING:
     from bot.announce.store import StoredEpisode
@@ -131,7 +131,7 @@ class PartyService:
     ) -> discord.ScheduledEvent:
         """The scheduled event and the party's row; UserFacingError when Discord refuses."""
         if not stored.episode.audio_url:
-            raise UserFacingError(f"“{party_title(stored.episode.title)}” has no audio to play.")
+            raise UserFacingError(f"“{shown_title(stored.episode.title)}” has no audio to play.")
         if reason := missing_permissions(channel):
             raise UserFacingError(reason)
         fields = event_fields(stored.episode, stored.feed_name, start)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import outgoing
+from bot.outgoing import shown_title
 from bot.player.buttons import ControlButton
 from bot.player.chapters import chapter_index
 from bot.player.timecodes import format_time, progress_bar
@@ -17,11 +18,6 @@ if TYPE_CHECKING:
     from bot.feeds.model import Chapter
     from bot.player.guild import GuildPlayer
     from bot.player.queue import QueueItem
-
-
-def shown_title(title: str) -> str:
-    """An episode title inside a reply: visible characters, bold-safe, at most ~200 long."""
-    return discord.utils.escape_markdown(outgoing.clip(title, 200))
 
 
 def machine_note(voice: str | None) -> str:

@@ -4,7 +4,6 @@ when there is one (also from the voice offer), and the limits."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -18,7 +17,7 @@ from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
 from driver.narrating import ForumStandIn, audio_of, config
 from driver.requesting import LW_URL, OTHER, POST_ID, Type3StandIn, answer, request
-from driver.voice import children, slash
+from driver.voice import children, join_voice, slash
 from driver.world import World
 
 pytestmark = pytest.mark.skipif(
@@ -139,16 +138,11 @@ def voice_button(message: dict) -> str:
     return found
 
 
-async def in_voice(emu, world: World) -> None:
-    emu.set_voice_state(world.guild_id, world.member_id, world.voice_id)
-    await asyncio.sleep(0.2)  # the bot's cache takes the VOICE_STATE_UPDATE
-
-
 async def test_a_reading_is_heard_in_voice_while_it_is_made(
     emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn, voice
 ) -> None:
     await start_bot(config(forum, type3.base))
-    await in_voice(emu, world)
+    await join_voice(emu, world)
     ix = await narrate(emu, world, world.member_id, LW_URL)
     kind, progress = await ix.wait_answer(timeout=15)
     assert kind == "edit" and "press **Play in voice**" in progress["content"]
@@ -181,7 +175,7 @@ async def test_a_seek_past_what_is_made_lands_within_it_and_replies_name_the_rea
     emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn, voice
 ) -> None:
     await start_bot(config(forum, type3.base))
-    await in_voice(emu, world)
+    await join_voice(emu, world)
     ix = await narrate(emu, world, world.member_id, f"{forum.base}/article")
     _, progress = await ix.wait_answer(timeout=15)
     click = await emu.click(int(progress["id"]), voice_button(progress), world.member_id)
@@ -217,7 +211,7 @@ async def test_the_voice_offer_plays_type3s_narration_once_it_appears(
     await start_bot(
         config(forum, type3.base, feed=feed_block(feeds.url("/feed.rss"), world.text_id))
     )
-    await in_voice(emu, world)
+    await join_voice(emu, world)
     ix = await narrate(emu, world, world.member_id, LW_URL)
     _, progress = await ix.wait_answer(timeout=15)
     await ix.wait_followup(timeout=60)  # the machine reading, attached
@@ -260,7 +254,7 @@ async def test_a_reading_whose_synthesis_fails_in_voice_is_reported_and_the_queu
         config(forum, type3.base, feed=feed_block(feeds.url("/feed.rss"), world.text_id))
     )
     await wait_titles(emu, world.text_id, ["Episode 1"])
-    await in_voice(emu, world)
+    await join_voice(emu, world)
     ix = await narrate(emu, world, world.member_id, f"{forum.base}/long")
     _, progress = await ix.wait_answer(timeout=15)
     click = await emu.click(int(progress["id"]), voice_button(progress), world.member_id)
