@@ -66,8 +66,11 @@ class FollowStore:
     ) -> tuple[Follow, bool]:
         """The follow, and whether it is new (following the same thing twice is one follow).
 
-        Raises FollowValueError for text that cannot be followed and FollowLimitError at the cap
-        (counted in the insert's transaction; two adds racing may pass it by one)."""
+        Raises FollowValueError for text that cannot be followed and FollowLimitError at the cap.
+        The member's row in `request_locks` (the one per-member lock row the schema has, also
+        taken by a new request) is upserted first: on PostgreSQL concurrent adds of one member
+        wait there and each counts what the one before it inserted, so twenty at once cannot all
+        pass the cap, and the same follow twice at once is found, not inserted twice."""
         if kind == "feed":
             if feed_id is None:
                 raise ValueError("a feed follow needs its feed_id")
@@ -76,6 +79,12 @@ class FollowStore:
             value = follow_value(kind, shown)
         now = time.time()
         async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO request_locks(user_id, locked_at) VALUES (?, ?)"
+                " ON CONFLICT(user_id) DO UPDATE SET locked_at = excluded.locked_at",
+                user_id,
+                now,
+            )
             existing = await conn.fetch(
                 f"SELECT {_FOLLOW_COLUMNS} FROM follows"
                 " WHERE user_id = ? AND guild_id = ? AND kind = ? AND value = ?",
