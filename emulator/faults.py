@@ -27,6 +27,7 @@ class Fault:
     retry_after: float = 0.0
     global_: bool = False
     drop_connection: bool = False
+    body: object = None  # this JSON instead of Discord's 500 body
     hits: int = 0
 
     def matches(self, method: str, template: str, concrete: str) -> bool:
@@ -60,8 +61,11 @@ class FaultInjector:
         self.pending.append(fault)
         return fault
 
-    def server_error(self, method: str, path: str, *, status: int = 500, count: int = 1) -> Fault:
-        fault = Fault("server_error", method.upper(), path, count, status)
+    def server_error(
+        self, method: str, path: str, *, status: int = 500, count: int = 1, body: object = None
+    ) -> Fault:
+        """Answer with `status` (and `body`, else a plain 500 body) instead of running the route."""
+        fault = Fault("server_error", method.upper(), path, count, status, body=body)
         self.pending.append(fault)
         return fault
 
@@ -73,10 +77,18 @@ class FaultInjector:
         status: int = 500,
         count: int = 1,
         drop_connection: bool = False,
+        body: object = None,
     ) -> Fault:
-        """The handler runs (the message IS created) but the client sees a 5xx or a dropped connection."""
+        """The handler runs (the message IS created) but the client sees a 5xx (or `status` with
+        `body`: a success whose body lacks what it should hold) or a dropped connection."""
         fault = Fault(
-            "after_commit", method.upper(), path, count, status, drop_connection=drop_connection
+            "after_commit",
+            method.upper(),
+            path,
+            count,
+            status,
+            drop_connection=drop_connection,
+            body=body,
         )
         self.pending.append(fault)
         return fault

@@ -285,7 +285,11 @@ class Gateway:
         self.sessions[session.session_id] = session
         self.identify_count += 1
         emu = self.emu
-        visible = [g for g in emu.guilds if session.sees_guild(g)]
+        visible = [
+            g
+            for g, guild in emu.guilds.items()
+            if session.sees_guild(g) and emu.bot.id in guild.members
+        ]
         ready: JSON = {
             "v": 10,
             "user": {**emu.bot.to_dict(), "verified": True, "mfa_enabled": False, "flags": 0},

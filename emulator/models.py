@@ -149,6 +149,11 @@ class Channel:
     archived: bool = False
     archive_timestamp: str | None = None  # when it was last archived (or created)
     auto_archive_duration: int = 1440
+    locked: bool = False  # threads: only members with Manage Threads may post or unarchive
+    flags: int = 0  # CHANNEL_FLAG_REQUIRE_TAG on a forum
+    available_tags: list[JSON] = field(default_factory=list)  # forums
+    applied_tags: list[int] = field(default_factory=list)  # forum posts
+    rate_limit_per_user: int = 0  # slowmode, seconds
 
     @property
     def is_thread(self) -> bool:
@@ -159,7 +164,7 @@ class Channel:
             "id": str(self.id),
             "type": int(self.type),
             "last_message_id": str(self.last_message_id) if self.last_message_id else None,
-            "flags": 0,
+            "flags": self.flags,
         }
         if self.type == ChannelType.DM:
             recipients = [users[u].to_dict() for u in self.recipient_ids if users and u in users]
@@ -170,7 +175,7 @@ class Channel:
                 "guild_id": str(self.guild_id),
                 "name": self.name,
                 "parent_id": str(self.parent_id) if self.parent_id else None,
-                "rate_limit_per_user": 0,
+                "rate_limit_per_user": self.rate_limit_per_user,
             }
         )
         if self.is_thread:
@@ -184,10 +189,10 @@ class Channel:
                         "archived": self.archived,
                         "auto_archive_duration": self.auto_archive_duration,
                         "archive_timestamp": self.archive_timestamp or snowflake_iso(self.id),
-                        "locked": False,
+                        "locked": self.locked,
                         "create_timestamp": snowflake_iso(self.id),
                     },
-                    "applied_tags": [],
+                    "applied_tags": [str(t) for t in self.applied_tags],
                 }
             )
             return data
@@ -213,7 +218,7 @@ class Channel:
         if self.type == ChannelType.FORUM:
             data.update(
                 {
-                    "available_tags": [],
+                    "available_tags": self.available_tags,
                     "default_reaction_emoji": None,
                     "default_thread_rate_limit_per_user": 0,
                     "default_sort_order": None,

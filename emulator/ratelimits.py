@@ -57,8 +57,16 @@ class RateLimiter:
         )
 
 
-def too_many_requests(retry_after: float, *, global_: bool, bucket: str) -> web.Response:
-    """A 429 discord.py will wait on: `Via` header present and a JSON body with `retry_after`."""
+def too_many_requests(
+    retry_after: float,
+    *,
+    global_: bool,
+    bucket: str,
+    code: int = 0,
+    message: str = "You are being rate limited.",
+) -> web.Response:
+    """A 429 discord.py will wait on: `Via` header present and a JSON body with `retry_after`
+    (code 20016 and its own message for a slowmode refusal)."""
     headers = {
         "Via": "1.1 google",
         "Retry-After": str(max(1, math.ceil(retry_after))),
@@ -72,9 +80,9 @@ def too_many_requests(retry_after: float, *, global_: bool, bucket: str) -> web.
     if global_:
         headers["X-RateLimit-Global"] = "true"
     body = {
-        "message": "You are being rate limited.",
+        "message": message,
         "retry_after": retry_after,
         "global": global_,
-        "code": 0,
+        "code": code,
     }
     return json_response(body, status=429, headers=headers)

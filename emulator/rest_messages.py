@@ -7,6 +7,7 @@ from aiohttp import web
 from .errors import ApiError, unknown_webhook
 from .models import JSON, Channel, ChannelType
 from .permissions import Permissions
+from .ratelimits import RateLimiter, too_many_requests
 from .rest_common import (
     body_dict,
     emulator,
@@ -16,7 +17,7 @@ from .rest_common import (
     snowflake,
     uploaded,
 )
-from .state import MESSAGE_FLAG_CROSSPOSTED
+from .state import CHANNEL_FLAG_REQUIRE_TAG, MESSAGE_FLAG_CROSSPOSTED
 from .validation import validate_message, validate_thread_name
 
 MESSAGE_FLAG_HAS_THREAD = 1 << 5
@@ -36,6 +37,15 @@ async def create_message(request: web.Request) -> web.Response:
     existing = emu.nonce_hit(channel.id, payload)
     if existing is not None:
         return ok(existing)
+    wait = emu.slowmode_wait(channel, emu.bot.id)
+    if wait:
+        return too_many_requests(
+            wait,
+            global_=False,
+            bucket=RateLimiter.bucket_hash(request.method, "/channels/{channel_id}/messages"),
+            code=20016,
+            message="This action cannot be performed due to slowmode rate limit.",
+        )
     attachments = make_attachments(emu, channel.id, payload, files)
     message = emu.build_message(channel, emu.bot, payload, attachments=attachments)
     emu.store_message(channel, message)
@@ -177,9 +187,16 @@ async def start_thread(request: web.Request) -> web.Response:
         files = uploaded(request)
         validate_message(starter, has_files=bool(files))
         emu.require(parent.id, Permissions.SEND_MESSAGES)
+        tags = [int(t) for t in payload.get("applied_tags") or []]
+        known = {int(t["id"]) for t in parent.available_tags}
+        if parent.flags & CHANNEL_FLAG_REQUIRE_TAG and not tags:
+            raise ApiError(400, 40067, "A tag is required to create a forum post in this channel")
+        if any(t not in known for t in tags):
+            raise ApiError(400, 50035, "Invalid Form Body", {"applied_tags": {"_errors": []}})
         thread = emu.create_thread(
             parent, payload["name"], owner_id=emu.bot.id, auto_archive_duration=duration
         )
+        thread.applied_tags = tags
         attachments = make_attachments(emu, thread.id, starter, files)
         message = emu.build_message(
             thread, emu.bot, starter, attachments=attachments, message_id=thread.id

@@ -290,7 +290,10 @@ class DiscordEmulator(InteractionsMixin, State):
             self.emit("fault", {"kind": fault.kind, "method": request.method, "path": path})
             if fault.kind == "rate_limit":
                 return too_many_requests(fault.retry_after, global_=fault.global_, bucket=bucket)
-            return json_response({"message": "Internal Server Error", "code": 0}, fault.status)
+            body = fault.body if fault.body is not None else {"message": "Internal Server Error"}
+            return json_response(
+                {"code": 0, **body} if isinstance(body, dict) else body, fault.status
+            )
         headers, exceeded = self.limiter.headers(request, template)
         if exceeded and self.limiter.enforce:
             return too_many_requests(self.limiter.window, global_=False, bucket=bucket)
@@ -300,6 +303,8 @@ class DiscordEmulator(InteractionsMixin, State):
             self.emit("fault", {"kind": after.kind, "method": request.method, "path": path})
             if after.drop_connection and request.transport is not None:
                 request.transport.abort()
+            if after.body is not None:
+                return json_response(after.body, after.status)
             return json_response({"message": "Internal Server Error", "code": 0}, after.status)
         response.headers.update(headers)
         return response

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import (
+    ApiError,
     cannot_dm,
     cannot_send_here,
     missing_access,
@@ -52,6 +53,7 @@ NONCE_WINDOW_SECONDS = 300.0
 MESSAGE_FLAG_CROSSPOSTED = 1 << 0
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
+CHANNEL_FLAG_REQUIRE_TAG = 1 << 4
 
 EventCallback = Callable[[str, JSON], Any]
 
@@ -94,6 +96,7 @@ class State:
         self._message_channel: dict[int, int] = {}
         self._hidden_messages: dict[int, JSON] = {}  # ephemeral: not visible in the channel
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
+        self._last_sent: dict[tuple[int, int], float] = {}  # (channel, author) -> when (slowmode)
         self._dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.pings: dict[int, Pings] = {}  # message id -> who it notified (see emulator.mentions)
         self._listeners: list[EventCallback] = []
@@ -439,6 +442,29 @@ class State:
             Permissions.SEND_MESSAGES_IN_THREADS if channel.is_thread else Permissions.SEND_MESSAGES
         )
         self.require(channel.id, needed, *((Permissions.ATTACH_FILES,) if has_files else ()))
+        if channel.is_thread and (channel.locked or channel.archived):
+            moderator = self.bot_permissions(channel.id) & Permissions.MANAGE_THREADS
+            if channel.locked and not moderator:
+                if channel.archived:
+                    raise ApiError(400, 50083, "Thread is archived")
+                raise ApiError(400, 160005, "Thread is locked")
+            if channel.archived:  # a message in an archived thread unarchives it
+                self.archive_thread(channel.id, False)
+
+    def slowmode_wait(self, channel: Channel, author_id: int) -> float:
+        """Seconds `author_id` must still wait to post in `channel` (slowmode), else 0 and the
+        post counts. Manage Messages or Manage Channel(s) exempt a member, bots included."""
+        if not channel.rate_limit_per_user:
+            return 0.0
+        exempt = Permissions.MANAGE_MESSAGES | Permissions.MANAGE_CHANNELS
+        if self.permissions_for(channel.id, author_id) & exempt:
+            return 0.0
+        now = time.monotonic()
+        last = self._last_sent.get((channel.id, author_id))
+        if last is not None and now - last < channel.rate_limit_per_user:
+            return channel.rate_limit_per_user - (now - last)
+        self._last_sent[(channel.id, author_id)] = now
+        return 0.0
 
     def nonce_hit(self, channel_id: int, payload: JSON) -> JSON | None:
         nonce = payload.get("nonce")
@@ -598,6 +624,58 @@ class State:
         data["newly_created"] = True
         self.dispatch("THREAD_CREATE", data, parent.guild_id)
         return thread
+
+    def require_tag(self, forum_id: int, *names: str, required: bool = True) -> list[int]:
+        """A forum whose posts must carry one of its tags (Discord answers 40067 without one);
+        `names` are added to its tags. `required=False` is the admin turning the rule off."""
+        forum = self.channel(forum_id)
+        ids = []
+        for name in names:
+            tag_id = self.ids.next()
+            ids.append(tag_id)
+            forum.available_tags.append(
+                {"id": str(tag_id), "name": name, "moderated": False}
+                | {"emoji_id": None, "emoji_name": None}
+            )
+        if required:
+            forum.flags |= CHANNEL_FLAG_REQUIRE_TAG
+        else:
+            forum.flags &= ~CHANNEL_FLAG_REQUIRE_TAG
+        self._channel_updated(forum_id)
+        return ids
+
+    def set_slowmode(self, channel_id: int, seconds: int) -> None:
+        self.channel(channel_id).rate_limit_per_user = seconds
+        self._channel_updated(channel_id)
+
+    def lock_thread(self, thread_id: int, locked: bool = True) -> None:
+        """A moderator locks a thread: only Manage Threads may post there (or unarchive it)."""
+        thread = self.channel(thread_id)
+        thread.locked = locked
+        self.dispatch("THREAD_UPDATE", thread.to_dict(), thread.guild_id)
+
+    def delete_channel(self, channel_id: int) -> None:
+        channel = self.channels.pop(channel_id)
+        if channel.guild_id:
+            self.guild(channel.guild_id).channel_ids.remove(channel_id)
+        event = "THREAD_DELETE" if channel.is_thread else "CHANNEL_DELETE"
+        self.dispatch(event, channel.to_dict(), channel.guild_id)
+
+    def remove_bot(self, guild_id: int) -> None:
+        """The bot is kicked (or the server removes it): GUILD_DELETE without `unavailable`; its
+        REST calls on the server's channels answer 403 Missing Access from then on."""
+        guild = self.guild(guild_id)
+        self.dispatch("GUILD_DELETE", {"id": str(guild_id)}, guild_id)
+        del guild.members[self.bot.id]
+
+    def invite_bot(self, guild_id: int) -> None:
+        """The bot is invited back: a fresh member with its managed role, and GUILD_CREATE
+        without `unavailable` (a join, not an outage ending: discord.py's on_guild_join)."""
+        guild = self.guild(guild_id)
+        guild.members[self.bot.id] = Member(guild_id, self.bot, [guild.bot_role_id])
+        payload = self.guild_create_payload(guild_id)
+        del payload["unavailable"]
+        self.dispatch("GUILD_CREATE", payload, guild_id)
 
     def archive_thread(self, thread_id: int, archived: bool = True) -> None:
         """What Discord does after `auto_archive_duration` without activity (or a moderator)."""
