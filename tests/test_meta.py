@@ -1,8 +1,10 @@
 """Cheap checks over the whole command surface: every extension loads into the bot, no two commands
-share a name, and every command and option says what it is for."""
+share a name, every command and option says what it is for, and README's Commands table names
+exactly the commands the bot has."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -79,3 +81,33 @@ async def test_every_command_and_option_has_a_description(loaded: Narrator) -> N
                 if not p.description or p.description == "…"
             ]
     assert missing == []
+
+
+def readme_commands() -> list[list[str]]:
+    """The slash commands README's Commands table names, as words: `/feed add <url> <channel>`
+    is ["feed", "add"] and `/notify on\\|off` is ["notify", "on\\|off"]."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    named: list[list[str]] = []
+    for row in section.splitlines():
+        if row.startswith("| `/"):
+            for span in re.findall(r"`/([^`]+)`", row.split(" | ", 1)[0]):
+                named.append([w for w in span.split() if not w.startswith(("<", "["))])
+    return named
+
+
+async def test_readme_lists_every_command_and_no_other(loaded: Narrator) -> None:
+    commands = [
+        c.qualified_name.split()
+        for c in walk(loaded.tree.get_commands())
+        if isinstance(c, app_commands.Command)
+    ]
+    documented = readme_commands()
+
+    def names(words: list[str], name: list[str]) -> bool:
+        return words[: len(name)] == name
+
+    missing = [" ".join(c) for c in commands if not any(names(d, c) for d in documented)]
+    unknown = [" ".join(d) for d in documented if not any(names(d, c) for c in commands)]
+    assert missing == [], "commands missing from README's Commands table"
+    assert unknown == [], "README's Commands table names commands the bot does not have"
