@@ -55,6 +55,17 @@ def clip_lines(text: str, limit: int = CONTENT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+# A bracket after an even run of backslashes (none included): Markdown still reads it.
+_LIVE_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")
+
+
+def escape(text: str) -> str:
+    """`text` shown as written, whatever Markdown is in it. discord.py's escape_markdown
+    escapes only the first `[` of `[a] [Claim](https://evil.example)` (and no lone `]`), so the
+    second stayed a masked link: every bracket it left is escaped too."""
+    return _LIVE_BRACKET.sub(r"\1\\\2", discord.utils.escape_markdown(text))
+
+
 def shown_title(title: str) -> str:
     """An episode title inside a reply: visible characters, bold-safe, at most ~200 long, and
     "Untitled episode" when nothing of it is visible (never an empty `****`)."""

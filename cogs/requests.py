@@ -12,8 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import outgoing
 from bot.bot import Narrator
+from bot.requesting.render import list_line, listing
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,9 @@ class RequestLists(
     async def top(self, interaction: Interaction) -> None:
         assert interaction.guild is not None
         rows = await self.store.top(interaction.guild.id)
-        lines = [
-            f"**{r.votes}** ▲ [{discord.utils.escape_markdown(r.label[:120])}](<{r.url}>) ({r.status})"
-            for r in rows
-        ]
+        lines = [f"**{r.votes}** ▲ {list_line(r)} ({r.status})" for r in rows]
         await interaction.response.send_message(
-            outgoing.content("\n".join(lines))
-            or "No open requests yet. Ask for one with /request.",
-            ephemeral=True,
+            listing(lines, "No open requests yet. Ask for one with /request."), ephemeral=True
         )
 
     @app_commands.command(
@@ -94,13 +89,9 @@ class RequestLists(
     async def mine(self, interaction: Interaction) -> None:
         assert interaction.guild is not None
         rows = await self.store.mine(interaction.guild.id, interaction.user.id)
-        lines = [
-            f"#{r.id} [{discord.utils.escape_markdown(r.label[:120])}](<{r.url}>): {r.status}, {r.votes} vote(s)"
-            for r in rows
-        ]
+        lines = [f"#{r.id} {list_line(r)}: {r.status}, {r.votes} vote(s)" for r in rows]
         await interaction.response.send_message(
-            outgoing.content("\n".join(lines))
-            or "You haven't requested or voted for anything here yet.",
+            listing(lines, "You haven't requested or voted for anything here yet."),
             ephemeral=True,
         )
 

@@ -9,10 +9,8 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 
-from discord.utils import escape_markdown
-
 from bot.follows.match import Follow
-from bot.outgoing import clip
+from bot.outgoing import clip, escape
 
 UNFOLLOW_PREFIX = "narrator:unfollow:"
 UNFOLLOW_TEMPLATE = UNFOLLOW_PREFIX + r"(?P<follow_id>[0-9]{1,20})"
@@ -30,14 +28,14 @@ def follow_id_of(custom_id: str) -> int | None:
 
 def described(follow: Follow) -> str:
     """`the author **Ann Smith**`: how the DM and replies name a follow."""
-    shown = escape_markdown(clip(follow.shown, 100)) or "(untitled)"
+    shown = escape(clip(follow.shown, 100)) or "(untitled)"
     return f"{_KIND_WORDS[follow.kind]} **{shown}**"
 
 
 def dm_intro(follow: Follow, guild_name: str) -> str:
     """The line above the episode card: which follow matched, and where it was made."""
     what = described(follow)
-    return f"A new episode for your follow of {what} (in {escape_markdown(clip(guild_name, 100))}):"
+    return f"A new episode for your follow of {what} (in {escape(clip(guild_name, 100))}):"
 
 
 def closed_notice(user_id: int) -> str:

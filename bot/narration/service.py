@@ -72,7 +72,7 @@ WORDS_PER_MINUTE = 160
 def label(title: str, seconds: float) -> str:
     """How every message names a machine reading: what it is, which voice, how long."""
     minutes, secs = divmod(round(seconds), 60)
-    shown = discord.utils.escape_markdown(outgoing.clip(title, 200))
+    shown = outgoing.escape(outgoing.clip(title, 200))
     return (
         f"🤖 **{MACHINE_LABEL}** of “{shown}” ({minutes}:{secs:02d}), read by the machine voice "
         f"{VOICE_NAME} on this bot's computer. It is not a TYPE III AUDIO narration."
@@ -81,7 +81,7 @@ def label(title: str, seconds: float) -> str:
 
 def progress(narration: Narration) -> str:
     """The message while a reading is made: what it is, and about how long the speech is."""
-    shown = discord.utils.escape_markdown(outgoing.clip(narration.title, 200))
+    shown = outgoing.escape(outgoing.clip(narration.title, 200))
     minutes = max(1, round(narration.words / WORDS_PER_MINUTE))
     return (
         f"🤖 Making a **{MACHINE_LABEL.lower()}** of “{shown}” with the machine voice "

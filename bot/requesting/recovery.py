@@ -30,6 +30,7 @@ _FOOTER = re.compile(r"Request #(?P<id>\d+) · (?P<key>\S.*)")
 _MENTION = re.compile(r"<@!?(\d+)>")
 _MORE = re.compile(r"\+(\d+) more")
 _JUMP = re.compile(r"https://(?:\w+\.)?discord(?:app)?\.com/channels/(\d+)/(\d+)/(\d+)")
+_ESCAPED = re.compile(r"\\([^\sA-Za-z0-9])")  # a backslash before punctuation, as Markdown reads it
 _STATUS: dict[str, Status] = {text: cast(Status, status) for status, text in STATUS_TEXT.items()}
 
 
@@ -56,6 +57,11 @@ class Card:
     @property
     def unnamed_votes(self) -> int:
         return max(0, self.votes - 1 - len(self.voters))
+
+
+def _unescaped(text: str) -> str:
+    """A note as the member typed it: the card shows it with its Markdown escaped."""
+    return _ESCAPED.sub(r"\1", text)
 
 
 def read_card(message: discord.Message, *, guild_id: int) -> Card | None:
@@ -101,7 +107,7 @@ def read_card(message: discord.Message, *, guild_id: int) -> Card | None:
         post_key=footer["key"],
         url=embed.url,
         title=None if not title or title == embed.url else title,
-        note=fields.get("Note"),
+        note=_unescaped(fields["Note"]) if fields.get("Note") else None,
         requester_id=requester_id,
         status=status,
         reason=fields.get("Reason"),

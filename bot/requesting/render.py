@@ -9,7 +9,15 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.outgoing import CONTENT_MAX, clip, clip_lines, fit_embed, usable_url
+from bot.outgoing import (
+    CONTENT_MAX,
+    clip,
+    clip_lines,
+    escape,
+    fit_embed,
+    link_target,
+    usable_url,
+)
 from bot.requesting.store import RequestRow
 
 STATUS_TEXT = {
@@ -21,6 +29,11 @@ STATUS_TEXT = {
 
 
 FIELD_MAX = 1024
+NOTE_MAX = 500  # /request takes 300; escaped, twice this still fits a field
+LIST_LABEL_MAX = 100
+LIST_URL_MAX = 200
+"""A longer link is left out of /requests' lines (the label stays): a 2,000-character link is
+a URL Discord accepts, and one took the whole answer, cut inside its own Markdown."""
 
 
 def jump_url(guild_id: int, channel_id: int, message_id: int) -> str:
@@ -60,12 +73,19 @@ def request_embed(request: RequestRow, voters: Sequence[int] | None = None) -> d
     embed.add_field(name="Status", value=STATUS_TEXT[request.status])
     if voters is not None and (text := voters_text(request, voters)):
         embed.add_field(name="Upvoted by", value=text, inline=False)
-    if request.note:
-        embed.add_field(name="Note", value=clip(request.note, 1024), inline=False)
+    if request.note and (note := note_text(request.note)):
+        embed.add_field(name="Note", value=note, inline=False)
     if request.status == "rejected" and request.reason:
         embed.add_field(name="Reason", value=clip(request.reason, 1024), inline=False)
     embed.set_footer(text=f"Request #{request.id} · {request.post_key}"[:2048])
     return fit_embed(embed)
+
+
+def note_text(note: str) -> str:
+    """A member's note as the cards show it: as typed, never Markdown. A field value renders
+    masked links and headings, so `[Free Nitro](https://evil.example/login)` was a link the
+    member chose inside the bot's own card, for every member and reviewer to click."""
+    return escape(clip(note, NOTE_MAX))  # escaped, at most 2 x 500
 
 
 def request_view(request: RequestRow) -> discord.ui.View:
@@ -101,7 +121,7 @@ def review_view(request: RequestRow) -> discord.ui.View:
 
 
 def notice_text(request: RequestRow, kind: str) -> str:
-    label = f"**{discord.utils.escape_markdown(clip(request.label, 200))}**"
+    label = f"**{escape(clip(request.label, 200))}**"
     if kind == "approved":
         return f"Your narration request for {label} was approved."
     if kind == "rejected":
@@ -110,3 +130,32 @@ def notice_text(request: RequestRow, kind: str) -> str:
     else:
         text = f"The post you asked to hear, {label}, has been narrated. Listen below."
     return clip_lines(text, CONTENT_MAX - 40)  # room for the mention when DMs are closed
+
+
+def list_line(request: RequestRow) -> str:
+    """A request in /requests top or mine: its label, linked when the link is short enough."""
+    label = link_label(request.title or request.url.partition("://")[2], LIST_LABEL_MAX)
+    label = label or f"Request #{request.id}"
+    target = link_target(request.url, LIST_URL_MAX)
+    return f"[{label}](<{target}>)" if target else label
+
+
+def link_label(text: str, limit: int) -> str:
+    """`text` (a page's or a post's title) as the words of a Markdown link `[...](...)`: a title
+    `x](https://evil.example/login) [y` must not close the label early (its first half a masked
+    link the page chose)."""
+    return escape(clip(text, limit))
+
+
+def listing(lines: Sequence[str], empty: str) -> str:
+    """Whole lines, as many as one message holds, then how many more there are: never a
+    line (and its link's Markdown) cut off half way."""
+    shown: list[str] = []
+    for n, line in enumerate(lines):
+        rest = len(lines) - n - 1
+        tail = f"\n… and {rest} more" if rest else ""
+        if len("\n".join([*shown, line]) + tail) > CONTENT_MAX:
+            more = len(lines) - len(shown)
+            return "\n".join([*shown, f"… and {more} more"])
+        shown.append(line)
+    return "\n".join(shown) or empty

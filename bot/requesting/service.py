@@ -28,7 +28,13 @@ from bot.post_urls import PostKey, canonical_key
 from bot.requesting import policy
 from bot.requesting.buttons import RejectModal
 from bot.requesting.recovery import RequestRecoveryStore, read_review_channel
-from bot.requesting.render import notice_text, request_embed, request_view, review_view
+from bot.requesting.render import (
+    link_label,
+    notice_text,
+    request_embed,
+    request_view,
+    review_view,
+)
 from bot.requesting.store import Limits, Notice, RequestRow, RequestStore
 from bot.safe_fetch import fetch_title, safe_session
 from bot.type3_api import Narration, find_narration
@@ -112,10 +118,8 @@ class RequestService:
         )
         narration, title = await asyncio.gather(self._type3(key), self._title(key))
         if narration is not None:
-            title = discord.utils.escape_markdown(
-                outgoing.clip(narration.title or key.canonical_url, 200)
-            )
-            audio = outgoing.usable_url(narration.mp3_url, 1000)
+            title = link_label(narration.title or "", 200) or "their narration"
+            audio = outgoing.link_target(narration.mp3_url, 1000)
             await interaction.followup.send(
                 "TYPE III AUDIO has already narrated this: "
                 + (f"[{title}](<{audio}>)" if audio else f"**{title}**")
@@ -201,7 +205,7 @@ class RequestService:
             metrics.REQUEST_VOTES.inc()
             existing = await self.store.get(existing.id) or existing
             await self._refresh(existing)
-            label = discord.utils.escape_markdown(outgoing.clip(existing.label, 200))
+            label = outgoing.escape(outgoing.clip(existing.label, 200))
             text = f"Added your vote: **{label}** now has {existing.votes} votes."
         else:
             text = "Your vote was already counted."
