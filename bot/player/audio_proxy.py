@@ -57,6 +57,11 @@ PARK_SECONDS = 30.0
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 15.0
 """Below ffmpeg's `-rw_timeout` of 15 s would be neater, but a stall ends either way."""
+SLOW_WINDOW = 30.0
+SLOW_BYTES = 16 * 1024
+"""A host that sends less than this in `SLOW_WINDOW` seconds spent waiting on it (≈4 kbit/s,
+below any podcast's bitrate) cannot be played and is cut like a stall: a byte now and then
+would otherwise dodge every read timeout and keep ffmpeg waiting for good."""
 HLS_TYPES = frozenset(
     {"application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl", "audio/x-mpegurl"}
 )
@@ -117,6 +122,9 @@ class AudioStream:
         self.body: Literal["complete", "cut"] | None = None
         """How the last answer relayed to ffmpeg ended: the file's last byte was received (bytes
         against Content-Length / Content-Range), or the host cut it; None before any answer."""
+        self.too_slow = False
+        """The host sent too little to play: ffmpeg's reconnects on this stream are refused, so
+        it ends and the player's bounded retries (each a new stream) decide what follows."""
 
     def close(self) -> None:
         """Safe from any thread (discord.py cleans sources up on its player thread)."""
@@ -328,6 +336,8 @@ class AudioProxy:
         stream = self._streams.get(request.match_info["token"])
         if stream is None:
             raise web.HTTPNotFound()
+        if stream.too_slow:
+            raise web.HTTPBadGateway()
         target = stream.target
         range_header = request.headers.get("Range")
         parked = target.take_parked() if range_header in (None, "bytes=0-") else None
@@ -371,11 +381,25 @@ class AudioProxy:
         response = web.StreamResponse(status=upstream.status, headers=headers)
         await response.prepare(request)
         received = len(head)
+        loop = asyncio.get_running_loop()
+        waited = 0.0  # seconds spent waiting on the host (not on ffmpeg) in this window
+        got = 0  # bytes the host sent in this window
         try:
             if head:
                 await response.write(head)
-            async for chunk in upstream.content.iter_chunked(_CHUNK):
+            while True:
+                asked = loop.time()
+                chunk = await upstream.content.read(_CHUNK)
+                waited += loop.time() - asked
+                if not chunk:
+                    break
                 received += len(chunk)
+                got += len(chunk)
+                if waited >= SLOW_WINDOW:
+                    if got < SLOW_BYTES:
+                        stream.too_slow = True
+                        raise TimeoutError(f"{got} bytes in {waited:.0f} s: too slow to play")
+                    waited, got = 0.0, 0
                 await response.write(chunk)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # The host cut the download: cut ffmpeg's too, so it reconnects with a Range (or
