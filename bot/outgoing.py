@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -64,6 +65,22 @@ def escape(text: str) -> str:
     escapes only the first `[` of `[a] [Claim](https://evil.example)` (and no lone `]`), so the
     second stayed a masked link: every bracket it left is escaped too."""
     return _LIVE_BRACKET.sub(r"\1\\\2", discord.utils.escape_markdown(text))
+
+
+def whole_lines(lines: Sequence[str], *, after: str = "", limit: int = CONTENT_MAX) -> str:
+    """As many of `lines` as fit in one message with "… and N more" and `after` below them:
+    a list is never cut half way through a line (and the Markdown in it), nor loses its end."""
+    shown: list[str] = []
+    for n, line in enumerate(lines):
+        rest = len(lines) - n - 1
+        tail = [f"… and {rest} more"] if rest else []
+        if len("\n".join([*shown, line, *tail, after])) > limit:
+            break
+        shown.append(line)
+    rest = len(lines) - len(shown)
+    return "\n".join(
+        [*shown, *([f"… and {rest} more"] if rest else []), *([after] if after else [])]
+    )
 
 
 def shown_title(title: str) -> str:

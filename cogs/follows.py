@@ -94,7 +94,7 @@ class Follows(commands.Cog):
     async def _feed(self, interaction: Interaction, text: str) -> tuple[int, str]:
         """The feed (id, name) a member picked from the list (its id) or typed (its name)."""
         feeds = await self._server_feeds(interaction)
-        if text.isdigit() and int(text) in feeds:
+        if text.isascii() and text.isdigit() and int(text) in feeds:  # not "²"
             return int(text), feeds[int(text)]
         named = [(i, name) for i, name in feeds.items() if name.casefold() == text.casefold()]
         if len(named) != 1:
@@ -111,13 +111,12 @@ class Follows(commands.Cog):
         mine = await self.store.of_member(user_id, interaction.guild_id)
         elsewhere = len(await self.store.of_member(user_id)) - len(mine)
         lines = [f"• {described(f)}" for f in mine] or ["You follow nothing in this server yet."]
-        if elsewhere:
-            lines.append(f"(and {elsewhere} in other servers: use /following there)")
+        after = f"(and {elsewhere} in other servers: use /following there)" if elsewhere else ""
         view = discord.ui.View(timeout=None)
         for follow in mine[:BUTTONS_MAX]:
             view.add_item(UnfollowButton(follow.id, f"Remove {follow.shown}"))
         await interaction.response.send_message(
-            outgoing.content("\n".join(lines)), view=view, ephemeral=True
+            outgoing.whole_lines(lines, after=after), view=view, ephemeral=True
         )
 
     async def own_follow_autocomplete(

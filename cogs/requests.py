@@ -13,7 +13,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.bot import Narrator
-from bot.requesting.render import list_line, listing
+from bot.outgoing import whole_lines
+from bot.requesting.render import list_line
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ class RequestLists(
         rows = await self.store.top(interaction.guild.id)
         lines = [f"**{r.votes}** ▲ {list_line(r)} ({r.status})" for r in rows]
         await interaction.response.send_message(
-            listing(lines, "No open requests yet. Ask for one with /request."), ephemeral=True
+            whole_lines(lines) or "No open requests yet. Ask for one with /request.",
+            ephemeral=True,
         )
 
     @app_commands.command(
@@ -91,7 +93,7 @@ class RequestLists(
         rows = await self.store.mine(interaction.guild.id, interaction.user.id)
         lines = [f"#{r.id} {list_line(r)}: {r.status}, {r.votes} vote(s)" for r in rows]
         await interaction.response.send_message(
-            listing(lines, "You haven't requested or voted for anything here yet."),
+            whole_lines(lines) or "You haven't requested or voted for anything here yet.",
             ephemeral=True,
         )
 

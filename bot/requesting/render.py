@@ -145,17 +145,3 @@ def link_label(text: str, limit: int) -> str:
     `x](https://evil.example/login) [y` must not close the label early (its first half a masked
     link the page chose)."""
     return escape(clip(text, limit))
-
-
-def listing(lines: Sequence[str], empty: str) -> str:
-    """Whole lines, as many as one message holds, then how many more there are: never a
-    line (and its link's Markdown) cut off half way."""
-    shown: list[str] = []
-    for n, line in enumerate(lines):
-        rest = len(lines) - n - 1
-        tail = f"\n… and {rest} more" if rest else ""
-        if len("\n".join([*shown, line]) + tail) > CONTENT_MAX:
-            more = len(lines) - len(shown)
-            return "\n".join([*shown, f"… and {more} more"])
-        shown.append(line)
-    return "\n".join(shown) or empty

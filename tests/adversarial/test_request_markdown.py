@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from bot.follows.dm import described, dm_intro
 from bot.follows.match import Follow
 from bot.narration.service import label
+from bot.outgoing import whole_lines
 from bot.requesting.recovery import _unescaped
-from bot.requesting.render import list_line, listing, note_text, notice_text, request_embed
+from bot.requesting.render import list_line, note_text, notice_text, request_embed
 from bot.requesting.store import RequestRow
 from driver.feedserver import FeedServer
 from driver.replies import reply_text
@@ -88,11 +89,11 @@ def test_a_note_read_back_from_the_review_card_is_the_note_as_typed(text: str) -
 
 def test_a_list_of_long_links_holds_whole_lines() -> None:
     rows = [_request(title=None, url=f"https://blog.example/{'a' * 1900}-{n}") for n in range(10)]
-    text = listing([f"**1** ▲ {list_line(r)} (open)" for r in rows], "none")
+    text = whole_lines([f"**1** ▲ {list_line(r)} (open)" for r in rows])
     lines = text.splitlines()
     assert len(text) <= 2000 and len(lines) == 10, text
     assert all(line.endswith("(open)") for line in lines)
-    many = listing([f"line {n} " + "x" * 300 for n in range(10)], "none").splitlines()
+    many = whole_lines([f"line {n} " + "x" * 300 for n in range(10)]).splitlines()
     assert many[-1] == f"… and {11 - len(many)} more" and len("\n".join(many)) <= 2000
 
 
