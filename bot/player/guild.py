@@ -41,6 +41,7 @@ from bot.player.position import (
 from bot.player.positions_store import GuildSession, PlaybackStore
 from bot.player.queue import Queue, QueueItem, for_restart
 from bot.player.reading import ReadingAudio, Readings, seek_limit
+from bot.player.timecodes import MAX_SECONDS
 
 if TYPE_CHECKING:
     from bot.announce.store import AnnounceStore, StoredEpisode
@@ -104,6 +105,11 @@ class CountingSource(discord.AudioSource):
         self.exhausted = False  # ffmpeg's output ended (rather than the source being stopped)
 
     def read(self) -> bytes:
+        if self.clock.position >= MAX_SECONDS:
+            # longer than any episode: audio that never ends (a live stream behind an
+            # enclosure) must not hold its ffmpeg for as long as one member stays in the channel
+            self.exhausted = True
+            return b""
         self.reads += 1
         packet = self.inner.read()  # never OpusHead/OpusTags: OggPackets drops them
         if packet:
