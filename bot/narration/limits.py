@@ -51,6 +51,13 @@ class NarrationLimits:
                 if not stamps:
                     del self._members[member]
 
+    def give_back(self, member_id: int, at: float) -> None:
+        """Uncount the narration `take` counted at `at`: it made nothing (a missing page, a
+        refused address, a text too long), so it costs neither the member nor the bot."""
+        for stamps in (self._members.get(member_id), self._all):
+            if stamps is not None and at in stamps:
+                stamps.remove(at)
+
 
 def _minutes(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))

@@ -224,18 +224,23 @@ class NarrationService:
         found = self.engine.find(key.key)
         if found is not None:
             return found
-        self.limits.take(member_id, time.monotonic())
-        article = await self.article(key)
-        from bot.narration.text import speakable  # lxml.html: at the first reading
+        taken = time.monotonic()
+        self.limits.take(member_id, taken)  # before the fetch: a flood waits for nothing
+        try:
+            article = await self.article(key)
+            from bot.narration.text import speakable  # lxml.html: at the first reading
 
-        sentences = await asyncio.to_thread(speakable, article, voice=VOICE_NAME)
-        words = sum(len(s.split()) for s in sentences)
-        if words > self.settings.max_words:
-            raise UserFacingError(
-                f"That text is too long for a machine reading here ({words:,} words; "
-                f"at most {self.settings.max_words:,})."
-            )
-        return self.engine.start(key.key, article.title or key.canonical_url, sentences)
+            sentences = await asyncio.to_thread(speakable, article, voice=VOICE_NAME)
+            words = sum(len(s.split()) for s in sentences)
+            if words > self.settings.max_words:
+                raise UserFacingError(
+                    f"That text is too long for a machine reading here ({words:,} words; "
+                    f"at most {self.settings.max_words:,})."
+                )
+            return self.engine.start(key.key, article.title or key.canonical_url, sentences)
+        except BaseException:
+            self.limits.give_back(member_id, taken)  # nothing was made: nothing is spent
+            raise
 
     def playable(self, key: str) -> PlayableReading | None:
         """The reading of `key` for the player (`bot.player.reading.Readings`), if it exists."""

@@ -1,0 +1,53 @@
+"""A /narrate that makes nothing costs the member nothing: the hourly limit counts readings.
+
+The member's (and the bot's) hourly count was taken before the page was fetched, so a link to
+a missing page, a page on a refused address or a text too long to read each spent one of the
+member's readings: a member who mistyped a link twice (the default is three an hour) had one
+left, and a member posting dead links used up the whole bot's hour for everyone else.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.narration.engine import tts_missing
+from bot.narration.limits import NarrationLimited, NarrationLimits
+from driver.narrating import ForumStandIn, config
+from driver.requesting import LW_URL, Type3StandIn, answer
+from driver.world import World
+
+pytestmark = pytest.mark.skipif(
+    tts_missing() is not None, reason=f"machine narrations need the tts extra: {tts_missing()}"
+)
+
+
+async def narrate(emu, world: World, url: str) -> dict:
+    ix = await emu.slash(
+        world.guild_id, world.text_id, world.member_id, "narrate", options={"url": url}
+    )
+    return await answer(ix)
+
+
+async def test_links_that_make_no_reading_do_not_spend_the_members_hour(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    await start_bot(config(forum, type3.base, per_member=1))
+    for n in range(3):
+        missing = await narrate(emu, world, f"{forum.base}/nothing-here-{n}")
+        assert missing["content"] == "I could not fetch that page to read it.", missing
+    made = await narrate(emu, world, LW_URL)
+    assert made["attachments"], made["content"]
+    refused = await narrate(emu, world, f"{forum.base}/article")
+    assert "1 new machine reading this hour" in refused["content"], "the limit still holds"
+
+
+def test_a_reading_given_back_is_not_counted() -> None:
+    limits = NarrationLimits(per_member_per_hour=1, global_per_hour=2)
+    limits.take(1, 10.0)
+    limits.give_back(1, 10.0)
+    limits.take(1, 11.0)
+    with pytest.raises(NarrationLimited):
+        limits.take(1, 12.0)
+    limits.take(2, 12.0)
+    with pytest.raises(NarrationLimited, match="The bot has started"):
+        limits.take(3, 13.0)
