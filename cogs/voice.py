@@ -17,6 +17,7 @@ from bot.feeds.documents import DocumentFetchError
 from bot.feeds.transcripts import text_around, text_transcript
 from bot.player.chapters import chapter_index
 from bot.player.ffmpeg import check_speed
+from bot.player.in_time import in_time, reply
 from bot.player.listener_text import (
     TRANSCRIPT_BUDGET,
     chapter_choices,
@@ -77,45 +78,41 @@ class Voice(commands.Cog):
     @app_commands.guild_only()
     async def skip(self, interaction: Interaction) -> None:
         player = self.players.listening_player(interaction)
-        skipped = await player.skip()
+        skipped = await in_time(interaction, player.skip())
         following = player.playing.item if player.playing else None
         text = f"Skipped **{shown_item(skipped) if skipped else ''}**."
         text += (
             f" Now playing **{shown_item(following)}**." if following else " The queue is empty."
         )
-        await interaction.response.send_message(outgoing.content(text))
+        await reply(interaction, outgoing.content(text))
 
     @app_commands.command(name="pause", description="Pause playback.")
     @app_commands.guild_only()
     async def pause(self, interaction: Interaction) -> None:
         player = self.players.listening_player(interaction)
-        await player.pause()
-        await interaction.response.send_message(f"Paused at {format_time(player.position)}.")
+        await in_time(interaction, player.pause())
+        await reply(interaction, f"Paused at {format_time(player.position)}.")
 
     @app_commands.command(name="resume", description="Resume playback.")
     @app_commands.guild_only()
     async def resume(self, interaction: Interaction) -> None:
         player = self.players.listening_player(interaction)
-        await player.resume()
-        await interaction.response.send_message(f"Resumed at {format_time(player.position)}.")
+        await in_time(interaction, player.resume())
+        await reply(interaction, f"Resumed at {format_time(player.position)}.")
 
     @app_commands.command(name="stop", description="Stop playing and clear the queue.")
     @app_commands.guild_only()
     async def stop(self, interaction: Interaction) -> None:
         player = self.players.listening_player(interaction)
-        await player.stop()
-        await interaction.response.send_message(
-            "Stopped, and cleared the queue. Your place is saved for /play."
-        )
+        await in_time(interaction, player.stop())
+        await reply(interaction, "Stopped, and cleared the queue. Your place is saved for /play.")
 
     @app_commands.command(name="leave", description="Leave the voice channel.")
     @app_commands.guild_only()
     async def leave(self, interaction: Interaction) -> None:
         player = self.players.listening_player(interaction)
-        await self.players.leave(player)
-        await interaction.response.send_message(
-            "Left the voice channel. Your place is saved for /play."
-        )
+        await in_time(interaction, self.players.leave(player))
+        await reply(interaction, "Left the voice channel. Your place is saved for /play.")
 
     @app_commands.command(name="seek", description="Jump to a time in the episode.")
     @app_commands.describe(time="Like 1:23:45, 12:30 or 90 (seconds); +30 or -15 to move from here")
@@ -126,8 +123,10 @@ class Voice(commands.Cog):
         playing = player.playing
         if playing is None:
             raise UserFacingError("Nothing is playing.")
-        landed = await player.seek(target.resolve(player.position, playing.item.duration))
-        await interaction.response.send_message(f"Jumped to {format_time(landed)}.")
+        landed = await in_time(
+            interaction, player.seek(target.resolve(player.position, playing.item.duration))
+        )
+        await reply(interaction, f"Jumped to {format_time(landed)}.")
 
     @app_commands.command(name="forward", description="Skip ahead (30 seconds unless you say).")
     @app_commands.describe(seconds="How far, e.g. 30, 2:00")
@@ -143,8 +142,8 @@ class Voice(commands.Cog):
 
     async def _jump(self, interaction: Interaction, delta: float) -> None:
         player = self.players.listening_player(interaction)
-        landed = await player.seek(player.position + delta)
-        await interaction.response.send_message(f"Now at {format_time(landed)}.")
+        landed = await in_time(interaction, player.seek(player.position + delta))
+        await reply(interaction, f"Now at {format_time(landed)}.")
 
     @app_commands.command(
         name="speed", description="Playback speed without changing pitch (0.5–3)."
@@ -155,16 +154,25 @@ class Voice(commands.Cog):
         self, interaction: Interaction, value: app_commands.Range[float, 0.5, 3.0]
     ) -> None:
         check_speed(value)
-        await self.players.store.set_speed(interaction.user.id, value)
         assert interaction.guild is not None
-        player = self.players.get(interaction.guild.id)
-        if player is not None and player.playing is not None:
+        guild_id = interaction.guild.id
+
+        async def remember_and_apply() -> bool:
+            await self.players.store.set_speed(interaction.user.id, value)
+            player = self.players.get(guild_id)
+            if player is None or player.playing is None:
+                return False
             self.players.listening_player(interaction)
             await player.set_speed(value)
-            await interaction.response.send_message(f"Speed set to {value:g}×.")
+            return True
+
+        if await in_time(interaction, remember_and_apply()):
+            await reply(interaction, f"Speed set to {value:g}×.")
         else:
-            await interaction.response.send_message(
-                f"Your speed is now {value:g}×; it applies to what you /play.", ephemeral=True
+            await reply(
+                interaction,
+                f"Your speed is now {value:g}×; it applies to what you /play.",
+                ephemeral=True,
             )
 
     @app_commands.command(name="nowplaying", description="What is playing, with controls.")
@@ -217,11 +225,12 @@ class Voice(commands.Cog):
             raise UserFacingError("Nothing with chapters is playing.")
         chapters = self.players.listening.chapters(player)
         picked = pick_chapter(playing.item.episode_id, chapters, chapter)
-        landed = await player.seek(picked.start_seconds)
+        landed = await in_time(interaction, player.seek(picked.start_seconds))
         number = chapters.index(picked) + 1
         name = outgoing.clip(picked.title, 200) or f"Chapter {number}"  # a feed may leave it out
         title = discord.utils.escape_markdown(name)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             outgoing.content(f"Jumped to {format_time(landed)}: **{title}**."),
             allowed_mentions=discord.AllowedMentions.none(),
         )

@@ -26,6 +26,7 @@ from bot.player.chapters import next_chapter, previous_chapter
 from bot.player.dave import dave_missing
 from bot.player.ffmpeg import find_ffmpeg
 from bot.player.guild import GuildPlayer, PlayerOptions, prepare_audio
+from bot.player.in_time import edit, in_time
 from bot.player.listening import Listening
 from bot.player.lookup import find_episode
 from bot.player.position import counts_as_played
@@ -350,24 +351,30 @@ class PlayerManager:
     async def on_control(self, interaction: Interaction, action: str) -> None:
         """A now-playing button (`buttons.ControlButton`)."""
         player = self.listening_player(interaction)
-        if action == "toggle":
-            await (player.resume() if player.paused else player.pause())
-        elif action == "back":
-            await player.seek(player.position - 15)
-        elif action == "forward":
-            await player.seek(player.position + 30)
-        elif action == "skip":
-            await player.skip()
-        elif action == "stop":
-            await player.stop()
-        elif action in ("prevch", "nextch"):
-            await self.jump_chapter(player, forward=action == "nextch")
+
+        async def act() -> None:
+            if action == "toggle":
+                await (player.resume() if player.paused else player.pause())
+            elif action == "back":
+                await player.seek(player.position - 15)
+            elif action == "forward":
+                await player.seek(player.position + 30)
+            elif action == "skip":
+                await player.skip()
+            elif action == "stop":
+                await player.stop()
+            elif action in ("prevch", "nextch"):
+                await self.jump_chapter(player, forward=action == "nextch")
+
+        await in_time(interaction, act(), update=True)  # the player may be busy (a slow host)
         if player.playing is None:
-            await interaction.response.edit_message(content="Stopped.", embed=None, view=None)
+            await edit(interaction, content="Stopped.", embed=None, view=None)
         else:
             chapters = self.listening.chapters(player)
-            await interaction.response.edit_message(
-                embed=now_playing_embed(player, chapters), view=controls_view(player, chapters)
+            await edit(
+                interaction,
+                embed=now_playing_embed(player, chapters),
+                view=controls_view(player, chapters),
             )
             if interaction.message is not None:
                 message = interaction.message
