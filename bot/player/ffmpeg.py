@@ -23,6 +23,10 @@ Flags chosen, and why (see `shared/reference/discord-voice.md` §0.7, §2.7, §2
   player restarts from its tracked position (`position.decide_after_end`).
 - `-rw_timeout 15000000` (µs): a stalled connection fails after 15 s instead of hanging silently.
 - `-nostdin`: ffmpeg never waits for keyboard input.
+- Its data memory is limited (`MEMORY_LIMIT`, set on the process as it starts): a hostile file
+  whose tables claim millions of entries (an .m4a's sample sizes) had ffmpeg fill hundreds of MB
+  a second, gigabytes with several tracks. `-filter_threads 1` keeps the need independent of the
+  machine's core count (a thread stack each; speech filters are not threaded anyway).
 - `-map 0:a:0` (or a filter graph reading `[0:a:0]`): exactly one audio stream; embedded cover
   art and second audio tracks never reach the Ogg stream.
 - Speed is `atempo` (pitch preserved, cheap). ffmpeg before 4.3 limits one atempo to 0.5–2.0, so
@@ -52,6 +56,7 @@ No ffprobe is needed or used.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -60,6 +65,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.errors import UserFacingError
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
 
 MIN_SPEED = 0.5
 MAX_SPEED = 3.0
@@ -77,6 +87,8 @@ FILE_PROTOCOLS = "file"
 AUDIO_FORMATS = "mp3,mov,aac,ogg,matroska,wav,flac,asf,aiff,caf"
 """Demuxers ffmpeg may use (`mov` is mp4/m4a, `matroska` is webm): none of them opens other URLs."""
 PROXY_HOST = "127.0.0.1"
+MEMORY_LIMIT = 512 * 1024 * 1024
+"""Bytes of data memory (RLIMIT_DATA) one ffmpeg may hold; an episode needs about 75 MB."""
 _ATEMPO_MIN = 0.5
 _ATEMPO_MAX = 2.0
 
@@ -267,7 +279,7 @@ def opus_source_spec(
             **_encoder(bitrate),
             "blocksize": OGG_BLOCKSIZE,
         },
-    ).global_args("-nostdin", "-loglevel", "warning")
+    ).global_args("-nostdin", "-loglevel", "warning", "-filter_threads", "1")
     return OpusSourceSpec(
         source=source,
         argv=tuple(output.compile(cmd=executable)),
@@ -275,3 +287,13 @@ def opus_source_spec(
         speed=speed,
         remote=remote,
     )
+
+
+def limit_memory(pid: int) -> None:
+    """Cap the data memory of the ffmpeg just started as `pid` at `MEMORY_LIMIT` (Linux; a
+    no-op where `prlimit` is missing). Set from outside right after the start, so no Python runs
+    in the forked child; ffmpeg reads nothing of the file within that moment."""
+    if resource is None or not hasattr(resource, "prlimit"):
+        return
+    with contextlib.suppress(OSError, ValueError):  # it may already have exited
+        resource.prlimit(pid, resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))

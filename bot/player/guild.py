@@ -30,6 +30,7 @@ from bot import metrics
 from bot.backoff import Backoff
 from bot.errors import UserFacingError
 from bot.outgoing import clip, format_time
+from bot.player import ffmpeg
 from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
 from bot.player.ffmpeg import OpusSourceSpec, check_source, opus_source_spec
 from bot.player.ogg import OggPackets
@@ -76,6 +77,7 @@ class OpusProcess(discord.FFmpegAudio):
     def __init__(self, spec: OpusSourceSpec) -> None:
         executable, *args = spec.argv
         super().__init__(spec.source, executable=executable, args=args, stdin=subprocess.DEVNULL)
+        ffmpeg.limit_memory(self._process.pid)  # a hostile file must not take the machine's
         self._packets = OggPackets(self._stdout)  # audio only: no OpusHead/OpusTags
         self.exit_code: int | None = None
 

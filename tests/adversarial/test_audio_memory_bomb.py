@@ -1,0 +1,98 @@
+"""A hostile host serves an .m4a whose sample-size table claims 40 million entries and sends them:
+ffmpeg allocates the table and fills it as the bytes arrive, about 320 MB in a second, and a
+file with several such tracks takes gigabytes, on the bot's machine, per guild that plays it.
+ffmpeg's data memory is now limited (`ffmpeg.MEMORY_LIMIT`, 512 MiB; an episode needs about
+75 MB), so such a file fails to load like any broken audio.
+
+The limit is lowered to 128 MiB here so the test stays light; normal playback under the real
+limit is `tests/player/test_ffmpeg_real.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.player import ffmpeg
+from bot.player.audio_proxy import AudioProxy
+from bot.player.ffmpeg import find_ffmpeg, opus_source_spec
+from bot.player.guild import OpusProcess
+
+ENTRIES = 40_000_000  # 160 MB of table, twice that in ffmpeg's memory
+LIMIT = 128 * 1024 * 1024
+
+
+def box(kind: bytes, size: int) -> bytes:
+    return struct.pack(">I", size) + kind
+
+
+def bomb_head() -> bytes:
+    """ftyp, then moov/trak/mdia/minf/stbl/stsz headers whose sizes hold the whole table."""
+    stsz = 20 + 4 * ENTRIES
+    head = box(b"stsz", stsz) + struct.pack(">III", 0, 0, ENTRIES)
+    for kind in (b"stbl", b"minf", b"mdia", b"trak", b"moov"):
+        stsz += 8
+        head = box(kind, stsz) + head
+    ftyp = b"M4A \x00\x00\x00\x00M4A mp42isom"
+    return box(b"ftyp", 8 + len(ftyp)) + ftyp + head
+
+
+async def serve_bomb(request: web.Request) -> web.StreamResponse:
+    head = bomb_head()
+    response = web.StreamResponse(headers={"Content-Type": "audio/mp4"})
+    response.content_length = len(head) + 4 * ENTRIES
+    await response.prepare(request)
+    await response.write(head)
+    chunk = b"\x00\x00\x01\x00" * 65_536
+    for _ in range(4 * ENTRIES // len(chunk)):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def peak_memory_kb(pid: int) -> int:
+    """ffmpeg's resident high-water mark so far (0 once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+async def test_a_huge_sample_table_cannot_take_the_machines_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("limits and reads ffmpeg's memory the Linux way")
+    monkeypatch.setattr(ffmpeg, "MEMORY_LIMIT", LIMIT)
+    app = web.Application()
+    app.router.add_get("/bomb.m4a", serve_bomb)
+    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    proxy = AudioProxy(allow_private=True)
+    try:
+        target = await proxy.prepare(f"http://127.0.0.1:{runner.addresses[0][1]}/bomb.m4a")
+        stream = proxy.open(target)
+        source = OpusProcess(opus_source_spec(stream.url, executable=find_ffmpeg()))
+        pid, peak = source._process.pid, 0
+        try:
+            for _ in range(600):  # 60 s at most; it ends in about a second
+                peak = max(peak, peak_memory_kb(pid))
+                if source._process.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert source._process.poll() not in (None, 0), "the file loads as audio"
+        finally:
+            source.cleanup()
+        assert peak * 1024 < LIMIT, f"ffmpeg held {peak // 1024} MB"
+    finally:
+        await proxy.close()
+        await runner.cleanup()
