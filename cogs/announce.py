@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_POLLS = 10
 SHUTDOWN_GRACE = 5.0  # seconds in-flight posts get to finish when the bot stops
+PUBLISH_GRACE = 1.0  # then publishes to followers still running (their posts are made)
 DATABASE_RETRY = 10.0  # seconds before a feed whose poll the database refused is polled again
 RECOVERY_RETRY = 30.0  # seconds before a channel that could not be read back is tried again
 
@@ -37,7 +38,7 @@ class Announcer(commands.Cog):
     def __init__(self, bot: Narrator) -> None:
         self.bot = bot
         self.store = AnnounceStore(bot.db)
-        self.deliverer = Deliverer(bot, self.store)
+        self.deliverer = Deliverer(bot, self.store, on_publish_refused=self._publish_refused)
         self.readback = ReadBack(bot, RecoveryStore(bot.db), self.deliverer)
         self.scheduler = bot.announce_scheduler
         self._poll_slots = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
@@ -52,6 +53,7 @@ class Announcer(commands.Cog):
     async def cog_unload(self) -> None:
         await self.signals.stop()
         await self.scheduler.stop(SHUTDOWN_GRACE)
+        await self.deliverer.stop(PUBLISH_GRACE)
         log.info("The announcer stopped after %d rounds", self.scheduler.rounds)
 
     # -- events that may let a waiting channel post again ------------------------------------------
@@ -71,12 +73,23 @@ class Announcer(commands.Cog):
         self._retry_guild(guild.id)
 
     @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self._retry_guild(guild.id)  # invited back after a kick: its channels are visible again
+
+    @commands.Cog.listener()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        self._retry_guild(payload.guild_id)  # unlocked or unarchived: it may take posts again
+
+    @commands.Cog.listener()
     async def on_resumed(self) -> None:
         self.scheduler.retry_channels()  # Discord is reachable again
 
     def _retry_guild(self, guild_id: int) -> None:
         def in_guild(channel_id: int) -> bool:
-            guild = getattr(self.bot.get_channel(channel_id), "guild", None)
+            channel = self.bot.get_channel(channel_id)
+            if channel is None:  # an archived thread, a kicked bot's channel: one look is cheap
+                return True
+            guild = getattr(channel, "guild", None)
             return guild is not None and guild.id == guild_id
 
         self.scheduler.retry_channels(c for c in self.scheduler.held_channels() if in_guild(c))
@@ -183,6 +196,14 @@ class Announcer(commands.Cog):
                 fallback_to_channel=False,
             )
         return report
+
+    async def _publish_refused(self, channel_id: int, reason: str) -> None:
+        await self._tell_admins(
+            channel_id,
+            f"Episodes are posted in <#{channel_id}>, but I can't publish them to the servers"
+            f" that follow it: Discord says {reason}.",
+            fallback_to_channel=False,
+        )
 
     async def _report(self, outcome: PollOutcome) -> None:
         name = discord.utils.escape_markdown(outgoing.clip(outcome.feed.name, 200))

@@ -44,6 +44,11 @@ def check_can_post(channel: PostableChannel) -> None:
         raise UserFacingError(
             f"I can't post in {channel.mention}: I need the {', '.join(missing)} permission there."
         )
+    if isinstance(channel, discord.ForumChannel) and channel.flags.require_tag:
+        raise UserFacingError(  # Discord would refuse every post (40067)
+            f"I can't post in {channel.mention}: it requires a tag on every post, and I don't "
+            "choose tags. Turn off Require Tags in its settings, or pick another channel."
+        )
 
 
 def shown_name(name: str) -> str:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,6 +41,18 @@ log = logging.getLogger(__name__)
 Postable = discord.TextChannel | discord.ForumChannel | discord.Thread
 HISTORY_CHECK = 50  # recent messages searched for a post that may have gone out before a crash
 MAX_RETRY_AFTER = 3600.0  # a longer Retry-After is read as this, so a bad one cannot mute a channel
+UNKNOWN_CHANNEL = 10003
+# Discord's refusals that no retry and no plain post can get past: the channel itself must change.
+REFUSALS = {
+    40067: "the forum requires a tag on every post and I don't choose tags"
+    " (turn off Require Tags in the forum's settings)",
+    160005: "the thread is locked",
+    50083: "the thread is archived and locked",
+    160006: "the server has reached Discord's limit of active threads",
+    50024: "Discord does not take posts in that kind of channel",
+    50008: "Discord does not take posts in that kind of channel",
+    40058: "Discord does not take posts in that kind of channel",
+}
 
 
 class ChannelBlocked(Exception):
@@ -67,12 +79,22 @@ def digest_thread_name(embed: discord.Embed) -> str:
     return outgoing.clip(embed.title or "New episodes", outgoing.THREAD_NAME_MAX)
 
 
+PublishRefused = Callable[[int, str], Awaitable[None]]
+"""Told (channel id, Discord's reason) when posts there cannot be published to followers."""
+
+
 class Deliverer:
-    def __init__(self, bot: Narrator, store: AnnounceStore) -> None:
+    def __init__(
+        self, bot: Narrator, store: AnnounceStore, *, on_publish_refused: PublishRefused
+    ) -> None:
         self.bot = bot
         self.store = store
         self._locks: dict[int, asyncio.Lock] = {}
         self.announced = Announced()  # read-backs, kept up to date with every post made here
+        self.on_publish_refused = on_publish_refused
+        self._publishes: set[asyncio.Task[None]] = set()
+        self._last_publish: dict[int, asyncio.Task[None]] = {}  # per channel: the newest
+        self._publish_refused: set[int] = set()  # admins told (until a publish works there)
 
     def busy(self, channel_id: int) -> bool:
         lock = self._locks.get(channel_id)
@@ -161,7 +183,7 @@ class Deliverer:
                 channel, content, embed, view, mentions, nonce, render.thread_name(stored)
             )
         except discord.HTTPException as exc:
-            if exc.status != 400:
+            if exc.status != 400 or exc.code in REFUSALS:  # a plain post would meet the same
                 raise self._classify(exc) from exc
             log.warning(
                 "Discord refused the post for episode %s (%s); sending it plain",
@@ -224,11 +246,51 @@ class Deliverer:
             and channel.is_news()
             and self.bot.settings.announce.publish_to_followers
         ):
-            try:
-                await message.publish()
-            except discord.HTTPException as exc:
-                log.warning("Could not publish message %s to followers: %s", message.id, exc)
+            self._publish_soon(message)
         return message.id
+
+    def _publish_soon(self, message: discord.Message) -> None:
+        """Publish beside the delivery, not inside it: Discord allows a channel few publishes
+        an hour, and discord.py waits out a 429 inside the request, which would hold the
+        channel's next posts back as long. A channel's publishes still go out in order."""
+        channel_id = message.channel.id
+        task = asyncio.create_task(
+            self._publish(message, self._last_publish.get(channel_id)),
+            name=f"publish-{message.id}",
+        )
+        self._publishes.add(task)
+        self._last_publish[channel_id] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._publishes.discard(finished)
+            if self._last_publish.get(channel_id) is finished:
+                del self._last_publish[channel_id]
+
+        task.add_done_callback(done)
+
+    async def _publish(self, message: discord.Message, after: asyncio.Task[None] | None) -> None:
+        channel_id = message.channel.id
+        if after is not None:
+            await asyncio.wait([after])  # its outcome is its own
+        try:
+            await message.publish()
+        except discord.HTTPException as exc:
+            log.warning("Could not publish message %s to followers: %s", message.id, exc)
+            if exc.status in (403, 404) and channel_id not in self._publish_refused:
+                self._publish_refused.add(channel_id)
+                await self.on_publish_refused(channel_id, _refusal(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Could not publish message %s to followers: %s", message.id, exc)
+        else:
+            self._publish_refused.discard(channel_id)
+
+    async def stop(self, grace: float) -> None:
+        """Publishes still running get `grace` seconds, then are given up (their posts stand)."""
+        if self._publishes:
+            _done, pending = await asyncio.wait(set(self._publishes), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _post_digest(self, channel: Postable, items: Sequence[Waiting]) -> None:
         episodes = [w.episode for w in items]
@@ -328,13 +390,19 @@ class Deliverer:
             raise discord.HTTPException(response, data)
 
     def _classify(self, exc: discord.HTTPException) -> Exception:
+        if exc.code in REFUSALS:
+            return ChannelBlocked(REFUSALS[exc.code])
         if isinstance(exc, discord.Forbidden):
             return ChannelBlocked(
                 "I am missing permissions to post there (View Channel, Send Messages, Embed Links)"
             )
-        if isinstance(exc, discord.NotFound):
+        if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL:
             return ChannelBlocked("the channel no longer exists")
-        return TryLater(f"Discord answered {exc.status}: {exc.text or exc}")
+        if exc.status >= 500 or exc.status == 429:
+            return TryLater(f"Discord answered {exc.status}: {exc.text or exc}")
+        # Any other refusal (a 404 naming no channel, a 400 that met the plain post too) will
+        # not pass by itself: admins are told once, in Discord's words, and it is tried again.
+        return ChannelBlocked(f"Discord refused the post: {_refusal(exc)}")
 
     async def _find_earlier(
         self, channel: Postable, is_it: Callable[[discord.Message], bool], name: str | None
@@ -361,6 +429,12 @@ class Deliverer:
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(f"could not check for an earlier post: {exc}") from exc
         return None
+
+
+def _refusal(exc: discord.HTTPException) -> str:
+    """Discord's own words, safe in a notice: `404: Not Found (HTTP 404, code 0)`."""
+    text = discord.utils.escape_markdown(outgoing.clip(exc.text or exc.response.reason or "", 200))
+    return f"{text} (HTTP {exc.status}, code {exc.code})".strip()
 
 
 def _retry_after(response: aiohttp.ClientResponse, data: object) -> float | None:

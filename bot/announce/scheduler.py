@@ -244,7 +244,7 @@ class Scheduler:
             if at > now:
                 upcoming.append(at)
                 continue
-            self._spawn(self._deliver(channel_id))
+            self._start_delivery(channel_id)
         next_poll = await self.db.fetchval(_NEXT_DUE_SQL, now)
         if next_poll is not None:
             upcoming.append(float(next_poll))
@@ -284,16 +284,24 @@ class Scheduler:
         self._spawn(self.deliver_now(list(channel_ids)))
 
     async def deliver_now(self, channel_ids: Iterable[int]) -> None:
-        """New episodes are owed here: deliver at once, whatever backoff the channels were in."""
+        """New episodes are owed here: deliver at once, whatever backoff the channels were in.
+
+        Each channel's delivery is a task of its own, and the caller (a poll) does not wait for
+        them: a send that discord.py holds for a long 429 (slowmode, say) must not keep the
+        feed's other channels, or its next poll, waiting."""
         assert self._work is not None
         for channel_id in channel_ids:
             self._channel_retry_at.pop(channel_id, None)
             if self._work.busy(channel_id) or channel_id in self._delivering:
                 self._recheck.add(channel_id)
             elif self._channel_due(channel_id) <= self.clock():
-                await self._deliver(channel_id)
+                self._start_delivery(channel_id)
             else:
                 self._due_at(self._channel_due(channel_id))
+
+    def _start_delivery(self, channel_id: int) -> None:
+        self._delivering.add(channel_id)  # at once: a second look before the task runs skips it
+        self._spawn(self._deliver(channel_id))
 
     async def _deliver(self, channel_id: int) -> None:
         assert self._work is not None
@@ -343,4 +351,4 @@ class Scheduler:
             if at > now:
                 self._due_at(at)  # in backoff: the round at `at` looks at it
             else:
-                self._spawn(self._deliver(channel_id))
+                self._start_delivery(channel_id)
