@@ -78,12 +78,21 @@ class Voice(commands.Cog):
     @app_commands.guild_only()
     async def skip(self, interaction: Interaction) -> None:
         player = self.players.listening_player(interaction)
-        skipped = await in_time(interaction, player.skip())
+        if player.playing is None:
+            raise UserFacingError("Nothing is playing.")
+        meant = player.playing.item  # what the member hears: not what another skip starts
+        skipped = await in_time(interaction, player.skip(meant.key))
         following = player.playing.item if player.playing else None
-        text = f"Skipped **{shown_item(skipped) if skipped else ''}**."
-        text += (
-            f" Now playing **{shown_item(following)}**." if following else " The queue is empty."
-        )
+        if skipped is None:
+            text = f"“{shown_item(meant)}” had already been skipped"
+            text += f"; **{shown_item(following)}** is playing." if following else "."
+        else:
+            text = f"Skipped **{shown_item(skipped)}**."
+            text += (
+                f" Now playing **{shown_item(following)}**."
+                if following
+                else " The queue is empty."
+            )
         await reply(interaction, outgoing.content(text))
 
     @app_commands.command(name="pause", description="Pause playback.")

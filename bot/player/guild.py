@@ -603,8 +603,13 @@ class GuildPlayer:
                 )
         await self.save_session()
 
-    async def skip(self) -> QueueItem | None:
+    async def skip(self, meant: str | None = None) -> QueueItem | None:
+        """Skip what plays; with `meant` (an item's key), only if that is still what plays, so
+        two members skipping at once skip one episode, not the one the first skip started.
+        None when `meant` is no longer playing: nothing was skipped."""
         async with self._lock:
+            if meant is not None and (self.playing is None or self.playing.item.key != meant):
+                return None
             playing = self._require_playing()
             await self._save_positions()
             skipped = playing.item

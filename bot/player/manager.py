@@ -351,6 +351,7 @@ class PlayerManager:
     async def on_control(self, interaction: Interaction, action: str) -> None:
         """A now-playing button (`buttons.ControlButton`)."""
         player = self.listening_player(interaction)
+        meant = player.playing.item.key if player.playing is not None else None
 
         async def act() -> None:
             if action == "toggle":
@@ -359,8 +360,8 @@ class PlayerManager:
                 await player.seek(player.position - 15)
             elif action == "forward":
                 await player.seek(player.position + 30)
-            elif action == "skip":
-                await player.skip()
+            elif action == "skip":  # what was playing at the click, not what another skip started
+                await player.skip(meant)
             elif action == "stop":
                 await player.stop()
             elif action in ("prevch", "nextch"):

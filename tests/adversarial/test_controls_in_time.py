@@ -87,7 +87,7 @@ class HeldPlayer:
     async def _held(self) -> None:
         await self.release.wait()
 
-    async def skip(self) -> QueueItem:
+    async def skip(self, meant: str | None = None) -> QueueItem:
         await self._held()
         skipped, self.playing = self.playing.item, None
         return skipped
