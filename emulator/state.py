@@ -644,6 +644,16 @@ class State:
         self._channel_updated(forum_id)
         return ids
 
+    def convert_channel(self, channel_id: int, type: ChannelType) -> None:
+        """An admin turns a text channel into an announcement channel or back (the only
+        conversion Discord offers); CHANNEL_UPDATE carries the new type."""
+        channel = self.channel(channel_id)
+        kinds = {ChannelType.TEXT, ChannelType.NEWS}
+        if channel.type not in kinds or type not in kinds:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        channel.type = ChannelType(type)
+        self._channel_updated(channel_id)
+
     def set_slowmode(self, channel_id: int, seconds: int) -> None:
         self.channel(channel_id).rate_limit_per_user = seconds
         self._channel_updated(channel_id)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -95,6 +96,7 @@ class Deliverer:
         self._publishes: set[asyncio.Task[None]] = set()
         self._last_publish: dict[int, asyncio.Task[None]] = {}  # per channel: the newest
         self._publish_refused: set[int] = set()  # admins told (until a publish works there)
+        self._sent_at: dict[int, float] = {}  # channel -> when this process last posted (slowmode)
 
     def busy(self, channel_id: int) -> bool:
         lock = self._locks.get(channel_id)
@@ -155,6 +157,26 @@ class Deliverer:
             )
         return channel
 
+    def _check_slowmode(self, channel: Postable) -> None:
+        """Slowmode binds a bot without Manage Messages: wait it out in the scheduler (the
+        channel's retry), not inside discord.py's request, which would sleep on Discord's 429
+        (up to six hours) holding the channel and a delivery slot, and count as an invalid
+        request. Forum posts need no check: their 429 is already the scheduler's to wait."""
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            return
+        last = self._sent_at.get(channel.id)
+        me = channel.guild.me
+        if not channel.slowmode_delay or last is None or me is None:
+            return
+        perms = channel.permissions_for(me)
+        if perms.manage_messages or perms.manage_channels or perms.bypass_slowmode:
+            return
+        wait = last + channel.slowmode_delay - time.monotonic()
+        if wait > 0:
+            raise TryLater(
+                f"slowmode allows a post every {channel.slowmode_delay} s", retry_after=wait
+            )
+
     async def _post_episode(self, channel: Postable, item: Waiting) -> None:
         stored = item.episode
         key = episode_key(stored.episode.id)
@@ -163,6 +185,7 @@ class Deliverer:
         def is_it(message: discord.Message) -> bool:
             return key in announced_keys(message) or legacy in custom_ids(message)
 
+        self._check_slowmode(channel)
         await self.store.begin_attempt([stored.id], channel.id)
         if item.attempts > 0:
             found = await self._find_earlier(channel, is_it, render.thread_name(stored))
@@ -241,6 +264,7 @@ class Deliverer:
             allowed_mentions=mentions,
             nonce=nonce,
         )
+        self._sent_at[channel.id] = time.monotonic()
         if (
             isinstance(channel, discord.TextChannel)
             and channel.is_news()
@@ -299,6 +323,7 @@ class Deliverer:
         key = render.digest_key(episodes)
         marker = DIGEST_PREFIX + key
         embed = render.digest_embed([w.feed_name for w in items], episodes)
+        self._check_slowmode(channel)
         await self.store.begin_attempt(ids, channel.id)
         if any(w.attempts > 0 for w in items):
             found = await self._find_earlier(
@@ -321,6 +346,7 @@ class Deliverer:
                 message = await channel.send(
                     embed=embed, view=view, nonce=nonce, allowed_mentions=outgoing.mentions()
                 )
+                self._sent_at[channel.id] = time.monotonic()
                 message_id = message.id
         except discord.HTTPException as exc:
             raise self._classify(exc) from exc

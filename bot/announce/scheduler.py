@@ -34,6 +34,11 @@ POLLS_STARTED = 20
 """Polls started at once; the rest of a round's due feeds wait in a queue and start as polls end
 (the announcer runs 10 at a time anyway). A first start with thousands of due feeds would
 otherwise create a task per feed at once, which stayed in the process's memory after the burst."""
+DELIVERIES_AT_ONCE = 10
+"""Channels posted in at the same time. Each owed channel's delivery is a task of its own (one
+that Discord holds back must not hold the others), but a poll owing posts in thousands of
+channels must not send thousands of requests at once: Discord's global limit is 50 a second,
+and every 429 counts towards its ban on invalid requests."""
 ERROR_PAUSE = 5.0  # seconds before a round that failed on the database is tried again
 CHANNEL_RETRY = Backoff(first=1.0, cap=300.0)
 """A channel whose delivery failed (Discord down, permissions missing) is tried again after this;
@@ -112,6 +117,7 @@ class Scheduler:
         self._polling: set[int] = set()  # started or queued
         self._queued: deque[FeedRow] = deque()
         self._delivering: set[int] = set()
+        self._delivery_slots = asyncio.Semaphore(DELIVERIES_AT_ONCE)
         self._feed_held: dict[int, float] = {}
         self._channel_retry_at: dict[int, float] = {}
         self._channel_failures: dict[int, int] = {}
@@ -307,7 +313,8 @@ class Scheduler:
         assert self._work is not None
         self._delivering.add(channel_id)
         try:
-            result = await self._work.deliver(channel_id)
+            async with self._delivery_slots:
+                result = await self._work.deliver(channel_id)
         finally:
             self._delivering.discard(channel_id)
         now = self.clock()

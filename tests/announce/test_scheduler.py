@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.announce.scheduler import PollDone, Scheduler
+from bot.announce.scheduler import DELIVERIES_AT_ONCE, PollDone, Scheduler
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.backoff import Backoff
 from bot.config import FeedSettings
@@ -224,3 +224,42 @@ async def test_an_unsubscribed_channel_leaves_no_backoff_behind(
 
     await work.until(lambda: scheduler.held_channels() == [], timeout=PROMPTLY)
     assert scheduler.rounds > rounds
+
+
+@dataclass
+class HeldBack(FakeWork):
+    """Channel 0's send is held back (discord.py sleeping on a long 429); the others are quick."""
+
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: int = 0
+    most: int = 0
+
+    async def deliver(self, channel_id: int) -> Result:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            if channel_id == 0:
+                await self.release.wait()
+            else:
+                await asyncio.sleep(0.01)
+        finally:
+            self.in_flight -= 1
+        self.delivered.append(channel_id)
+        return Result()
+
+
+async def test_channels_owed_by_a_poll_do_not_wait_on_each_other_nor_all_go_at_once(
+    db: Database,
+) -> None:
+    work = HeldBack(AnnounceStore(db))
+    scheduler = Scheduler(db)
+    scheduler.start(work)
+    try:
+        async with asyncio.timeout(PROMPTLY):
+            await scheduler.deliver_now(range(40))  # the poll goes on at once
+        await work.until(lambda: len(work.delivered) == 39, timeout=5)
+        assert 0 not in work.delivered and work.most <= DELIVERIES_AT_ONCE
+        work.release.set()
+        await work.until(lambda: len(work.delivered) == 40, timeout=PROMPTLY)
+    finally:
+        await scheduler.stop(1.0)
