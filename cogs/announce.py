@@ -78,7 +78,8 @@ class Announcer(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
-        self._retry_guild(payload.guild_id)  # unlocked or unarchived: it may take posts again
+        # Unlocked or unarchived, it may take posts again. Raw: an archived thread is not cached.
+        self.scheduler.retry_channels([payload.thread_id])
 
     @commands.Cog.listener()
     async def on_resumed(self) -> None:
@@ -86,10 +87,7 @@ class Announcer(commands.Cog):
 
     def _retry_guild(self, guild_id: int) -> None:
         def in_guild(channel_id: int) -> bool:
-            channel = self.bot.get_channel(channel_id)
-            if channel is None:  # an archived thread, a kicked bot's channel: one look is cheap
-                return True
-            guild = getattr(channel, "guild", None)
+            guild = getattr(self.bot.get_channel(channel_id), "guild", None)
             return guild is not None and guild.id == guild_id
 
         self.scheduler.retry_channels(c for c in self.scheduler.held_channels() if in_guild(c))

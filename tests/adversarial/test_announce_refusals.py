@@ -100,10 +100,11 @@ async def test_a_locked_thread_is_reported_once_and_posted_in_once_unlocked(
     assert len(notices(emu, admin.id)) == 1
 
 
-async def test_an_archived_locked_thread_is_reported_once(
+async def test_an_archived_locked_thread_is_reported_once_and_posted_in_once_unlocked(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
-    """Archived and locked (Discord: 50083): not in the bot's cache, and no post unarchives it."""
+    """Archived and locked (Discord: 50083): not in the bot's cache, and no post unarchives it
+    until a moderator unlocks it."""
     admin = emu.add_channel(world.guild_id, "bot-admin", ChannelType.TEXT)
     as_invited(emu, world, world.text_id)
     thread = emu.create_thread(emu.channel(world.text_id), "Old", owner_id=world.admin_id)
@@ -112,10 +113,15 @@ async def test_an_archived_locked_thread_is_reported_once(
     feeds.set_feed("/feed.rss", feed_xml(1))
     bot = await start_bot(admin_config(feeds.url("/feed.rss"), thread.id, admin.id))
     await emu.wait_until(lambda: len(notices(emu, admin.id)) == 1, timeout=20)
-    await emu.wait_until(lambda: bot.log.count("Cannot post in channel") >= 2, timeout=30)
+    # Three refusals in a row: the channel's next attempt is 4-8 s away...
+    await emu.wait_until(lambda: bot.log.count("Cannot post in channel") >= 3, timeout=30)
     (notice,) = notices(emu, admin.id)
     assert f"<#{thread.id}>" in notice and "archived" in notice
     assert emu.messages(thread.id) == []
+
+    emu.lock_thread(thread.id, locked=False)  # ...but unlocking it is the cue to try now
+    await emu.wait_until(lambda: titles(emu, thread.id) == ["Episode 1"], timeout=3)
+    assert emu.channel(thread.id).archived is False  # the post unarchived it
 
 
 async def test_an_archived_thread_is_posted_in_once_and_unarchived(
