@@ -125,6 +125,11 @@ class CountingSource(discord.AudioSource):
         """Inside a read that waits on ffmpeg, i.e. on the audio host, not on the voice link."""
         return not self.exhausted and self.reads > self.clock.frames
 
+    def failed_before_audio(self) -> bool:
+        """ffmpeg ended with an error before a single frame: the link failed or is not audio.
+        Without a duration from the feed, nothing else tells this from an episode's end."""
+        return self.exhausted and self.clock.frames == 0 and self.inner.exit_code not in (None, 0)
+
     def downloaded_whole(self) -> bool:
         """ffmpeg's output ended, ffmpeg exited 0 and the proxy received the file to its end: the
         episode is over whatever its feed claims its duration is (feeds over-state it). A machine
@@ -434,11 +439,12 @@ class GuildPlayer:
                 await self._advance()
                 await self.save_session()
                 return
-            whole = playing.source is not None and playing.source.downloaded_whole()
+            source = playing.source
+            whole = source is not None and source.downloaded_whole()
             decision = decide_after_end(
                 position=playing.clock.position,
                 duration=None if whole else playing.item.duration,
-                failed=error is not None,
+                failed=error is not None or (source is not None and source.failed_before_audio()),
                 retries=playing.retries,
                 retry_started_at=playing.retry_started_at,
             )
