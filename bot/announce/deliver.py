@@ -96,7 +96,7 @@ class Deliverer:
         self._publishes: set[asyncio.Task[None]] = set()
         self._last_publish: dict[int, asyncio.Task[None]] = {}  # per channel: the newest
         self._publish_refused: set[int] = set()  # admins told (until a publish works there)
-        self._sent_at: dict[int, float] = {}  # channel -> when this process last posted (slowmode)
+        self._sent_at: dict[int, float] = {}  # channel -> when the bot last posted (slowmode)
 
     def busy(self, channel_id: int) -> bool:
         lock = self._locks.get(channel_id)
@@ -157,25 +157,38 @@ class Deliverer:
             )
         return channel
 
-    def _check_slowmode(self, channel: Postable) -> None:
+    async def _wait_for_slowmode(self, channel: Postable) -> None:
         """Slowmode binds a bot without Manage Messages: wait it out in the scheduler (the
         channel's retry), not inside discord.py's request, which would sleep on Discord's 429
         (up to six hours) holding the channel and a delivery slot, and count as an invalid
         request. Forum posts need no check: their 429 is already the scheduler's to wait."""
         if not isinstance(channel, discord.TextChannel | discord.Thread):
             return
-        last = self._sent_at.get(channel.id)
         me = channel.guild.me
-        if not channel.slowmode_delay or last is None or me is None:
+        if not channel.slowmode_delay or me is None:
             return
         perms = channel.permissions_for(me)
         if perms.manage_messages or perms.manage_channels or perms.bypass_slowmode:
             return
-        wait = last + channel.slowmode_delay - time.monotonic()
+        last = self._sent_at.get(channel.id)
+        if last is None:  # not posted there since the start: its history says when we last did
+            last = self._sent_at[channel.id] = await self._last_own_post(channel)
+        wait = last + channel.slowmode_delay - time.time()
         if wait > 0:
             raise TryLater(
                 f"slowmode allows a post every {channel.slowmode_delay} s", retry_after=wait
             )
+
+    async def _last_own_post(self, channel: discord.TextChannel | discord.Thread) -> float:
+        """When the bot last posted in the channel among its recent messages (0: not there)."""
+        me = self.bot.user
+        try:
+            async for message in channel.history(limit=HISTORY_CHECK):
+                if me and message.author.id == me.id:
+                    return message.created_at.timestamp()
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("Cannot read %s for its slowmode (%s); posting anyway", channel.id, exc)
+        return 0.0
 
     async def _post_episode(self, channel: Postable, item: Waiting) -> None:
         stored = item.episode
@@ -185,7 +198,7 @@ class Deliverer:
         def is_it(message: discord.Message) -> bool:
             return key in announced_keys(message) or legacy in custom_ids(message)
 
-        self._check_slowmode(channel)
+        await self._wait_for_slowmode(channel)
         await self.store.begin_attempt([stored.id], channel.id)
         if item.attempts > 0:
             found = await self._find_earlier(channel, is_it, render.thread_name(stored))
@@ -264,7 +277,7 @@ class Deliverer:
             allowed_mentions=mentions,
             nonce=nonce,
         )
-        self._sent_at[channel.id] = time.monotonic()
+        self._sent_at[channel.id] = time.time()
         if (
             isinstance(channel, discord.TextChannel)
             and channel.is_news()
@@ -323,7 +336,7 @@ class Deliverer:
         key = render.digest_key(episodes)
         marker = DIGEST_PREFIX + key
         embed = render.digest_embed([w.feed_name for w in items], episodes)
-        self._check_slowmode(channel)
+        await self._wait_for_slowmode(channel)
         await self.store.begin_attempt(ids, channel.id)
         if any(w.attempts > 0 for w in items):
             found = await self._find_earlier(
@@ -346,7 +359,7 @@ class Deliverer:
                 message = await channel.send(
                     embed=embed, view=view, nonce=nonce, allowed_mentions=outgoing.mentions()
                 )
-                self._sent_at[channel.id] = time.monotonic()
+                self._sent_at[channel.id] = time.time()
                 message_id = message.id
         except discord.HTTPException as exc:
             raise self._classify(exc) from exc

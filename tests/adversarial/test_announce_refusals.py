@@ -187,6 +187,24 @@ async def test_slowmode_posts_every_episode_once_in_order(
     assert statuses == [200, 200, 200]
 
 
+async def test_slowmode_is_respected_across_a_restart(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    """Restarted within the slowmode of its last post, the bot reads when that was."""
+    as_invited(emu, world, world.text_id)
+    emu.set_slowmode(world.text_id, 10)
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
+    await emu.wait_until(lambda: titles(emu, world.text_id) == ["Episode 1"], timeout=15)
+    assert await bot.stop() == 0
+
+    feeds.set_feed("/feed.rss", feed_xml(1, 2))
+    await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
+    await wait_titles(emu, world.text_id, ["Episode 1", "Episode 2"], timeout=30)
+    statuses = [r.status for r in emu.requests_to("POST", "/channels/{channel_id}/messages")]
+    assert statuses == [200, 200]
+
+
 async def test_a_rate_limited_publish_does_not_hold_back_the_next_episode(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
