@@ -67,6 +67,13 @@ DISCORD_UPLOAD_LIMIT = 10 * 1024 * 1024
 MACHINE_LABEL = "Machine reading"
 WORDS_PER_MINUTE = 160
 """About piper's pace with the pauses between sentences."""
+RESEND_GAP = 60.0
+"""A member is sent one reading's file at most once in this many seconds: a made reading is
+free, and a script clicking Listen now a hundred times had the bot upload it a hundred times."""
+SENT_RECENTLY = (
+    "This machine reading was sent to you a moment ago (see above); it can be sent again in a "
+    "minute."
+)
 
 
 def label(title: str, seconds: float) -> str:
@@ -131,6 +138,7 @@ class NarrationService:
         self.unavailable: str | None = None
         self._http: aiohttp.ClientSession | None = None
         self._links: dict[str, str] = {}  # post key -> its page, for the now-playing card
+        self._sent: dict[tuple[int, str], float] = {}  # (member, post key) -> when its file went
 
     async def open(self) -> None:
         if not self.settings.enabled:
@@ -213,7 +221,15 @@ class NarrationService:
             path = await narration.wait_done()
         except NarrationFailed as exc:
             raise UserFacingError("The machine reading failed; try again later.") from exc
-        await self._attach(interaction, narration, path, ephemeral=ephemeral)
+        sent = (interaction.user.id, narration.key)
+        if not self._first_in_a_while(*sent):
+            await interaction.followup.send(SENT_RECENTLY, ephemeral=ephemeral)
+            return
+        try:
+            await self._attach(interaction, narration, path, ephemeral=ephemeral)
+        except BaseException:
+            self._sent.pop(sent, None)  # not sent after all: the member may ask again at once
+            raise
 
     async def start(self, key: PostKey, member_id: int) -> Narration:
         """The machine reading of `key`: reused if finished or under way, else started."""
@@ -318,6 +334,18 @@ class NarrationService:
         if len(body) > MAX_GRAPHQL_BYTES:
             raise UserFacingError("That post is too long for a machine reading.")
         return await asyncio.to_thread(lambda: forum_article(parse_json(body)))
+
+    def _first_in_a_while(self, member_id: int, key: str) -> bool:
+        """Whether `member_id` may be sent `key`'s file now (marked sent if so); checked and
+        marked without a pause, so a hundred clicks at once still send it once."""
+        now = time.monotonic()
+        if len(self._sent) > 10_000:
+            self._sent = {k: at for k, at in self._sent.items() if now - at < RESEND_GAP}
+        at = self._sent.get((member_id, key))
+        if at is not None and now - at < RESEND_GAP:
+            return False
+        self._sent[(member_id, key)] = now
+        return True
 
     async def _attach(
         self, interaction: Interaction, narration: Narration, path: Path, *, ephemeral: bool

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.narration.buttons import LISTEN_LABEL
 from bot.narration.engine import tts_missing
 from bot.narration.limits import NarrationLimited, NarrationLimits
 from driver.narrating import ForumStandIn, config
-from driver.requesting import LW_URL, Type3StandIn, answer
+from driver.requesting import LW_URL, Type3StandIn, answer, request
 from driver.world import World
 
 pytestmark = pytest.mark.skipif(
@@ -51,3 +52,30 @@ def test_a_reading_given_back_is_not_counted() -> None:
     limits.take(2, 12.0)
     with pytest.raises(NarrationLimited, match="The bot has started"):
         limits.take(3, 13.0)
+
+
+async def test_listen_now_clicked_again_and_again_uploads_the_reading_once(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    """A made reading is free, and each click uploaded its file again (up to 10 MB): a member
+    clicking Listen now a hundred times (a script does it in seconds) had the bot upload the
+    same file a hundred times. Once a minute per member and reading is plenty."""
+    await start_bot(config(forum, type3.base))
+    card = await answer(await request(emu, world, world.member_id, LW_URL))
+    listen = next(
+        c["custom_id"]
+        for row in card["components"]
+        for c in row["components"]
+        if c.get("label") == LISTEN_LABEL
+    )
+    first = await emu.click(int(card["id"]), listen, world.admin_id)
+    await first.wait_response(timeout=15)
+    assert (await first.wait_followup(timeout=60))["attachments"]
+    uploads = len(emu.files)
+    clicks = [await emu.click(int(card["id"]), listen, world.admin_id) for _ in range(10)]
+    replies = [await answer(click) for click in clicks]
+    assert not any(r.get("attachments") for r in replies), "sent once"
+    assert all("a moment ago" in r["content"] for r in replies), replies[0]["content"]
+    assert len(emu.files) == uploads
+    other = await emu.click(int(card["id"]), listen, world.member_id)
+    assert (await answer(other))["attachments"], "another member still gets it"
