@@ -81,6 +81,11 @@ class OpusProcess(discord.FFmpegAudio):
         self._packets = OggPackets(self._stdout)  # audio only: no OpusHead/OpusTags
         self.exit_code: int | None = None
 
+    def interrupt(self) -> None:
+        """Kill ffmpeg now, from any thread, so a read waiting on it returns; `cleanup` reaps it."""
+        with contextlib.suppress(OSError):
+            self._process.kill()
+
     def read(self) -> bytes:
         packet = self._packets.read()
         if not packet and self.exit_code is None:  # on the player thread: waiting is fine here
@@ -119,6 +124,10 @@ class CountingSource(discord.AudioSource):
         else:
             self.exhausted = True
         return packet
+
+    def interrupt(self) -> None:
+        """Stopped (seek, skip, stop): ffmpeg goes at once, not once the host answers."""
+        self.inner.interrupt()
 
     @property
     def waiting_for_audio(self) -> bool:

@@ -110,10 +110,17 @@ class Stream:
             self._sender.wake()
 
     def stop(self) -> None:
-        """End now: silence frames on the next tick, then `after(None)` and `cleanup()`."""
+        """End now: silence frames on the next tick, then `after(None)` and `cleanup()`.
+
+        A source with `interrupt()` (the player's ffmpeg) is interrupted at once: its reader may
+        be waiting on a slow host, and cleanup comes only after that read returns, so every
+        seek against a host that does not answer would leave one more ffmpeg behind."""
         if self.state != ENDED:
             self.link.set_speaking(False)
             self._end(None, silence=True)
+            interrupt = getattr(self.source, "interrupt", None)
+            if interrupt is not None:
+                interrupt()
 
     def set_source(self, source: Source) -> None:
         """Play `source` from now on (what discord.py's `VoiceClient.source = ...` does); packets
