@@ -86,7 +86,7 @@ def whole_lines(lines: Sequence[str], *, after: str = "", limit: int = CONTENT_M
 def shown_title(title: str) -> str:
     """An episode title inside a reply: visible characters, bold-safe, at most ~200 long, and
     "Untitled episode" when nothing of it is visible (never an empty `****`)."""
-    return discord.utils.escape_markdown(clip(title, 200)) or "Untitled episode"
+    return escape(clip(title, 200)) or "Untitled episode"
 
 
 def content(text: str) -> str:

@@ -55,4 +55,4 @@ async def test_the_next_episodes_title_on_the_now_playing_card_is_not_a_link(
     (embed,) = card["data"]["embeds"]
     (up_next,) = [f["value"] for f in embed["fields"] if f["name"] == "Up next"]
     assert not MASKED_LINK.search(up_next), f"a clickable link on the card: {up_next!r}"
-    assert up_next.startswith("\\[Claim your prize](https://evil.example/login)")
+    assert up_next.startswith("\\[Claim your prize\\](https://evil.example/login)")
