@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -270,14 +270,14 @@ class Deliverer:
                 mentions=mentions,
             )
         assert isinstance(channel, discord.TextChannel | discord.Thread)
-        message = await channel.send(
+        message = await self._send_message(
+            channel,
             content=content,
             embed=embed if embed is not None else discord.utils.MISSING,
             view=view,
             allowed_mentions=mentions,
             nonce=nonce,
         )
-        self._sent_at[channel.id] = time.time()
         if (
             isinstance(channel, discord.TextChannel)
             and channel.is_news()
@@ -285,6 +285,18 @@ class Deliverer:
         ):
             self._publish_soon(message)
         return message.id
+
+    async def _send_message(
+        self, channel: discord.TextChannel | discord.Thread, **fields: Any
+    ) -> discord.Message:
+        try:
+            message = await channel.send(**fields)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A 2xx whose body discord.py cannot read (fields missing): the post may be there,
+            # and the next attempt looks for it before sending again.
+            raise TryLater(f"Discord's answer to a post could not be read ({exc!r})") from exc
+        self._sent_at[channel.id] = time.time()
+        return message
 
     def _publish_soon(self, message: discord.Message) -> None:
         """Publish beside the delivery, not inside it: Discord allows a channel few publishes
@@ -356,10 +368,13 @@ class Deliverer:
                 )
             else:
                 assert isinstance(channel, discord.TextChannel | discord.Thread)
-                message = await channel.send(
-                    embed=embed, view=view, nonce=nonce, allowed_mentions=outgoing.mentions()
+                message = await self._send_message(
+                    channel,
+                    embed=embed,
+                    view=view,
+                    nonce=nonce,
+                    allowed_mentions=outgoing.mentions(),
                 )
-                self._sent_at[channel.id] = time.time()
                 message_id = message.id
         except discord.HTTPException as exc:
             raise self._classify(exc) from exc
@@ -412,9 +427,8 @@ class Deliverer:
             data = (
                 json.loads(text) if response.content_type == "application/json" and text else text
             )
-            if 200 <= response.status < 300 and isinstance(data, dict):
-                message = data.get("message") or {}
-                return int(message.get("id") or data["id"])
+            if 200 <= response.status < 300:
+                return _post_id(data)
             if response.status == 429:  # nothing was posted: wait as long as Discord says
                 raise TryLater(
                     "Discord is rate limiting posts in this forum (429)",
@@ -468,6 +482,19 @@ class Deliverer:
         except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(f"could not check for an earlier post: {exc}") from exc
         return None
+
+
+def _post_id(data: object) -> int:
+    """The id of a new forum post (its first message's, which is the thread's) from Discord's
+    answer; a body without one may still mean the post exists: the next attempt looks first."""
+    message = data.get("message") if isinstance(data, dict) else None
+    found = message.get("id") if isinstance(message, dict) else None
+    if found is None and isinstance(data, dict):
+        found = data.get("id")
+    try:
+        return int(str(found))  # a snowflake string; None or junk raises
+    except (TypeError, ValueError):
+        raise TryLater("Discord's answer to a forum post named no post") from None
 
 
 def _refusal(exc: discord.HTTPException) -> str:

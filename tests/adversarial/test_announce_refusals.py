@@ -287,6 +287,7 @@ async def test_a_created_message_whose_reply_lacks_fields_is_not_posted_twice(
     bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.text_id))
     await wait_titles(emu, world.text_id, ["Episode 1"], timeout=20)
     await bot.wait_for_log("was already posted")
+    assert "could not be read" in bot.log and "failed unexpectedly" not in bot.log
 
 
 async def test_a_forum_post_whose_reply_lacks_its_id_is_not_posted_twice(
@@ -299,6 +300,7 @@ async def test_a_forum_post_whose_reply_lacks_its_id_is_not_posted_twice(
     bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.forum_id))
     await emu.wait_until(lambda: len(emu.threads(world.forum_id)) == 1, timeout=20)
     await bot.wait_for_log("was already posted")
+    assert "named no post" in bot.log and "failed unexpectedly" not in bot.log
     await asyncio.sleep(QUIET)
     assert [t["name"] for t in emu.threads(world.forum_id)] == ["Episode 1"]
 
