@@ -136,6 +136,32 @@ async def test_an_archived_thread_is_posted_in_once_and_unarchived(
     assert emu.channel(thread.id).archived is False
 
 
+async def test_send_permission_removed_mid_delivery_keeps_the_rest_in_order(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    """An admin removes Send Messages the moment the first of three episodes is posted."""
+    admin = emu.add_channel(world.guild_id, "bot-admin", ChannelType.TEXT)
+    send = Permissions(send_messages=True).value
+
+    def on_post(kind: str, payload: dict) -> None:
+        if kind == "message_create" and int(payload["channel_id"]) == world.text_id:
+            emu.deny(world.text_id, world.guild_id, send)
+
+    emu.on_event(on_post)
+    feeds.set_feed("/feed.rss", feed_xml(1, 2, 3))
+    extra = "first_poll_backlog = 3"
+    await start_bot(admin_config(feeds.url("/feed.rss"), world.text_id, admin.id, extra))
+    await emu.wait_until(lambda: len(notices(emu, admin.id)) == 1, timeout=20)
+    assert titles(emu, world.text_id) == ["Episode 1"]
+
+    emu.allow(world.text_id, world.guild_id, send)  # (the hook denies again after each post)
+    emu.allow(
+        world.text_id, emu.guild(world.guild_id).bot_role_id, send
+    )  # an overwrite for the bot
+    await wait_titles(emu, world.text_id, ["Episode 1", "Episode 2", "Episode 3"], timeout=20)
+    assert len(notices(emu, admin.id)) == 1
+
+
 async def test_a_channel_made_an_announcement_channel_between_polls_publishes_its_next_post(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
