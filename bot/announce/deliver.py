@@ -325,7 +325,7 @@ class Deliverer:
             await message.publish()
         except discord.HTTPException as exc:
             log.warning("Could not publish message %s to followers: %s", message.id, exc)
-            if exc.status in (403, 404) and channel_id not in self._publish_refused:
+            if exc.status == 403 and channel_id not in self._publish_refused:
                 self._publish_refused.add(channel_id)
                 await self.on_publish_refused(channel_id, _refusal(exc))
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -271,6 +271,23 @@ async def test_a_publish_refused_for_permissions_leaves_the_post_and_tells_admin
     assert f"<#{world.news_id}>" in notice and "publish" in notice
 
 
+async def test_a_post_deleted_before_its_publish_is_no_notice(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    admin = emu.add_channel(world.guild_id, "bot-admin", ChannelType.TEXT)
+    emu.faults.server_error(
+        "POST",
+        "/channels/{channel_id}/messages/{message_id}/crosspost",
+        status=404,
+        body={"message": "Unknown Message", "code": 10008},
+    )
+    feeds.set_feed("/feed.rss", feed_xml(1, 2))
+    extra = f"publish_to_followers = true\nfirst_poll_backlog = 2\nadmin_channel_id = {admin.id}"
+    bot = await start_bot(feed_config(feeds.url("/feed.rss"), world.news_id, extra))
+    await wait_titles(emu, world.news_id, ["Episode 1", "Episode 2"])
+    assert notices(emu, admin.id) == [] and "Could not publish" in bot.log
+
+
 async def test_a_404_that_is_not_unknown_channel_is_not_reported_as_a_deleted_channel(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
