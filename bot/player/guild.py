@@ -57,6 +57,10 @@ def quoted(title: str) -> str:
 
 
 SAVE_EVERY = 10.0  # seconds between position saves while playing
+RESTART_GAP = 0.25
+"""Seconds at least between a member's restarts of ffmpeg (play, seek, ±, speed, skip): each
+costs about 30 ms of CPU and a request to the host, so a flood of seeks is paced, not obeyed
+at once (four a second in one guild is a tenth of a core)."""
 # discord.py waits forever for the UDP IP-discovery reply, so one lost datagram hangs a connection
 # attempt until its timeout ([voice] connect_timeout): then one fresh attempt is made.
 CONNECT_ATTEMPTS = 2
@@ -239,6 +243,7 @@ class GuildPlayer:
         self._idle = False
         self._last_save = 0.0
         self._lock = asyncio.Lock()
+        self._last_start = 0.0  # monotonic time of the last ffmpeg start
 
     # -- state -------------------------------------------------------------------------------
 
@@ -320,6 +325,7 @@ class GuildPlayer:
         """Start `item` now (replacing what plays), from `start` seconds."""
         target = await prepare_audio(self.options, episode.episode.audio_url, item.title)
         async with self._lock:
+            await self._pace()
             await self._save_positions()
             self.queue.now_playing = item
             self._start(item, episode, start, target)
@@ -328,6 +334,7 @@ class GuildPlayer:
     async def play_reading(self, item: QueueItem, reading: ReadingAudio) -> None:
         """Start the machine reading `item` now (replacing what plays), from its beginning."""
         async with self._lock:
+            await self._pace()
             await self._save_positions()
             self.queue.now_playing = item
             self._start(item, None, 0.0, None, reading=reading)
@@ -377,6 +384,7 @@ class GuildPlayer:
             raise
         self._generation += 1
         generation = self._generation
+        self._last_start = time.monotonic()
         clock = PlaybackClock(start, self.speed)
         previous = self.playing
         self._forget(previous)
@@ -585,8 +593,15 @@ class GuildPlayer:
         self.changed()
         await self.save_session()
 
+    async def _pace(self) -> None:
+        """Under the lock, before a member's restart: wait out `RESTART_GAP` since the last."""
+        wait = self._last_start + RESTART_GAP - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
     async def seek(self, target: float) -> float:
         async with self._lock:
+            await self._pace()
             playing = self._require_playing()
             duration = playing.item.duration
             if playing.reading is not None:  # not past what has been synthesised so far
@@ -607,6 +622,7 @@ class GuildPlayer:
 
     async def set_speed(self, speed: float) -> None:
         async with self._lock:
+            await self._pace()
             self.speed = speed
             if self.playing is not None:
                 self._start(
@@ -625,6 +641,7 @@ class GuildPlayer:
         async with self._lock:
             if meant is not None and (self.playing is None or self.playing.item.key != meant):
                 return None
+            await self._pace()
             playing = self._require_playing()
             await self._save_positions()
             skipped = playing.item
