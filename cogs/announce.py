@@ -204,7 +204,7 @@ class Announcer(commands.Cog):
         )
 
     async def _report(self, outcome: PollOutcome) -> None:
-        name = discord.utils.escape_markdown(outgoing.clip(outcome.feed.name, 200))
+        name = outgoing.escape(outgoing.clip(outcome.feed.name, 200))
         channels: list[int] = []
         if outcome.now_failing or outcome.recovered:  # not a query per poll for nothing to say
             subscriptions = await self.store.subscriptions(feed_id=outcome.feed.id)

@@ -70,9 +70,7 @@ class Episodes(
         if len(found) == 1:
             await self._show(interaction, found[0])
             return
-        lines = [
-            f"• {discord.utils.escape_markdown(outgoing.clip(e.episode.title, 180))}" for e in found
-        ]
+        lines = [f"• {outgoing.escape(outgoing.clip(e.episode.title, 180))}" for e in found]
         await interaction.response.send_message(
             outgoing.content(
                 f"{len(found)} episodes match; pick one from the suggestions to open it:\n"

@@ -53,7 +53,7 @@ def check_can_post(channel: PostableChannel) -> None:
 
 def shown_name(name: str) -> str:
     """A feed's name as a reply shows it: visible characters, bold-safe, a sensible length."""
-    return discord.utils.escape_markdown(outgoing.clip(name, 200))
+    return outgoing.escape(outgoing.clip(name, 200))
 
 
 def relative(timestamp: float | None) -> str:

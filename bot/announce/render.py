@@ -23,6 +23,7 @@ from bot.outgoing import (
     EMBED_TOTAL,
     THREAD_NAME_MAX,
     clip,
+    escape,
     fit_embed,
     format_duration,
     link_target,
@@ -63,7 +64,7 @@ def episode_embed(
     # links written into Markdown go through link_target: a feed's ")[text](url" stays in them
     source = link_target(episode.source_url, 1000)
     if source:
-        site = discord.utils.escape_markdown(clip(_site(source), 80))
+        site = escape(clip(_site(source), 80))
         embed.add_field(name="Original post", value=f"[{site}]({source})", inline=True)
     duration = format_duration(episode.duration_seconds)
     if duration:
@@ -125,8 +126,8 @@ def plain_post(stored: StoredEpisode, feed_name: str, role_id: int) -> str:
     episode = stored.episode
     lines = [f"<@&{role_id}>"] if role_id else []
     lines.append(
-        f"**{clip(discord.utils.escape_markdown(episode.title), 300)}** "
-        f"({discord.utils.escape_markdown(clip(feed_name, 100))})"  # a feed's title, as written
+        f"**{escape(clip(episode.title, 300))}** "
+        f"({escape(clip(feed_name, 100))})"  # a feed's title, as written
     )
     for label, url in (
         ("Episode", episode.link),
@@ -162,7 +163,7 @@ def digest_embed(feed_names: Sequence[str], episodes: Sequence[StoredEpisode]) -
     budget = DESCRIPTION_MAX - 60
     for shown, stored in enumerate(episodes):
         episode = stored.episode
-        title = clip(discord.utils.escape_markdown(episode.title), 120) or "Untitled episode"
+        title = escape(clip(episode.title, 120)) or "Untitled episode"
         url = link_target(episode.link, 300) or link_target(episode.source_url, 300)
         duration = format_duration(episode.duration_seconds)
         line = f"• [{title}]({url})" if url else f"• {title}"
