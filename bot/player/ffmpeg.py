@@ -23,10 +23,13 @@ Flags chosen, and why (see `shared/reference/discord-voice.md` §0.7, §2.7, §2
   player restarts from its tracked position (`position.decide_after_end`).
 - `-rw_timeout 15000000` (µs): a stalled connection fails after 15 s instead of hanging silently.
 - `-nostdin`: ffmpeg never waits for keyboard input.
-- Its data memory is limited (`MEMORY_LIMIT`, set on the process as it starts): a hostile file
-  whose tables claim millions of entries (an .m4a's sample sizes) had ffmpeg fill hundreds of MB
-  a second, gigabytes with several tracks. `-filter_threads 1` keeps the need independent of the
-  machine's core count (a thread stack each; speech filters are not threaded anyway).
+- Its data memory is limited (`MEMORY_LIMIT` plus its threads' stacks, set on the process as it
+  starts): a hostile file whose tables claim millions of entries (an .m4a's sample sizes) had
+  ffmpeg fill hundreds of MB a second, gigabytes with several tracks. Thread stacks count as
+  data and are as large as the stack limit ffmpeg inherits (8 threads: 64 MB under the usual
+  8 MB, 476 MB under `ulimit -s 65536`, measured), so they are allowed for on top.
+  `-filter_threads 1` keeps the thread count independent of the machine's cores (speech filters
+  are not threaded anyway).
 - `-map 0:a:0` (or a filter graph reading `[0:a:0]`): exactly one audio stream; embedded cover
   art and second audio tracks never reach the Ogg stream.
 - Speed is `atempo` (pitch preserved, cheap). ffmpeg before 4.3 limits one atempo to 0.5–2.0, so
@@ -87,8 +90,12 @@ FILE_PROTOCOLS = "file"
 AUDIO_FORMATS = "mp3,mov,aac,ogg,matroska,wav,flac,asf,aiff,caf"
 """Demuxers ffmpeg may use (`mov` is mp4/m4a, `matroska` is webm): none of them opens other URLs."""
 PROXY_HOST = "127.0.0.1"
-MEMORY_LIMIT = 512 * 1024 * 1024
-"""Bytes of data memory (RLIMIT_DATA) one ffmpeg may hold; an episode needs about 75 MB."""
+MEMORY_LIMIT = 384 * 1024 * 1024
+"""Bytes of data memory (RLIMIT_DATA) one ffmpeg may hold besides its thread stacks; an episode
+needs about 11 MB of it (75 MB in all with eight 8 MB stacks)."""
+THREAD_STACKS = 16
+"""Thread stacks allowed on top of `MEMORY_LIMIT` (ffmpeg runs 8 threads for one episode)."""
+_GLIBC_DEFAULT_STACK = 2 * 1024 * 1024  # what a thread gets when the stack limit is unlimited
 _ATEMPO_MIN = 0.5
 _ATEMPO_MAX = 2.0
 
@@ -289,11 +296,23 @@ def opus_source_spec(
     )
 
 
+def data_limit() -> int:
+    """RLIMIT_DATA for one ffmpeg: `MEMORY_LIMIT`, plus `THREAD_STACKS` stacks of the size the
+    inherited stack limit gives each thread."""
+    stack = _GLIBC_DEFAULT_STACK
+    if resource is not None:
+        soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+        if soft != resource.RLIM_INFINITY:
+            stack = soft
+    return MEMORY_LIMIT + THREAD_STACKS * stack
+
+
 def limit_memory(pid: int) -> None:
-    """Cap the data memory of the ffmpeg just started as `pid` at `MEMORY_LIMIT` (Linux; a
+    """Cap the data memory of the ffmpeg just started as `pid` at `data_limit()` (Linux; a
     no-op where `prlimit` is missing). Set from outside right after the start, so no Python runs
     in the forked child; ffmpeg reads nothing of the file within that moment."""
     if resource is None or not hasattr(resource, "prlimit"):
         return
+    limit = data_limit()
     with contextlib.suppress(OSError, ValueError):  # it may already have exited
-        resource.prlimit(pid, resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))
+        resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))

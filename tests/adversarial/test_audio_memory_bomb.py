@@ -1,11 +1,12 @@
 """A hostile host serves an .m4a whose sample-size table claims 40 million entries and sends them:
 ffmpeg allocates the table and fills it as the bytes arrive, about 320 MB in a second, and a
 file with several such tracks takes gigabytes, on the bot's machine, per guild that plays it.
-ffmpeg's data memory is now limited (`ffmpeg.MEMORY_LIMIT`, 512 MiB; an episode needs about
-75 MB), so such a file fails to load like any broken audio.
+ffmpeg's data memory is now limited (`ffmpeg.data_limit()`: 384 MiB besides its thread stacks,
+512 MiB in all under the usual 8 MB stack limit; an episode needs about 75 MB), so such a file
+fails to load like any broken audio.
 
-The limit is lowered to 128 MiB here so the test stays light; normal playback under the real
-limit is `tests/player/test_ffmpeg_real.py`.
+The limit is lowered to 64 MiB plus 8 stacks here so the test stays light; normal playback
+under the real limit is `tests/player/test_ffmpeg_real.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.player.ffmpeg import find_ffmpeg, opus_source_spec
 from bot.player.guild import OpusProcess
 
 ENTRIES = 40_000_000  # 160 MB of table, twice that in ffmpeg's memory
-LIMIT = 128 * 1024 * 1024
+HEAP = 64 * 1024 * 1024
 
 
 def box(kind: bytes, size: int) -> bytes:
@@ -71,7 +72,9 @@ async def test_a_huge_sample_table_cannot_take_the_machines_memory(
 ) -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("limits and reads ffmpeg's memory the Linux way")
-    monkeypatch.setattr(ffmpeg, "MEMORY_LIMIT", LIMIT)
+    monkeypatch.setattr(ffmpeg, "MEMORY_LIMIT", HEAP)
+    monkeypatch.setattr(ffmpeg, "THREAD_STACKS", 8)
+    limit = ffmpeg.data_limit()  # 128 MiB under an 8 MB stack limit
     app = web.Application()
     app.router.add_get("/bomb.m4a", serve_bomb)
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
@@ -92,7 +95,7 @@ async def test_a_huge_sample_table_cannot_take_the_machines_memory(
             assert source._process.poll() not in (None, 0), "the file loads as audio"
         finally:
             source.cleanup()
-        assert peak * 1024 < LIMIT, f"ffmpeg held {peak // 1024} MB"
+        assert peak * 1024 < limit, f"ffmpeg held {peak // 1024} MB against {limit >> 20} MiB"
     finally:
         await proxy.close()
         await runner.cleanup()
