@@ -54,6 +54,9 @@ REMEMBER_SECONDS = 60.0
 """How long a prepared link (where it leads, or why it was refused) is reused."""
 PARK_SECONDS = 30.0
 """How long the first answer waits for ffmpeg's first request before it is dropped."""
+MAX_PARKED = 16
+"""First answers kept open at once (each holds a connection to its host): /play of episodes that
+are only queued parks one each, so a member sending many must not hold many connections."""
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 15.0
 """Below ffmpeg's `-rw_timeout` of 15 s would be neater, but a stall ends either way."""
@@ -92,6 +95,10 @@ class AudioTarget:
     checked_at: float = field(default_factory=time.monotonic)
     _parked: tuple[aiohttp.ClientResponse, bytes] | None = None
     _park_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def is_parked(self) -> bool:
+        return self._parked is not None
 
     def take_parked(self) -> tuple[aiohttp.ClientResponse, bytes] | None:
         parked, self._parked = self._parked, None
@@ -145,6 +152,7 @@ class AudioProxy:
         self._address_ok = address_ok
         self._streams: dict[str, AudioStream] = {}
         self._targets: dict[str, AudioTarget] = {}
+        self._parked: list[AudioTarget] = []  # targets that parked an answer, oldest first
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self._start_lock = asyncio.Lock()
@@ -157,8 +165,11 @@ class AudioProxy:
             if self._runner is not None:
                 return
             self._session = aiohttp.ClientSession(
+                # no cap on connections: each playing guild's stream holds one while it plays (a
+                # pool of 20 let the whole bot play 20 episodes, and let parked answers starve it)
                 connector=public_connector(
                     allow_private=self.allow_private,
+                    limit=0,
                     resolve=self._resolve,
                     address_ok=self._address_ok,
                 ),
@@ -188,6 +199,7 @@ class AudioProxy:
 
     async def close(self) -> None:
         self._streams.clear()
+        self._parked.clear()
         for target in self._targets.values():
             target.drop_parked()
         self._targets.clear()
@@ -236,9 +248,16 @@ class AudioProxy:
             return target
         if response.status in (200, 206):
             target.park(response, head)
+            self._keep_parked_bounded(target)
         else:
             response.close()
         return target
+
+    def _keep_parked_bounded(self, target: AudioTarget) -> None:
+        parked = [t for t in self._parked if t.is_parked and t is not target]
+        while len(parked) >= MAX_PARKED:
+            parked.pop(0).drop_parked()  # its ffmpeg, if it comes, makes its own request
+        self._parked = [*parked, target]
 
     def open(self, target: AudioTarget) -> AudioStream:
         """A URL on 127.0.0.1 for one ffmpeg to read `target` from; `prepare` must have run."""
