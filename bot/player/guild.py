@@ -81,7 +81,7 @@ class OpusProcess(discord.FFmpegAudio):
     def __init__(self, spec: OpusSourceSpec) -> None:
         executable, *args = spec.argv
         super().__init__(spec.source, executable=executable, args=args, stdin=subprocess.DEVNULL)
-        ffmpeg.limit_memory(self._process.pid)  # a hostile file must not take the machine's
+        ffmpeg.limit_memory(self._process.pid)  # a hostile file must not take the host's memory
         self._packets = OggPackets(self._stdout)  # audio only: no OpusHead/OpusTags
         self.exit_code: int | None = None
 
