@@ -545,7 +545,7 @@ class GuildPlayer:
                         "more (use /narrate again)."
                     )
                     continue
-                self._start(item, None, 0.0, None, reading=reading)
+                self._start_or_hold(item, None, None, reading=reading)
                 return
             assert item.episode_id is not None
             stored = await self.episodes.episode(item.episode_id)
@@ -560,9 +560,37 @@ class GuildPlayer:
             except UserFacingError as exc:
                 await self.notify(f"Skipping {quoted(item.title)}: {exc.message}")
                 continue
-            self._start(item, stored, 0.0, target)
+            self._start_or_hold(item, stored, target)
             return
         self._idle = True
+        self.changed()
+
+    def _start_or_hold(
+        self,
+        item: QueueItem,
+        episode: StoredEpisode | None,
+        target: AudioTarget | None,
+        *,
+        reading: ReadingAudio | None = None,
+    ) -> None:
+        """Start the next item from 0:00; if the voice connection dropped while it was looked up
+        (its host may take seconds), hold it as interrupted playback, which starts once the
+        connection is back (`resume_interrupted`) or ends with the session's message."""
+        voice = self.voice
+        if voice is not None and voice.is_connected():
+            self._start(item, episode, 0.0, target, reading=reading)
+            return
+        self._forget(self.playing)
+        self.playing = Playing(
+            item,
+            episode,
+            PlaybackClock(0.0, self.speed),
+            self._generation,
+            target,
+            interrupted=True,
+            reading=reading,
+        )
+        self._idle = False
         self.changed()
 
     # -- controls --------------------------------------------------------------------------------
