@@ -1,36 +1,123 @@
 """Two members press /skip at the same moment, both meaning the episode they hear.
 
 The second skip waited for the first (the player's lock) and then skipped whatever played by
-then: the episode the first skip had just started, which nobody had asked to skip. A skip now
-acts on the episode that was playing when it was asked; when that one is already gone it says
-so in one sentence and skips nothing more.
+then: the episode the first skip had just started, which nobody had asked to skip (seen through
+the emulator: Tone 1 and Tone 2 skipped, Tone 3 playing). A skip now acts on the episode that
+was playing when it was asked; when that one is already gone it says so in one sentence and
+skips nothing more.
+
+A real player (ffmpeg on local tones, a stand-in voice client) behind the real /skip; the first
+skip is held while it looks up the next episode, so the second one surely comes meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
-from driver.audioserver import AudioServer
-from driver.feedserver import FeedServer
-from driver.voice import episode, slash, start_with
-from driver.world import World
+import discord
+import pytest
+
+from bot.player.ffmpeg import find_ffmpeg
+from bot.player.guild import GuildPlayer, PlayerOptions
+from bot.player.queue import QueueItem
+from cogs.voice import Voice
+from emulator.voice.tones import make_tone
 
 
-async def test_two_skips_at_once_skip_one_episode(
-    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
-) -> None:
-    items = [episode(n, audio.add(f"t{n}.mp3", tones["long"]), 40) for n in (1, 2, 3)]
-    await start_with(emu, world, start_bot, feeds, items)
-    assert "Playing **Tone 1**" in await slash(emu, world, "play", episode="Tone 1")
-    assert "Queued **Tone 2**" in await slash(emu, world, "play", episode="Tone 2")
-    assert "Queued **Tone 3**" in await slash(emu, world, "play", episode="Tone 3")
-    receiver = voice.receiver(world.guild_id)
-    await receiver.wait_for_audio(1.0, timeout=20)
+class VoiceLink(discord.VoiceClient):
+    def __init__(self) -> None:  # no discord.py state: only what the player asks
+        self.played: list[Any] = []
+        self.channel = SimpleNamespace(id=5, members=[])  # type: ignore[assignment]
 
-    answers = await asyncio.gather(slash(emu, world, "skip"), slash(emu, world, "skip"))
-    assert sorted(answers) == [
-        "Skipped **Tone 1**. Now playing **Tone 2**.",
-        "“Tone 1” had already been skipped; **Tone 2** is playing.",
-    ], answers
-    queue = await slash(emu, world, "queue")
-    assert "**Now:** Tone 2" in queue and "1. Tone 3" in queue, queue
+    def is_connected(self) -> bool:
+        return True
+
+    def is_playing(self) -> bool:
+        return bool(self.played)
+
+    def is_paused(self) -> bool:
+        return False
+
+    def play(self, source: Any, *, after: Any = None, **kwargs: Any) -> None:
+        self.played.append(source)
+
+    def stop(self) -> None:
+        pass
+
+
+class Nothing:
+    def __getattr__(self, name: str) -> Any:
+        async def accept(*args: Any, **kwargs: Any) -> None:
+            return None
+
+        return accept
+
+
+class Interaction(SimpleNamespace):
+    def __init__(self) -> None:
+        answers: list[str] = []
+        done = asyncio.Event()
+
+        async def answer(content: str | None = None, **kwargs: Any) -> None:
+            answers.append(content or "")
+            done.set()
+
+        async def defer(**kwargs: Any) -> None:
+            done.set()
+
+        super().__init__(
+            answers=answers,
+            response=SimpleNamespace(is_done=done.is_set, send_message=answer, defer=defer),
+            followup=SimpleNamespace(send=answer),
+            guild=SimpleNamespace(id=1),
+            user=SimpleNamespace(id=9),
+        )
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tone(tmp_path_factory.mktemp("race") / "tone.mp3", 440, 3)
+
+
+async def test_two_skips_at_once_skip_one_episode(tone: Path) -> None:
+    voice = VoiceLink()
+    lookup = asyncio.Event()
+
+    class Episodes:
+        async def episode(self, episode_id: int) -> Any:
+            await lookup.wait()  # the first skip is moving to the next episode
+            return SimpleNamespace(id=episode_id, episode=SimpleNamespace(audio_url=str(tone)))
+
+    async def notify(text: str) -> None:
+        pass
+
+    player = GuildPlayer(
+        SimpleNamespace(id=1, voice_client=voice),  # type: ignore[arg-type]
+        text_channel_id=2,
+        store=Nothing(),  # type: ignore[arg-type]
+        episodes=Episodes(),  # type: ignore[arg-type]
+        options=PlayerOptions(ffmpeg=find_ffmpeg(), bitrate=64, allow_files=True),
+        notify=notify,
+    )
+    tones = [QueueItem(n, f"Tone {n}", 3, 9) for n in (1, 2, 3)]
+    episode = SimpleNamespace(id=1, episode=SimpleNamespace(audio_url=str(tone)))
+    cog = Voice(SimpleNamespace(players=SimpleNamespace(listening_player=lambda i: player)))  # type: ignore[arg-type]
+    try:
+        await player.play(tones[0], episode)  # type: ignore[arg-type]
+        player.queue.add(tones[1])
+        player.queue.add(tones[2])
+        first, second = Interaction(), Interaction()
+        both = [asyncio.create_task(Voice.skip.callback(cog, ix)) for ix in (first, second)]  # type: ignore[arg-type]
+        await asyncio.sleep(0.1)  # both asked while Tone 1 plays; the first holds the lock
+        lookup.set()
+        await asyncio.wait_for(asyncio.gather(*both), 20)
+        assert player.playing is not None and player.playing.item == tones[1]
+        assert first.answers == ["Skipped **Tone 1**. Now playing **Tone 2**."]
+        assert second.answers == ["“Tone 1” had already been skipped; **Tone 2** is playing."]
+        assert [item.title for item in player.queue.upcoming] == ["Tone 3"]
+    finally:
+        for source in voice.played:
+            source.cleanup()
