@@ -237,7 +237,7 @@ class Voice(commands.Cog):
         landed = await in_time(interaction, player.seek(picked.start_seconds))
         number = chapters.index(picked) + 1
         name = outgoing.clip(picked.title, 200) or f"Chapter {number}"  # a feed may leave it out
-        title = discord.utils.escape_markdown(name)
+        title = outgoing.escape(name)
         await reply(
             interaction,
             outgoing.content(f"Jumped to {format_time(landed)}: **{title}**."),

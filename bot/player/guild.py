@@ -24,12 +24,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import discord
-from discord.utils import escape_markdown
 
 from bot import metrics
 from bot.backoff import Backoff
 from bot.errors import UserFacingError
-from bot.outgoing import clip, format_time
+from bot.outgoing import clip, escape, format_time
 from bot.player import ffmpeg
 from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
 from bot.player.ffmpeg import OpusSourceSpec, check_source, opus_source_spec
@@ -53,7 +52,7 @@ log = logging.getLogger(__name__)
 def quoted(title: str) -> str:
     """A feed's or page's title inside a player message: clipped, and its Markdown shown as
     written (a hostile title must not become a masked link in the bot's own words)."""
-    return f"“{escape_markdown(clip(title, 200))}”"
+    return f"“{escape(clip(title, 200))}”"
 
 
 SAVE_EVERY = 10.0  # seconds between position saves while playing
@@ -209,7 +208,7 @@ async def prepare_audio(
     try:
         return await options.audio.prepare(url)
     except AudioRefused as exc:
-        shown = escape_markdown(clip(title, 200)) if title else None
+        shown = escape(clip(title, 200)) if title else None
         raise AudioRefused(exc.reason, shown) from None
 
 

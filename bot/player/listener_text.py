@@ -146,4 +146,4 @@ def transcript_reply(text: str, position: float, url: str | None) -> str:
 def _escaped(text: str) -> str:
     """Markdown shown as written; mentions stay text because replies allow none (not escaped:
     `outgoing` drops the zero-width space escaping would add)."""
-    return discord.utils.escape_markdown(text)
+    return outgoing.escape(text)

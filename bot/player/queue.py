@@ -14,10 +14,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from discord.utils import escape_markdown
-
 from bot.errors import UserFacingError
-from bot.outgoing import clip
+from bot.outgoing import clip, escape
 
 MAX_LENGTH = 50
 
@@ -79,7 +77,7 @@ class Queue:
     def add(self, item: QueueItem) -> int:
         """Queue `item` last; returns its 1-based place."""
         if any(queued.key == item.key for queued in self._items):
-            shown = escape_markdown(clip(item.title, 200))  # a feed's title, shown as written
+            shown = escape(clip(item.title, 200))  # a feed's title, shown as written
             raise UserFacingError(f"“{shown}” is already in the queue.")
         if self.is_full:
             raise UserFacingError(

@@ -90,7 +90,7 @@ def now_playing_embed(
         name = outgoing.clip(chapters[index].title, 200) or f"Chapter {number}"
         embed.add_field(
             name=f"Chapter {number} of {len(chapters)}",
-            value=discord.utils.escape_markdown(name),
+            value=outgoing.escape(name),
         )
     transcript = outgoing.link_target(episode.transcript_url, 1000)
     if transcript:

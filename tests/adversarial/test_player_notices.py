@@ -36,7 +36,7 @@ async def test_a_failing_episodes_title_is_quoted_not_rendered(
     for text in said:
         assert not MASKED_LINK.search(text), f"a clickable link in the bot's words: {text!r}"
     # shown as typed: the address is visible, not hidden behind words the feed chose
-    assert "“\\[Claim your prize](https://evil.example/login)" in notices()[0]
+    assert "“\\[Claim your prize\\](https://evil.example/login)" in notices()[0]
 
 
 async def test_the_next_episodes_title_on_the_now_playing_card_is_not_a_link(

@@ -17,6 +17,7 @@ from bot.announce.episodes import StoredEpisode
 from bot.feeds.model import Episode
 from bot.outgoing import shown_title
 from bot.parties.plan import start_notice
+from bot.player.guild import quoted
 from cogs.feeds import shown_name as feed_shown_name
 
 ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")  # what Markdown reads as one escaped character
@@ -70,3 +71,10 @@ def test_a_feed_title_holds_no_live_bracket_in_the_plain_post_or_digest(title: s
             label = line[len("• [") : line.rindex("](")]
             assert not live_brackets(label), line
     assert not live_brackets(feed_shown_name(title)), feed_shown_name(title)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(title=TITLES)
+def test_a_title_holds_no_live_bracket_in_the_players_messages(title: str) -> None:
+    """The player's notices ("I couldn't play “…”", "Skipping …") quote the feed's titles."""
+    assert not live_brackets(quoted(title)), quoted(title)
