@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_LINE_LIMIT = 16 * 1024 * 1024
+READER_GRACE = 5.0
+"""Seconds the log reader may run on after the bot exits: a child the bot left behind (ffmpeg)
+holds its end of the pipe, and must not hold a test's teardown with it."""
 
 
 def write_config(
@@ -100,6 +104,9 @@ class BotProcess:
             # DEBUG lines carry whole REST bodies; past the default 64 KiB a line would end the
             # reader, and the bot would then block writing its log
             limit=LOG_LINE_LIMIT,
+            # its own process group, as a supervisor's cgroup: whatever the bot starts (ffmpeg,
+            # narration workers) can be found, and ended, once the bot is gone (`reap`)
+            start_new_session=True,
         )
         self._reader = asyncio.create_task(self._read())
         if wait_ready:
@@ -146,8 +153,9 @@ class BotProcess:
             code = await asyncio.wait_for(self.proc.wait(), timeout)
         except TimeoutError:
             raise AssertionError(f"bot did not exit within {timeout} s; log:\n{self.log}") from None
-        if self._reader is not None:
-            await self._reader
+        if self._reader is not None:  # the rest of the log, unless a left-behind child holds it
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._reader), READER_GRACE)
         return code
 
     async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
@@ -158,6 +166,41 @@ class BotProcess:
 
     async def kill(self) -> int:
         return await self.stop(signal.SIGKILL)
+
+    def children_alive(self) -> list[int]:
+        """Processes the bot started that are still running (its process group but itself)."""
+        assert self.proc is not None
+        return [pid for pid in group_members(self.proc.pid) if pid != self.proc.pid]
+
+    async def reap(self) -> None:
+        """End of a test: SIGKILL the bot if it still runs, then anything it left behind."""
+        if self.proc is None:
+            return
+        if self.proc.returncode is None:
+            await self.kill()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self._reader is not None and not self._reader.done():
+            try:
+                await asyncio.wait_for(self._reader, READER_GRACE)
+            except TimeoutError:
+                self.lines.append("(harness: the log pipe stayed open after the bot was reaped)")
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group `pgid`, read from /proc (Linux)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it exited meanwhile
+            continue
+        state, _ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            members.append(int(entry.name))
+    return members
 
 
 def shard_spec(index: int, processes: int, shards_each: int) -> str:
@@ -257,10 +300,10 @@ class Cluster:
         now = [f"----- process {i} -----\n{bot.log}" for i, bot in enumerate(self.processes)]
         return "\n".join([*self.past_logs, *now])
 
-    async def kill(self) -> None:
+    async def reap(self) -> None:
+        """End of a test: every process SIGKILLed, with anything it left behind."""
         for bot in self.processes:
-            if bot.proc is not None and bot.proc.returncode is None:
-                await bot.kill()
+            await bot.reap()
 
 
 async def http_get(port: int, path: str) -> tuple[int, str]:

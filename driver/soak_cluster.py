@@ -355,7 +355,7 @@ async def run_cluster_soak(opts: ClusterOptions) -> dict[str, Any]:
     finally:
         await cluster.stop()  # SIGTERM: each process logs how many rounds its announcer ran
         print(cluster.logs if os.environ.get("SOAK_LOGS") else "", end="")
-        await cluster.kill()
+        await cluster.reap()
         await feeds.stop()
         await emu.stop()
         if server is not None:

@@ -134,8 +134,7 @@ async def start_bot(emu, tmp_path: Path, bot_database: dict[str, str]) -> AsyncI
 
     yield start
     for n, bot in enumerate(started):
-        if bot.proc is not None and bot.proc.returncode is None:
-            await bot.kill()
+        await bot.reap()
         print(f"----- log of bot process {n + 1} -----\n{bot.log}")  # shown when a test fails
 
 

@@ -87,7 +87,7 @@ async def cluster(emu, tmp_path: Path, postgres_url: str, feeds: FeedServer):
     try:
         yield running, guilds, member_id
     finally:
-        await running.kill()
+        await running.reap()
         print(running.logs)  # shown when a test fails
 
 
@@ -199,7 +199,7 @@ async def test_a_poll_for_another_process_s_guild_is_posted_there_at_once(
         assert "Posted episode" not in running.processes[0].log
         assert feeds.hits("/feed.rss") == 1
     finally:
-        await running.kill()
+        await running.reap()
         print(running.logs)
 
 
@@ -242,7 +242,7 @@ async def test_each_requester_hears_once_from_the_process_of_their_server(
             assert "is narrated" in log, f"process {index} closes its server's request"
         assert "is narrated" not in running.processes[0].log
     finally:
-        await running.kill()
+        await running.reap()
         print(running.logs)
 
 
@@ -286,6 +286,6 @@ async def test_processes_starting_together_identify_one_shard_per_bucket_per_5_s
         starts = sorted(at for at, _shard in identified)
         assert starts[1] - starts[0] < 2.0, "two buckets: two IDENTIFYs may go out together"
     finally:
-        await running.kill()
+        await running.reap()
         print(running.logs)
         await emu.stop()

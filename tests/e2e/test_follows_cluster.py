@@ -165,5 +165,5 @@ async def test_closed_dms_are_told_in_every_server_whichever_process_sends_the_d
         for channel, member in zip(channels, members, strict=True):
             await emu.wait_until(lambda c=channel, m=member: notice(c.id, m), timeout=30)
     finally:
-        await cluster.kill()
+        await cluster.reap()
         print(cluster.logs)

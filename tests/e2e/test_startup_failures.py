@@ -38,8 +38,7 @@ async def bots() -> AsyncIterator[list[BotProcess]]:
     started: list[BotProcess] = []
     yield started
     for n, bot in enumerate(started):
-        if bot.proc is not None and bot.proc.returncode is None:
-            await bot.kill()
+        await bot.reap()
         print(f"----- log of bot process {n + 1} -----\n{bot.log}")
 
 

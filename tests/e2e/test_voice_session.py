@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
@@ -236,3 +237,34 @@ async def test_when_every_listener_leaves_the_bot_leaves_and_keeps_their_place(
     )
     offer = (await ix.wait_response())["data"]["content"]
     assert "You stopped “Tone 1” at 0:2" in offer
+
+
+async def test_a_killed_bot_leaves_no_ffmpeg_behind(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    """A crash mid-episode, just after the host went away: ffmpeg, reconnecting to the bot's
+    loopback proxy that died with it, gives up on its own instead of living on as an orphan."""
+    url = audio.add("long.mp3", tones["long"])
+    bot = await start_with(emu, world, start_bot, feeds, [episode(1, url, 40)])
+    await slash(emu, world, "play", episode="latest")
+    receiver = voice.receiver(world.guild_id)
+    await receiver.wait_for_audio(1.0, timeout=20)
+    assert "0:20" in await slash(emu, world, "seek", time="20")  # a Range request to the host
+    await receiver.wait_for_audio(2.0, timeout=20)
+    assert bot.children_alive(), "ffmpeg should be running beside the bot"
+    await audio.stop()
+    await asyncio.sleep(0.5)  # ffmpeg is reconnecting through the proxy now
+    assert bot.proc is not None
+    bot.proc.kill()  # the bot alone, as the kernel's OOM killer would
+    await bot.wait_exit()
+    with contextlib.suppress(TimeoutError):  # the assertion below names what is left
+        await emu.wait_until(lambda: not bot.children_alive(), timeout=20)
+    assert not bot.children_alive(), (
+        f"still running 20 s after the bot died: {bot.children_alive()}"
+    )

@@ -42,6 +42,5 @@ async def run_bot(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[BotPr
 
     yield run
     for n, bot in enumerate(started):
-        if bot.proc is not None and bot.proc.returncode is None:
-            await bot.kill()
+        await bot.reap()
         print(f"----- log of bot process {n + 1} -----\n{bot.log}")
