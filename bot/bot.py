@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.follows.buttons import UnfollowButton
 from bot.follows.service import FollowService
+from bot.forum_lookup import ForumLookup
 from bot.metrics import discord_http_trace
 from bot.narration.buttons import ListenNowButton, PlayInVoiceButton
 from bot.narration.service import NarrationService
@@ -127,6 +128,11 @@ class Narrator(commands.AutoShardedBot):
         )
         self.session = session  # fixed, configured endpoints (TYPE III, forum APIs, webhooks)
         self.feed_session = feed_session  # feeds: public addresses only unless configured
+        self.forum_lookup = ForumLookup(  # slug and legacy links, for /request and /narrate
+            session,
+            lw_graphql=settings.requests.lesswrong_graphql or None,
+            ea_graphql=settings.requests.eaforum_graphql or None,
+        )
         self.requests = RequestService(self)  # opened in setup_hook, closed in close()
         self.force_sync = force_sync
         self.started_at = time.monotonic()

@@ -1,5 +1,8 @@
 """Resolve slug-only and legacy forum links (`PostKey.needs_lookup`) to post ids through the
 forum's ForumMagnum GraphQL API. Best effort: on any trouble the key comes back unchanged.
+
+`ForumLookup` (one per bot) remembers what it found, so a link members keep pasting costs the
+forum one request an hour, and concurrent asks for one link share one request.
 """
 
 from __future__ import annotations
@@ -7,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +23,8 @@ from bot.post_urls import EA_BASE, LW_BASE, PostKey, PostUrlError, canonical_key
 log = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 256_000
+REMEMBER_SECONDS = 3600.0  # a post's slug or legacy id rarely moves; an hour-old answer is fine
+REMEMBER_MOST = 1024  # answers kept, the least recently used dropped first
 
 # The ForumMagnum queries, in one place. A slug is a unique selector of `post`; a legacy (1.0)
 # id goes through the `legacyIdPost` view, which takes the base-36 id as written in the URL.
@@ -115,3 +123,65 @@ def _found_post(data: Any) -> tuple[str, str | None] | None:
         return None
     slug = post.get("slug")
     return post["_id"], slug if isinstance(slug, str) else None
+
+
+class ForumLookup:
+    """`resolve` for the whole bot, with a memory of its answers (`known`) and one request in
+    flight per link. Only resolutions are remembered: "not found" and failures are asked again."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        lw_graphql: str | None,
+        ea_graphql: str | None,
+        timeout: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self.lw_graphql = lw_graphql
+        self.ea_graphql = ea_graphql
+        self.timeout = timeout
+        self.clock = clock
+        self._answers: OrderedDict[str, tuple[float, PostKey]] = OrderedDict()
+        self._pending: dict[str, asyncio.Task[PostKey]] = {}
+
+    def known(self, key: PostKey) -> PostKey | None:
+        """The remembered resolution of `key`, if it is fresh; no request is made."""
+        if not key.needs_lookup:
+            return key
+        entry = self._answers.get(key.key)
+        if entry is None:
+            return None
+        found_at, resolved = entry
+        if self.clock() - found_at > REMEMBER_SECONDS:
+            del self._answers[key.key]
+            return None
+        self._answers.move_to_end(key.key)
+        return resolved
+
+    async def resolve(self, key: PostKey) -> PostKey:
+        """Like `resolve`, answered from memory when it can be, else by one shared request."""
+        if (known := self.known(key)) is not None:
+            return known
+        task = self._pending.get(key.key)
+        if task is None:
+            task = asyncio.create_task(self._ask(key))
+            self._pending[key.key] = task
+            task.add_done_callback(lambda _: self._pending.pop(key.key, None))
+        # shielded: one asker giving up (its interaction expired) does not cancel the others'
+        return await asyncio.shield(task)
+
+    async def _ask(self, key: PostKey) -> PostKey:
+        resolved = await resolve(
+            key,
+            self.session,
+            lw_graphql=self.lw_graphql,
+            ea_graphql=self.ea_graphql,
+            timeout=self.timeout,
+        )
+        if resolved is not key:
+            self._answers[key.key] = (self.clock(), resolved)
+            while len(self._answers) > REMEMBER_MOST:
+                self._answers.popitem(last=False)
+        return resolved

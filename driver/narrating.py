@@ -18,11 +18,12 @@ PAGES = Path(__file__).resolve().parent.parent / "tests" / "narration" / "pages"
 
 
 class ForumStandIn:
-    """POST /graphql answers the saved forum post for its id; GET /article is a saved page and
-    GET /long a generated long one."""
+    """POST /graphql answers the saved forum post for its id, and a slug in `slugs` with its
+    post id; GET /article is a saved page and GET /long a generated long one."""
 
     def __init__(self, post_id: str) -> None:
         self.post_id = post_id
+        self.slugs: dict[str, str] = {}
         self.queries: list[dict[str, Any]] = []
         self.runner: web.AppRunner | None = None
         self.base = ""
@@ -30,6 +31,11 @@ class ForumStandIn:
     async def graphql(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.queries.append(body)
+        slug = body.get("variables", {}).get("slug")
+        if slug is not None:
+            found = self.slugs.get(slug)
+            result = {"_id": found, "slug": slug} if found else None
+            return web.json_response({"data": {"post": {"result": result}}})
         if body.get("variables", {}).get("id") != self.post_id or "htmlBody" not in body["query"]:
             return web.json_response({"data": {"post": {"result": None}}})
         return web.json_response(json.loads((PAGES / "forum_post.json").read_text()))

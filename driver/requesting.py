@@ -52,12 +52,19 @@ class Type3StandIn:
             await self.runner.cleanup()
 
 
-def config(type3: Type3StandIn, review_id: int, extra: str = "", feed: str = "") -> str:
+def config(
+    type3: Type3StandIn,
+    review_id: int,
+    extra: str = "",
+    feed: str = "",
+    *,
+    lesswrong_graphql: str = "",
+) -> str:
     return f"""
     [requests]
     review_channel_id = {review_id}
     type3_api_base = "{type3.base}"
-    lesswrong_graphql = ""
+    lesswrong_graphql = "{lesswrong_graphql}"
     eaforum_graphql = ""
     fetch_titles = false
     per_member_per_hour = 3

@@ -32,7 +32,6 @@ from bot.announce.render import episode_embed, episode_view
 from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
-from bot.forum_lookup import resolve
 from bot.narration.buttons import PlayInVoiceButton
 from bot.narration.engine import (
     VOICE_NAME,
@@ -193,12 +192,7 @@ class NarrationService:
             raise UserFacingError(f"Machine readings are not available here: {self.unavailable}.")
         await interaction.response.defer(thinking=True, ephemeral=ephemeral)
         if key.needs_lookup:
-            key = await resolve(
-                key,
-                self.bot.session,
-                lw_graphql=self.requests.lesswrong_graphql or None,
-                ea_graphql=self.requests.eaforum_graphql or None,
-            )
+            key = await self.bot.forum_lookup.resolve(key)
         episodes = await guild_episodes(interaction, self.episodes)
         if narrated := await episodes.by_source_key(key.key):
             stored = narrated[0]

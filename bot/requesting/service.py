@@ -23,7 +23,6 @@ from bot.announce.store import AnnounceStore, StoredEpisode
 from bot.backoff import Backoff
 from bot.db import IntegrityError
 from bot.errors import UserFacingError
-from bot.forum_lookup import resolve
 from bot.post_urls import PostKey, canonical_key
 from bot.requesting import policy
 from bot.requesting.buttons import RejectModal
@@ -99,7 +98,13 @@ class RequestService:
         # first, even when the bot is busy (right after a restart, say).
         await interaction.response.defer(thinking=True)
         if key.needs_lookup:
-            key = await self._resolve(key)
+            known = self.bot.forum_lookup.known(key)
+            if known is None:
+                # A member who may not make a new request gets no forum lookup either: a hostile
+                # one would otherwise turn their refused requests into requests to the forum.
+                # (A link the bot already resolved still counts as a vote.)
+                await self._check_limits(interaction.user.id)
+            key = known or await self.bot.forum_lookup.resolve(key)
         episodes = await guild_episodes(interaction, self.episodes)
         if narrated := await episodes.by_source_key(key.key):
             await self._answer_narrated(interaction, narrated[0])
@@ -108,14 +113,7 @@ class RequestService:
         if existing is not None:
             await self._repeat(interaction, existing)
             return
-        policy.check_limits(
-            recent=await self.store.recent_count(
-                interaction.user.id, discord.utils.utcnow().timestamp() - 3600
-            ),
-            per_hour=self.settings.per_member_per_hour,
-            open_now=await self.store.open_count(interaction.user.id),
-            max_open=self.settings.max_open_per_member,
-        )
+        await self._check_limits(interaction.user.id)
         narration, title = await asyncio.gather(self._type3(key), self._title(key))
         if narration is not None:
             title = link_label(narration.title or "", 200) or "their narration"
@@ -157,13 +155,14 @@ class RequestService:
         await self._send_for_review(created)
         await self._forward(created)
 
-    async def _resolve(self, key: PostKey) -> PostKey:
-        return await resolve(
-            key,
-            self.bot.session,
-            lw_graphql=self.settings.lesswrong_graphql or None,
-            ea_graphql=self.settings.eaforum_graphql or None,
-            timeout=LOOKUP_TIMEOUT,
+    async def _check_limits(self, member_id: int) -> None:
+        policy.check_limits(
+            recent=await self.store.recent_count(
+                member_id, discord.utils.utcnow().timestamp() - 3600
+            ),
+            per_hour=self.settings.per_member_per_hour,
+            open_now=await self.store.open_count(member_id),
+            max_open=self.settings.max_open_per_member,
         )
 
     async def _type3(self, key: PostKey) -> Narration | None:

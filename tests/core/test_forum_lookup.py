@@ -11,7 +11,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.forum_lookup import POST_BY_LEGACY_ID, POST_BY_SLUG, resolve
+from bot.forum_lookup import (
+    POST_BY_LEGACY_ID,
+    POST_BY_SLUG,
+    REMEMBER_MOST,
+    REMEMBER_SECONDS,
+    ForumLookup,
+    resolve,
+)
 from bot.post_urls import PostKey, canonical_key
 from tests.core.conftest import Handler, Serve
 
@@ -217,3 +224,88 @@ async def test_unreachable_forum_keeps_the_key(session: aiohttp.ClientSession) -
         await resolve(key, session, lw_graphql="http://127.0.0.1:1/graphql", ea_graphql=None) is key
     )
     assert await resolve(key, session, lw_graphql="not a url", ea_graphql=None) is key
+
+
+# -- ForumLookup: the bot's one lookup, with a memory ------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_resolved_link_is_remembered_for_an_hour(
+    serve: Serve, session: aiohttp.ClientSession, fake: FakeForum
+) -> None:
+    clock = Clock()
+    lookup = ForumLookup(session, lw_graphql=await forum(serve, fake), ea_graphql=None, clock=clock)
+    key = canonical_key("https://www.lesswrong.com/posts/slug/great-expl")
+    assert lookup.known(key) is None
+    first = await lookup.resolve(key)
+    assert first.key == f"lw:{LW_ID}"
+    assert lookup.known(key) == first
+    clock.now += REMEMBER_SECONDS - 1
+    assert await lookup.resolve(key) == first
+    assert len(fake.requests) == 1, "answered from memory"
+    clock.now += 2  # past the hour: asked again
+    assert lookup.known(key) is None
+    assert await lookup.resolve(key) == first
+    assert len(fake.requests) == 2
+
+
+async def test_concurrent_asks_for_one_link_share_one_request(
+    serve: Serve, session: aiohttp.ClientSession
+) -> None:
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+    asked: list[object] = []
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        asked.append(await request.json())
+        arrived.set()
+        await release.wait()
+        return web.json_response({"data": {"post": {"result": {"_id": LW_ID, "slug": "s"}}}})
+
+    app = web.Application()
+    app.router.add_post("/graphql", slow)
+    lookup = ForumLookup(session, lw_graphql=await serve(app) + "/graphql", ea_graphql=None)
+    key = canonical_key("https://www.lesswrong.com/posts/slug/s")
+    waiting = [asyncio.create_task(lookup.resolve(key)) for _ in range(5)]
+    await asyncio.wait_for(arrived.wait(), 10)
+    waiting[0].cancel()  # one asker gives up: the others still get the answer
+    release.set()
+    answers = await asyncio.gather(*waiting[1:])
+    assert {a.key for a in answers} == {f"lw:{LW_ID}"}
+    assert len(asked) == 1
+
+
+async def test_not_found_is_not_remembered(
+    serve: Serve, session: aiohttp.ClientSession, fake: FakeForum
+) -> None:
+    lookup = ForumLookup(session, lw_graphql=await forum(serve, fake), ea_graphql=None)
+    key = canonical_key("https://www.lesswrong.com/posts/slug/nobody-wrote-this")
+    assert await lookup.resolve(key) is key
+    assert lookup.known(key) is None
+    fake.slugs["nobody-wrote-this"] = LW_ID  # published since
+    assert (await lookup.resolve(key)).key == f"lw:{LW_ID}"
+
+
+async def test_the_memory_keeps_the_most_recently_used_answers(
+    serve: Serve, session: aiohttp.ClientSession, fake: FakeForum
+) -> None:
+    fake.slugs.update({f"post-{n}": LW_ID for n in range(REMEMBER_MOST + 1)})
+    lookup = ForumLookup(session, lw_graphql=await forum(serve, fake), ea_graphql=None)
+    keys = [
+        canonical_key(f"https://www.lesswrong.com/posts/slug/post-{n}")
+        for n in range(REMEMBER_MOST + 1)
+    ]
+    await lookup.resolve(keys[0])
+    for key in keys[2:]:
+        await lookup.resolve(key)
+    assert lookup.known(keys[0]) is not None  # used again: kept
+    await lookup.resolve(keys[1])  # one past the limit: the least recently used goes
+    assert lookup.known(keys[2]) is None
+    assert lookup.known(keys[0]) is not None and lookup.known(keys[1]) is not None
