@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -188,19 +189,21 @@ class BotProcess:
 
 
 def group_members(pgid: int) -> list[int]:
-    """Live (not zombie) processes of process group `pgid`, read from /proc (Linux)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    """Live (not zombie) processes of process group `pgid`."""
+    return [pid for pid, state, _ppid, pgrp in process_table() if pgrp == pgid and state != "Z"]
+
+
+def process_table() -> Iterator[tuple[int, str, int, int]]:
+    """(pid, state, parent pid, process group) of every process, read from /proc (Linux)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:  # it exited meanwhile
             continue
-        state, _ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
-        if int(pgrp) == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
+        state, ppid, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+        yield int(entry), state, int(ppid), int(pgrp)
 
 
 def shard_spec(index: int, processes: int, shards_each: int) -> str:

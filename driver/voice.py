@@ -4,7 +4,6 @@ a bot runs."""
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from xml.sax.saxutils import escape
 
 from driver.announce import wait_titles
 from driver.feedserver import FeedServer, rss
+from driver.harness import process_table
 from driver.world import World
 
 
@@ -48,17 +48,15 @@ def ffmpeg_children(pid: int) -> list[int]:
 def children(pid: int, marker: bytes) -> list[int]:
     """The process ids of `pid`'s children whose command line holds `marker`."""
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
+    for child, _state, parent, _group in process_table():
+        if parent != pid:
             continue
         try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid and marker in cmdline:
-            found.append(int(entry))
+        if marker in cmdline:
+            found.append(child)
     return found
 
 

@@ -32,6 +32,7 @@ from bot.outgoing import clip, escape, format_time
 from bot.player import ffmpeg
 from bot.player.audio_proxy import AudioProxy, AudioRefused, AudioStream, AudioTarget
 from bot.player.ffmpeg import OpusSourceSpec, check_source, opus_source_spec
+from bot.player.ffmpeg_log import stderr_to_log
 from bot.player.ogg import OggPackets
 from bot.player.position import (
     PlaybackClock,
@@ -77,9 +78,20 @@ class OpusProcess(discord.FFmpegAudio):
     ffmpeg-python built, so nothing is split, re-joined or copied from discord.py's internals.
     """
 
-    def __init__(self, spec: OpusSourceSpec) -> None:
+    def __init__(self, spec: OpusSourceSpec, *, log_as: str = "no guild") -> None:
         executable, *args = spec.argv
-        super().__init__(spec.source, executable=executable, args=args, stdin=subprocess.DEVNULL)
+        stderr = stderr_to_log(log_as)  # its lines in the bot's log, tagged `log_as`
+        try:
+            super().__init__(
+                spec.source,
+                executable=executable,
+                args=args,
+                stdin=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        finally:
+            if stderr is not None:  # ffmpeg holds the write end now; EOF comes with its exit
+                stderr.close()
         ffmpeg.limit_memory(self._process.pid)  # a hostile file must not take the host's memory
         self._packets = OggPackets(self._stdout)  # audio only: no OpusHead/OpusTags
         self.exit_code: int | None = None
@@ -320,24 +332,64 @@ class GuildPlayer:
 
     # -- playing ---------------------------------------------------------------------------------
 
-    async def play(self, item: QueueItem, episode: StoredEpisode, *, start: float = 0.0) -> None:
-        """Start `item` now (replacing what plays), from `start` seconds."""
+    async def play(
+        self,
+        item: QueueItem,
+        episode: StoredEpisode,
+        *,
+        start: float = 0.0,
+        queue_if_busy: bool = False,
+        speed: float | None = None,
+    ) -> int | None:
+        """Start `item` now from `start` seconds, replacing what plays; with `queue_if_busy`,
+        queue it instead when something plays. None when it plays, else its place in the queue."""
         target = await prepare_audio(self.options, episode.episode.audio_url, item.title)
-        async with self._lock:
-            await self._pace()
-            await self._save_positions()
-            self.queue.now_playing = item
-            self._start(item, episode, start, target)
-        await self.save_session()
+        return await self._admit(
+            item,
+            lambda: self._start(item, episode, start, target),
+            queue_if_busy=queue_if_busy,
+            speed=speed,
+        )
 
-    async def play_reading(self, item: QueueItem, reading: ReadingAudio) -> None:
-        """Start the machine reading `item` now (replacing what plays), from its beginning."""
+    async def play_reading(
+        self,
+        item: QueueItem,
+        reading: ReadingAudio,
+        *,
+        queue_if_busy: bool = False,
+        speed: float | None = None,
+    ) -> int | None:
+        """Like `play`, for the machine reading `item`, from its beginning."""
+        return await self._admit(
+            item,
+            lambda: self._start(item, None, 0.0, None, reading=reading),
+            queue_if_busy=queue_if_busy,
+            speed=speed,
+        )
+
+    async def _admit(
+        self,
+        item: QueueItem,
+        begin: Callable[[], None],
+        *,
+        queue_if_busy: bool,
+        speed: float | None,
+    ) -> int | None:
+        # Whether something plays is read under the lock that starts it: two plays arriving
+        # together would otherwise both find the player idle, and the second replace the first.
         async with self._lock:
-            await self._pace()
-            await self._save_positions()
-            self.queue.now_playing = item
-            self._start(item, None, 0.0, None, reading=reading)
+            if queue_if_busy and self.playing is not None:
+                place: int | None = self.queue.add(item)
+            else:
+                if speed is not None:
+                    self.speed = speed
+                await self._pace()
+                await self._save_positions()
+                self.queue.now_playing = item
+                begin()
+                place = None
         await self.save_session()
+        return place
 
     def _start(
         self,
@@ -391,7 +443,7 @@ class GuildPlayer:
         if previous is not None and previous.item.key == item.key and retries:
             self.playing.retry_started_at = start
         try:
-            opus = OpusProcess(spec)
+            opus = OpusProcess(spec, log_as=f"guild {self.guild.id}")
         except BaseException:
             if stream is not None:
                 stream.close()

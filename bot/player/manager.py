@@ -286,18 +286,14 @@ class PlayerManager:
         item = QueueItem(
             stored.id, stored.episode.title, stored.episode.duration_seconds, interaction.user.id
         )
-        if player.playing is None:
-            if speed is not None:
-                player.speed = speed
-            await player.play(item, stored, start=at)
+        place = await player.play(item, stored, start=at, queue_if_busy=True, speed=speed)
+        if place is None:
             where = f" from {format_time(at)}" if at else ""
             await interaction.followup.send(
                 f"\N{BLACK RIGHT-POINTING TRIANGLE} Playing **{shown_title(item.title)}**{where}."
                 + (f" {why}" if why else "")
             )
         else:
-            place = player.queue.add(item)
-            await player.save_session()
             await interaction.followup.send(
                 f"Queued **{shown_title(item.title)}** at #{place}." + (f" {why}" if why else "")
             )
@@ -319,16 +315,12 @@ class PlayerManager:
             reading.voice,
         )
         note = f"(\N{ROBOT FACE} {machine_note(reading.voice)})"
-        if player.playing is None:
-            if speed is not None:
-                player.speed = speed
-            await player.play_reading(item, reading)
+        place = await player.play_reading(item, reading, queue_if_busy=True, speed=speed)
+        if place is None:
             await interaction.followup.send(
                 f"\N{BLACK RIGHT-POINTING TRIANGLE} Playing **{shown_title(item.title)}** {note}."
             )
         else:
-            place = player.queue.add(item)
-            await player.save_session()
             await interaction.followup.send(
                 f"Queued **{shown_title(item.title)}** at #{place} {note}."
             )

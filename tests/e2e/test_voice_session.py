@@ -93,6 +93,30 @@ async def test_audio_that_cannot_load_is_reported_and_the_queue_moves_on(
     assert abs(receiver.dominant_frequency(0.5, 2.5) - 880) < 10
 
 
+async def test_ffmpegs_complaints_are_the_bots_log_lines_for_the_guild(
+    emu,
+    world: World,
+    start_bot,
+    feeds: FeedServer,
+    audio: AudioServer,
+    voice,
+    tones,
+) -> None:
+    """ffmpeg's stderr goes through the bot's logging (time, level, guild), not around it."""
+    noise = audio.add("noise.mp3", body=b"\xff\xfb" + bytes(range(256)) * 200)
+    good = audio.add("a880.mp3", tones["a880"])
+    bot = await start_with(
+        emu, world, start_bot, feeds, [episode(1, noise, 30), episode(2, good, 6)]
+    )
+    await slash(emu, world, "play", episode="Tone 1")
+    await slash(emu, world, "play", episode="Tone 2")
+    await emu.wait_until(lambda: said(emu, world.text_id, "couldn't play “Tone 1”"), timeout=30)
+    line = await bot.wait_for_log(f"bot.player.ffmpeg: ffmpeg (guild {world.guild_id}): ")
+    assert " WARNING " in line, line
+    raw = [text for text in bot.lines if text.startswith(("[", "Error opening"))]
+    assert raw == [], "ffmpeg wrote past the log"
+
+
 async def test_a_voice_server_move_mid_play_keeps_playing(
     emu,
     world: World,
