@@ -193,6 +193,15 @@ class Announcer(commands.Cog):
                 "They are kept and will be posted once this is fixed.",
                 fallback_to_channel=False,
             )
+        elif report.unblocked:
+            kept = {0: "", 1: "; the kept post has gone out"}.get(
+                report.sent, f"; the {report.sent} kept posts have gone out"
+            )
+            await self._tell_admins(
+                channel_id,
+                f"\N{WHITE HEAVY CHECK MARK} I can post in <#{channel_id}> again{kept}.",
+                fallback_to_channel=False,
+            )
         return report
 
     async def _publish_refused(self, channel_id: int, reason: str) -> None:

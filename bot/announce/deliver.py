@@ -74,6 +74,7 @@ class Report:
     blocked: str | None = None  # why nothing can be posted here, when it is news
     retry: bool = False
     retry_after: float | None = None  # Discord said how long to wait (a 429)
+    unblocked: bool = False  # posting works again where admins had been told it could not
 
 
 def digest_thread_name(embed: discord.Embed) -> str:
@@ -133,9 +134,10 @@ class Deliverer:
             except TryLater as exc:
                 log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
                 return Report(sent=sent, retry=True, retry_after=exc.retry_after)
+            unblocked = False
             if any(w.blocked for w in waiting):  # else there is nothing to clear: no write
-                await self.store.set_blocked(channel_id, None)
-            return Report(sent=sent)
+                unblocked = await self.store.set_blocked(channel_id, None)
+            return Report(sent=sent, unblocked=unblocked)
 
     async def _channel(self, channel_id: int) -> Postable:
         channel = self.bot.get_channel(channel_id)

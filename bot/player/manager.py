@@ -29,6 +29,7 @@ from bot.player.guild import GuildPlayer, PlayerOptions, prepare_audio
 from bot.player.in_time import edit, in_time
 from bot.player.listening import Listening
 from bot.player.lookup import find_episode
+from bot.player.notices import Notices
 from bot.player.position import counts_as_played
 from bot.player.positions_store import PlaybackStore
 from bot.player.queue import QueueItem
@@ -83,6 +84,7 @@ class PlayerManager:
         )
         self.players: dict[int, GuildPlayer] = {}
         self._joining: dict[int, asyncio.Lock] = {}
+        self._notices: dict[int, Notices] = {}  # each guild's player messages, in order
         self._restored = False
 
     async def close(self) -> None:
@@ -99,6 +101,7 @@ class PlayerManager:
                     await voice.disconnect(force=True)
             except Exception:
                 log.exception("Could not close the player of guild %s cleanly", player.guild.id)
+        await asyncio.gather(*(notices.close() for notices in self._notices.values()))
         await self.audio.close()
 
     # -- players -------------------------------------------------------------------------------
@@ -111,7 +114,11 @@ class PlayerManager:
         if player is None:
 
             async def notify(text: str, channel_id: int = text_channel_id) -> None:
-                await self.say(channel_id, text)
+                # queued, not awaited: the player may hold its lock while it speaks
+                notices = self._notices.get(guild.id)
+                if notices is None:
+                    notices = self._notices[guild.id] = Notices(self.say)
+                notices.post(channel_id, text)
 
             player = GuildPlayer(
                 guild,

@@ -27,6 +27,12 @@ def notices(emu, admin_id: int) -> list[str]:
     return [m["content"] for m in emu.messages(admin_id)]
 
 
+def works_again(channel_id: int, kept: int) -> str:
+    """The one notice that follows a refusal, once the kept posts have gone out."""
+    gone = "the kept post has" if kept == 1 else f"the {kept} kept posts have"
+    return f"\N{WHITE HEAVY CHECK MARK} I can post in <#{channel_id}> again; {gone} gone out."
+
+
 def as_invited(emu, world: World, channel_id: int) -> None:
     """The bot's role without the two permissions README's invite link does not ask for (the
     emulator's default bot role has them): Manage Messages passes slowmode by, Manage Threads
@@ -55,7 +61,7 @@ async def test_a_forum_that_requires_tags_is_reported_once_and_posted_in_once_fi
     await emu.wait_until(lambda: len(emu.threads(world.forum_id)) == 1, timeout=5)
     await asyncio.sleep(QUIET)
     assert [t["name"] for t in emu.threads(world.forum_id)] == ["Episode 1"]
-    assert len(notices(emu, admin.id)) == 1
+    assert notices(emu, admin.id)[1:] == [works_again(world.forum_id, 1)]
 
 
 async def test_feed_add_refuses_a_forum_that_requires_tags_in_one_sentence(
@@ -97,7 +103,9 @@ async def test_a_locked_thread_is_reported_once_and_posted_in_once_unlocked(
 
     emu.lock_thread(thread.id, locked=False)
     await wait_titles(emu, thread.id, ["Episode 1"], timeout=5)
-    assert len(notices(emu, admin.id)) == 1
+    await emu.wait_until(lambda: len(notices(emu, admin.id)) == 2, timeout=10)
+    await asyncio.sleep(QUIET)
+    assert notices(emu, admin.id)[1:] == [works_again(thread.id, 1)]
 
 
 async def test_an_archived_locked_thread_is_reported_once_and_posted_in_once_unlocked(
@@ -159,7 +167,9 @@ async def test_send_permission_removed_mid_delivery_keeps_the_rest_in_order(
         world.text_id, emu.guild(world.guild_id).bot_role_id, send
     )  # an overwrite for the bot
     await wait_titles(emu, world.text_id, ["Episode 1", "Episode 2", "Episode 3"], timeout=20)
-    assert len(notices(emu, admin.id)) == 1
+    await emu.wait_until(lambda: len(notices(emu, admin.id)) == 2, timeout=10)
+    await asyncio.sleep(QUIET)
+    assert notices(emu, admin.id)[1:] == [works_again(world.text_id, 2)]
 
 
 async def test_a_channel_made_an_announcement_channel_between_polls_publishes_its_next_post(
@@ -301,8 +311,10 @@ async def test_a_404_that_is_not_unknown_channel_is_not_reported_as_a_deleted_ch
     feeds.set_feed("/feed.rss", feed_xml(1))
     await start_bot(admin_config(feeds.url("/feed.rss"), world.text_id, admin.id))
     await wait_titles(emu, world.text_id, ["Episode 1"], timeout=20)
-    (notice,) = notices(emu, admin.id)  # Discord's words, not "the channel no longer exists"
+    await emu.wait_until(lambda: len(notices(emu, admin.id)) == 2, timeout=10)
+    notice, again = notices(emu, admin.id)  # Discord's words, not "the channel no longer exists"
     assert "404: Not Found (HTTP 404, code 0)" in notice and "no longer exists" not in notice
+    assert again == works_again(world.text_id, 1)
 
 
 async def test_a_deleted_channel_is_reported_once(

@@ -56,3 +56,27 @@ async def test_the_next_episodes_title_on_the_now_playing_card_is_not_a_link(
     (up_next,) = [f["value"] for f in embed["fields"] if f["name"] == "Up next"]
     assert not MASKED_LINK.search(up_next), f"a clickable link on the card: {up_next!r}"
     assert up_next.startswith("\\[Claim your prize\\](https://evil.example/login)")
+
+
+async def test_a_notice_discord_holds_back_does_not_hold_the_player(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    """The player used to post its notices while holding its lock: a 429 on the channel kept
+    the next episode (and every control) waiting for as long as Discord asked."""
+    missing = episode(1, audio.url("missing.mp3"), 30)
+    good = episode(2, audio.add("a880.mp3", tones["a880"]), 6)
+    await start_with(emu, world, start_bot, feeds, [missing, good])
+    emu.faults.rate_limit("POST", f"/channels/{world.text_id}/messages", retry_after=10.0)
+    before = len(emu.messages(world.text_id))
+
+    def notice_posted() -> bool:
+        return any(
+            "couldn't play" in (m.get("content") or "")
+            for m in emu.messages(world.text_id)[before:]
+        )
+
+    await slash(emu, world, "play", episode="Tone 1")
+    await slash(emu, world, "play", episode="Tone 2")
+    await voice.receiver(world.guild_id).wait_for_audio(1.0, timeout=30)
+    assert not notice_posted(), "the next episode waited for the notice"
+    await emu.wait_until(notice_posted, timeout=30)  # then Discord takes it

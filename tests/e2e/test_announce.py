@@ -174,6 +174,16 @@ async def test_missing_permission_keeps_the_episode_and_tells_admins_once(
 
     emu.allow(world.text_id, world.guild_id, Permissions(send_messages=True).value)
     await wait_titles(emu, world.text_id, ["Episode 1"], timeout=20)
+    # and admins hear that it works again, once
+    await emu.wait_until(lambda: len(emu.messages(admin.id)) == 2, timeout=15)
+    assert emu.messages(admin.id)[1]["content"] == (
+        f"\N{WHITE HEAVY CHECK MARK} I can post in <#{world.text_id}> again;"
+        " the kept post has gone out."
+    )
+    feeds.set_feed("/feed.rss", feed_xml(1, 2))
+    await wait_titles(emu, world.text_id, ["Episode 1", "Episode 2"], timeout=20)
+    await asyncio.sleep(QUIET)
+    assert len(emu.messages(admin.id)) == 2
 
 
 async def test_a_permission_fix_is_tried_at_once_not_after_the_channels_backoff(
