@@ -100,10 +100,10 @@ async def test_dms_owed_at_start_are_sent_once_by_one_process(
             sends = emu.requests_to("POST", f"/channels/{dm['channel_id']}/messages")
             assert len(sends) == 1, "sent by one process, not twice with the nonce absorbing it"
     finally:
-        await first.kill()
+        await first.reap()
         print(first.logs)
         if second is not None:
-            await second.kill()
+            await second.reap()
             print(second.logs)
 
 
