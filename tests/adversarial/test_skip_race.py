@@ -17,43 +17,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import discord
 import pytest
 
-from bot.player.ffmpeg import find_ffmpeg
-from bot.player.guild import GuildPlayer, PlayerOptions
 from bot.player.queue import QueueItem
 from cogs.voice import Voice
+from driver.player import StandInVoice, local_episode, real_player
 from emulator.voice.tones import make_tone
-
-
-class VoiceLink(discord.VoiceClient):
-    def __init__(self) -> None:  # no discord.py state: only what the player asks
-        self.played: list[Any] = []
-        self.channel = SimpleNamespace(id=5, members=[])  # type: ignore[assignment]
-
-    def is_connected(self) -> bool:
-        return True
-
-    def is_playing(self) -> bool:
-        return bool(self.played)
-
-    def is_paused(self) -> bool:
-        return False
-
-    def play(self, source: Any, *, after: Any = None, **kwargs: Any) -> None:
-        self.played.append(source)
-
-    def stop(self) -> None:
-        pass
-
-
-class Nothing:
-    def __getattr__(self, name: str) -> Any:
-        async def accept(*args: Any, **kwargs: Any) -> None:
-            return None
-
-        return accept
 
 
 class Interaction(SimpleNamespace):
@@ -83,30 +52,20 @@ def tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def test_two_skips_at_once_skip_one_episode(tone: Path) -> None:
-    voice = VoiceLink()
+    voice = StandInVoice()
     lookup = asyncio.Event()
 
     class Episodes:
         async def episode(self, episode_id: int) -> Any:
             await lookup.wait()  # the first skip is moving to the next episode
-            return SimpleNamespace(id=episode_id, episode=SimpleNamespace(audio_url=str(tone)))
+            return local_episode(episode_id, tone)
 
-    async def notify(text: str) -> None:
-        pass
-
-    player = GuildPlayer(
-        SimpleNamespace(id=1, voice_client=voice),  # type: ignore[arg-type]
-        text_channel_id=2,
-        store=Nothing(),  # type: ignore[arg-type]
-        episodes=Episodes(),  # type: ignore[arg-type]
-        options=PlayerOptions(ffmpeg=find_ffmpeg(), bitrate=64, allow_files=True),
-        notify=notify,
-    )
+    player = real_player(voice, Episodes())
     tones = [QueueItem(n, f"Tone {n}", 3, 9) for n in (1, 2, 3)]
-    episode = SimpleNamespace(id=1, episode=SimpleNamespace(audio_url=str(tone)))
+    episode = local_episode(1, tone)
     cog = Voice(SimpleNamespace(players=SimpleNamespace(listening_player=lambda i: player)))  # type: ignore[arg-type]
     try:
-        await player.play(tones[0], episode)  # type: ignore[arg-type]
+        await player.play(tones[0], episode)
         player.queue.add(tones[1])
         player.queue.add(tones[2])
         first, second = Interaction(), Interaction()
@@ -119,5 +78,4 @@ async def test_two_skips_at_once_skip_one_episode(tone: Path) -> None:
         assert second.answers == ["“Tone 1” had already been skipped; **Tone 2** is playing."]
         assert [item.title for item in player.queue.upcoming] == ["Tone 3"]
     finally:
-        for source in voice.played:
-            source.cleanup()
+        voice.end_all()
