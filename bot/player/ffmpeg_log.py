@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from typing import IO
 
 log = logging.getLogger("bot.player.ffmpeg")
@@ -21,6 +22,11 @@ MAX_LINES = 20
 make ffmpeg warn thousands of times."""
 MAX_LINE_CHARS = 500
 READ_SIZE = 65536
+# What ffmpeg repeats from a hostile file (tags, names) may carry terminal escapes or fake line
+# breaks; and the loopback URLs (the audio proxy, a machine reading) name their stream's token,
+# which is not for the log.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_PROXY_TOKEN = re.compile(r"(/(?:audio|reading)/)[\w-]{16,}")
 
 
 class FfmpegLog:
@@ -46,7 +52,8 @@ class FfmpegLog:
             self._partial = b""
 
     def _line(self, raw: bytes) -> None:
-        text = raw.decode(errors="replace").strip()
+        text = _CONTROL.sub("?", raw.decode(errors="replace").strip())
+        text = _PROXY_TOKEN.sub(r"\1…", text)
         if not text:
             return
         self.lines += 1

@@ -80,3 +80,18 @@ async def test_a_real_ffmpeg_error_is_logged_for_its_guild_and_its_pipe_closed(
 
 def test_off_the_event_loop_ffmpeg_keeps_the_bots_stderr() -> None:
     assert stderr_to_log("g") is None
+
+
+def test_escapes_from_a_hostile_file_and_the_proxys_token_stay_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    lines = FfmpegLog("guild 7")
+    lines.write(b"[mp3 @ 0x1] tag \x1b[2J\x1b[31mfake\r2026-01-01 ERROR forged\n")
+    lines.write(b"Error opening input file http://127.0.0.1:4000/audio/AbC_dEf-123456789xyzXYZ.\n")
+    lines.write(b"[http @ 0x2] http://127.0.0.1:4001/reading/Zm9vYmFyYmF6cXV4eHl6: end\n")
+    assert logged(caplog) == [
+        "ffmpeg (guild 7): [mp3 @ 0x1] tag ?[2J?[31mfake?2026-01-01 ERROR forged",
+        "ffmpeg (guild 7): Error opening input file http://127.0.0.1:4000/audio/….",
+        "ffmpeg (guild 7): [http @ 0x2] http://127.0.0.1:4001/reading/…: end",
+    ]
