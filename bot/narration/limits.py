@@ -28,7 +28,18 @@ class NarrationLimits:
 
     def take(self, member_id: int, now: float) -> None:
         """Count one narration for `member_id`, or raise `NarrationLimited`."""
-        mine = self._members.setdefault(member_id, deque())
+        self.check(member_id, now)
+        self._members.setdefault(member_id, deque()).append(now)
+        self._all.append(now)
+        if len(self._members) > 10_000:  # forget idle members
+            for member, stamps in list(self._members.items()):
+                self._trim(stamps, now)
+                if not stamps:
+                    del self._members[member]
+
+    def check(self, member_id: int, now: float) -> None:
+        """Raise `NarrationLimited` if `member_id` may not start a narration now; counts nothing."""
+        mine = self._members.get(member_id, deque())
         self._trim(mine, now)
         self._trim(self._all, now)
         if len(mine) >= self.per_member:
@@ -43,13 +54,6 @@ class NarrationLimits:
                 f"The bot has started {_count(self.per_bot)} this hour, the most allowed; "
                 f"try again in {wait}."
             )
-        mine.append(now)
-        self._all.append(now)
-        if len(self._members) > 10_000:  # forget idle members
-            for member, stamps in list(self._members.items()):
-                self._trim(stamps, now)
-                if not stamps:
-                    del self._members[member]
 
     def give_back(self, member_id: int, at: float) -> None:
         """Uncount the narration `take` counted at `at`: it made nothing (a missing page, a

@@ -192,7 +192,10 @@ class NarrationService:
             raise UserFacingError(f"Machine readings are not available here: {self.unavailable}.")
         await interaction.response.defer(thinking=True, ephemeral=ephemeral)
         if key.needs_lookup:
-            key = await self.bot.forum_lookup.resolve(key)
+            known = self.bot.forum_lookup.known(key)
+            if known is None:  # no forum lookup for a member who may not start a reading
+                self.limits.check(interaction.user.id, time.monotonic())
+            key = known or await self.bot.forum_lookup.resolve(key)
         episodes = await guild_episodes(interaction, self.episodes)
         if narrated := await episodes.by_source_key(key.key):
             stored = narrated[0]

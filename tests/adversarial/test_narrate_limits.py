@@ -42,6 +42,30 @@ async def test_links_that_make_no_reading_do_not_spend_the_members_hour(
     assert "1 new machine reading this hour" in refused["content"], "the limit still holds"
 
 
+async def test_a_member_at_their_limit_gets_no_forum_lookup(
+    emu, world: World, start_bot, type3: Type3StandIn, forum: ForumStandIn
+) -> None:
+    """A slug-only link costs a forum lookup before anything is made: refused members got one
+    per attempt, so their refusals became requests to the forum."""
+    await start_bot(config(forum, type3.base, per_member=1))
+    made = await narrate(emu, world, LW_URL)
+    assert made["attachments"], made["content"]
+    slug_link = "https://www.lesswrong.com/posts/slug/some-post-by-its-slug"
+    refused = await narrate(emu, world, slug_link)
+    assert "1 new machine reading this hour" in refused["content"], refused
+    assert not [q for q in forum.queries if "slug" in q.get("variables", {})], "no lookup"
+
+
+def test_checking_the_limit_counts_nothing() -> None:
+    limits = NarrationLimits(per_member_per_hour=1, global_per_hour=5)
+    for _ in range(3):
+        limits.check(1, 10.0)
+    limits.take(1, 10.0)
+    with pytest.raises(NarrationLimited):
+        limits.check(1, 11.0)
+    limits.check(2, 11.0)
+
+
 def test_a_reading_given_back_is_not_counted() -> None:
     limits = NarrationLimits(per_member_per_hour=1, global_per_hour=2)
     limits.take(1, 10.0)
