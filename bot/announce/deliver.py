@@ -57,7 +57,12 @@ REFUSALS = {
 
 
 class ChannelBlocked(Exception):
-    """Posting in this channel cannot work until an admin fixes something."""
+    """Posting in this channel cannot work until an admin fixes something; `gone` when the
+    channel no longer exists, which no fix brings back."""
+
+    def __init__(self, reason: str, *, gone: bool = False) -> None:
+        super().__init__(reason)
+        self.gone = gone
 
 
 class TryLater(Exception):
@@ -75,6 +80,7 @@ class Report:
     retry: bool = False
     retry_after: float | None = None  # Discord said how long to wait (a 429)
     unblocked: bool = False  # posting works again where admins had been told it could not
+    gone: bool = False  # the channel was deleted: tried again rarely (the scheduler's GONE_RETRY)
 
 
 def digest_thread_name(embed: discord.Embed) -> str:
@@ -130,7 +136,7 @@ class Deliverer:
             except ChannelBlocked as exc:
                 news = await self.store.set_blocked(channel_id, str(exc))
                 log.warning("Cannot post in channel %s: %s", channel_id, exc)
-                return Report(blocked=str(exc) if news else None, retry=True)
+                return Report(blocked=str(exc) if news else None, retry=True, gone=exc.gone)
             except TryLater as exc:
                 log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
                 return Report(sent=sent, retry=True, retry_after=exc.retry_after)
@@ -146,7 +152,7 @@ class Deliverer:
                 fetched = await self.bot.fetch_channel(channel_id)
             except discord.NotFound:
                 raise ChannelBlocked(
-                    f"channel {channel_id} does not exist or I cannot see it"
+                    f"channel {channel_id} does not exist or I cannot see it", gone=True
                 ) from None
             except discord.Forbidden:
                 raise ChannelBlocked(f"I am not allowed to see channel {channel_id}") from None
@@ -452,7 +458,7 @@ class Deliverer:
                 "I am missing permissions to post there (View Channel, Send Messages, Embed Links)"
             )
         if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL:
-            return ChannelBlocked("the channel no longer exists")
+            return ChannelBlocked("the channel no longer exists", gone=True)
         if exc.status >= 500 or exc.status == 429:
             return TryLater(f"Discord answered {exc.status}: {exc.text or exc}")
         # Any other refusal (a 404 naming no channel, a 400 that met the plain post too) will

@@ -43,6 +43,10 @@ ERROR_PAUSE = 5.0  # seconds before a round that failed on the database is tried
 CHANNEL_RETRY = Backoff(first=1.0, cap=300.0)
 """A channel whose delivery failed (Discord down, permissions missing) is tried again after this;
 a new episode for it, or an event that may have fixed it (retry_channels), cuts the wait short."""
+GONE_RETRY = 6 * 3600.0
+"""A deleted channel is tried again after this, not every `CHANNEL_RETRY.cap`: its posts stay
+owed (nothing is dropped) but a channel id never comes back, and each try is a request Discord
+answers 404. A new episode for it still tries at once; so does the bot's return to a server."""
 
 _NEXT_DUE_SQL = (
     "SELECT MIN(next_poll_at) FROM feeds WHERE next_poll_at > ?"
@@ -69,6 +73,9 @@ class DeliveryResult(Protocol):
 
     @property
     def retry_after(self) -> float | None: ...
+
+    @property
+    def gone(self) -> bool: ...
 
 
 class Work(Protocol):
@@ -327,7 +334,9 @@ class Scheduler:
         else:
             failures = self._channel_failures.get(channel_id, 0) + 1
             self._channel_failures[channel_id] = failures
-            self._channel_retry_at[channel_id] = now + self.channel_retry.delay(failures)
+            gone = result is not None and result.gone
+            delay = GONE_RETRY if gone else self.channel_retry.delay(failures)
+            self._channel_retry_at[channel_id] = now + delay
             self._due_at(self._channel_due(channel_id))
         self._after_work()
 

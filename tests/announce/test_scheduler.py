@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.announce.scheduler import DELIVERIES_AT_ONCE, PollDone, Scheduler
+from bot.announce.scheduler import DELIVERIES_AT_ONCE, MIN_ROUND_GAP, PollDone, Scheduler
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.backoff import Backoff
 from bot.config import FeedSettings
@@ -30,6 +30,7 @@ HOUR = 3600.0
 class Result:
     retry: bool = False
     retry_after: float | None = None
+    gone: bool = False
 
 
 @dataclass
@@ -168,6 +169,28 @@ async def test_a_channel_in_backoff_is_tried_again_when_something_may_have_fixed
 
     await work.until(lambda: work.delivered == [CHANNEL, CHANNEL], timeout=PROMPTLY)
     assert scheduler.held_channels() == []
+
+
+async def test_a_deleted_channel_waits_hours_not_the_channel_backoff(db: Database) -> None:
+    scheduler = Scheduler(db, channel_retry=Backoff(first=0.05, cap=0.05))
+    work = FakeWork(AnnounceStore(db))
+    feed_id = await subscribe(work.store)
+    work.results = [Result(retry=True, gone=True), Result(retry=True)]
+    await owe_an_episode(work.store, feed_id)
+    scheduler.start(work)
+    try:
+        await work.until(lambda: work.delivered == [CHANNEL], timeout=5)
+        # past the channel backoff and the rounds' own gap: it would have been tried again
+        await asyncio.sleep(MIN_ROUND_GAP + 0.5)
+        assert work.delivered == [CHANNEL], "not after the 0.05 s backoff"
+        assert scheduler.held_channels() == [CHANNEL]
+
+        scheduler.retry_channels([CHANNEL])  # the bot was invited back, say
+        await work.until(lambda: work.delivered == [CHANNEL, CHANNEL], timeout=PROMPTLY)
+        # an ordinary refusal afterwards is back on the channel's own backoff
+        await work.until(lambda: len(work.delivered) == 3, timeout=PROMPTLY)
+    finally:
+        await scheduler.stop(grace=1.0)
 
 
 async def test_a_new_episode_cuts_a_backoff_short_but_not_discords_retry_after(
