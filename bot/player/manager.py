@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 VoiceChannel = discord.VoiceChannel | discord.StageChannel
 RESUME_OFFER_AFTER = 15.0  # seconds heard before /play offers to resume
+KEPT_OUTBOXES = 100  # guilds whose player-message outbox is kept between messages, at least
 
 
 class PlayerManager:
@@ -117,6 +118,8 @@ class PlayerManager:
                 # queued, not awaited: the player may hold its lock while it speaks
                 notices = self._notices.get(guild.id)
                 if notices is None:
+                    if len(self._notices) >= KEPT_OUTBOXES:  # forget the idle ones
+                        self._notices = {g: n for g, n in self._notices.items() if not n.idle}
                     notices = self._notices[guild.id] = Notices(self.say)
                 notices.post(channel_id, text)
 

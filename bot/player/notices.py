@@ -28,6 +28,11 @@ class Notices:
         self._waiting: deque[tuple[int, str]] = deque()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being posted: safe to forget."""
+        return not self._waiting and (self._task is None or self._task.done())
+
     def post(self, channel_id: int, text: str) -> None:
         """Queue `text` for `channel_id`; it is posted after everything queued before it."""
         if len(self._waiting) >= MOST_WAITING:

@@ -74,3 +74,15 @@ async def test_close_gives_up_on_a_send_that_never_returns(
     outbox.post(7, "stuck")
     await outbox.close()  # returns: shutdown is not held by a notice
     assert channel.posted == []
+
+
+async def test_an_outbox_is_idle_once_everything_is_posted() -> None:
+    channel = Channel()
+    channel.gate.clear()
+    outbox = Notices(channel.send)
+    assert outbox.idle
+    outbox.post(7, "one")
+    assert not outbox.idle
+    channel.gate.set()
+    await outbox.close()
+    assert outbox.idle
