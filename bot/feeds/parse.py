@@ -124,7 +124,10 @@ def _adopt_namespace(root: Element) -> None:
         return
     uri = tag[1:].partition("}")[0]
     for el in root.iter(f"{{{uri}}}*"):
-        el.tag = el.tag.partition("}")[2]  # pyright: ignore[reportAttributeAccessIssue]
+        try:
+            el.tag = el.tag.partition("}")[2]  # pyright: ignore[reportAttributeAccessIssue]
+        except ValueError:  # a name only libxml2's recovery accepts (`<http://x/>` is `http:`):
+            continue  # left in the namespace, so read as nothing, like any unknown element
 
 
 # -- reading the document ------------------------------------------------------------------------

@@ -37,6 +37,19 @@ def test_arbitrary_bytes_parse_or_are_refused_in_one_sentence(data: bytes) -> No
     check(data)
 
 
+def test_a_name_only_recovery_accepts_does_not_cost_the_feed() -> None:
+    """Found by `bench/parse_fuzz.py`: a feed root in a namespace of its own has its elements
+    renamed into the format's; `<http://x/>`, which libxml2's recovery reads as an element named
+    `http:`, cannot be renamed, and the ValueError lost the whole feed."""
+    data = (
+        b'<?xml version="1.0"?>\n<feed xmlns="http://example.org/not-atom"><http://x/>'
+        b"<title>X</title><entry><title>E</title><id>tag:e</id></entry></feed>\n"
+    )
+    feed = check(data)
+    assert feed is not None and feed.title == "X"
+    assert [e.title for e in feed.episodes] == ["E"]
+
+
 def test_every_seed_parses() -> None:
     assert len(SEEDS) > 30
     for seed in SEEDS:
