@@ -66,7 +66,7 @@ async def test_a_notice_discord_holds_back_does_not_hold_the_player(
     missing = episode(1, audio.url("missing.mp3"), 30)
     good = episode(2, audio.add("a880.mp3", tones["a880"]), 6)
     await start_with(emu, world, start_bot, feeds, [missing, good])
-    emu.faults.rate_limit("POST", f"/channels/{world.text_id}/messages", retry_after=10.0)
+    emu.faults.rate_limit("POST", f"/channels/{world.text_id}/messages", retry_after=15.0)
     before = len(emu.messages(world.text_id))
 
     def notice_posted() -> bool:
