@@ -187,10 +187,14 @@ class Announcer(commands.Cog):
             log.exception("Delivering to channel %s failed unexpectedly", channel_id)
             return None
         if report.blocked:
+            what_now = (
+                "They are kept; if the channel was deleted, `/feed remove` stops announcing there."
+                if report.gone
+                else "They are kept and will be posted once this is fixed."
+            )
             await self._tell_admins(
                 channel_id,
-                f"I can't post new episodes in <#{channel_id}>: {report.blocked}. "
-                "They are kept and will be posted once this is fixed.",
+                f"I can't post new episodes in <#{channel_id}>: {report.blocked}. {what_now}",
                 fallback_to_channel=False,
             )
         elif report.unblocked:
