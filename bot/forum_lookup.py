@@ -100,7 +100,7 @@ async def _post_json(
         return None
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         log.debug("Forum lookup at %s answered something that is not JSON", endpoint)
         return None
 

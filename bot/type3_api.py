@@ -86,7 +86,7 @@ async def find_narration(
         return None
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         _Warner.failure("TYPE III narration lookup answered with something that is not JSON")
         return None
     try:

@@ -174,6 +174,7 @@ def replying(body: object, *, status: int = 200, raw: bytes | None = None) -> Ha
         replying({"data": {"posts": {"results": "nope"}}}),
         replying([1, 2]),
         replying(None, raw=b"{not json"),
+        replying(None, raw=b"[" * 100_000),  # nested past Python's recursion limit
         replying({"data": {}}, status=500),
     ],
 )

@@ -114,9 +114,10 @@ async def test_slow_answer_is_none(serve: Serve, session: aiohttp.ClientSession)
         release.set()
 
 
-async def test_bad_json_is_none(serve: Serve, session: aiohttp.ClientSession) -> None:
+@pytest.mark.parametrize("body", ["<html>oops</html>", "[" * 100_000])  # nesting too deep
+async def test_bad_json_is_none(serve: Serve, session: aiohttp.ClientSession, body: str) -> None:
     async def handler(request: web.Request) -> web.StreamResponse:
-        return web.Response(text="<html>oops</html>", content_type="application/json")
+        return web.Response(text=body, content_type="application/json")
 
     base = await type3(serve, handler)
     assert await find_narration(session, POST, base_url=base) is None

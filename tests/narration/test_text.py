@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.narration.extract import NoArticleError, forum_article, page_article
+from bot.narration.extract import NoArticleError, forum_article, page_article, parse_json
 from bot.narration.text import MAX_SENTENCE_CHARS, Article, speakable, split_sentences
 
 PAGES = Path(__file__).parent / "pages"
@@ -119,3 +119,8 @@ def test_a_page_with_control_characters_is_still_read() -> None:
     page = (PAGES / "news_article.html").read_bytes().replace(b"four decades", b"four\x1b decades")
     spoken = " ".join(speakable(page_article(page, "utf-8"), voice=VOICE))
     assert "trained on four decades of historical observations" in spoken
+
+
+def test_the_forums_answer_nested_too_deep_is_no_answer() -> None:
+    assert parse_json(b"[" * 100_000) is None
+    assert parse_json(b'{"data": 1}') == {"data": 1}
