@@ -18,6 +18,16 @@ from bot.storage.base import Row
 
 T = TypeVar("T")
 
+MAX_ROW_ID = 2**63 - 1  # the largest integer SQLite and PostgreSQL's BIGINT hold
+
+
+def row_id(digits: str) -> int:
+    """A row id read from a component's custom id. Past what a database column can hold (a
+    forged id: Discord allows 100 characters) it is 0, which names no row, so the item answers
+    as for a row that is gone instead of failing in the database."""
+    value = int(digits)
+    return value if value <= MAX_ROW_ID else 0
+
 
 @functools.cache
 def _plan(cls: type) -> tuple[tuple[str, bool], ...]:

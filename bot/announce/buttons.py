@@ -21,6 +21,7 @@ from bot.announce.markers import (
     parse_option,
     play_custom_id,
 )
+from bot.rows import row_id
 from bot.tree import RoutedErrors
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class PlayButton(
         match: re.Match[str],
         /,
     ) -> PlayButton:
-        return cls(int(match["id"]), match["key"], announced=bool(match["announced"]))
+        return cls(row_id(match["id"]), match["key"], announced=bool(match["announced"]))
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
         await _open(interaction, self.ref)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.rows import row_id
+
 KEY_LENGTH = 16  # hex digits: 64 bits, so two episodes of one channel never share a key
 _KEY = rf"[0-9a-f]{{{KEY_LENGTH}}}"
 PLAY_TEMPLATE = rf"narrator:play:(?P<id>\d+)(?::(?P<key>{_KEY})(?P<announced>:a)?)?"
@@ -48,7 +50,7 @@ def parse_play(custom_id: str) -> tuple[EpisodeRef, bool] | None:
     match = _PLAY.fullmatch(custom_id)
     if match is None:
         return None
-    return EpisodeRef(int(match["id"]), match["key"]), bool(match["announced"])
+    return EpisodeRef(row_id(match["id"]), match["key"]), bool(match["announced"])
 
 
 def option_value(episode_id: int, key: str) -> str:
@@ -57,7 +59,7 @@ def option_value(episode_id: int, key: str) -> str:
 
 def parse_option(value: str) -> EpisodeRef | None:
     match = _OPTION.fullmatch(value)
-    return EpisodeRef(int(match["id"]), match["key"]) if match else None
+    return EpisodeRef(row_id(match["id"]), match["key"]) if match else None
 
 
 def text_mark(key: str) -> str:

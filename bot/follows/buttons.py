@@ -13,6 +13,7 @@ import discord
 from bot.follows.dm import UNFOLLOW_TEMPLATE, described, unfollow_custom_id
 from bot.follows.store import FollowStore
 from bot.outgoing import clip
+from bot.rows import row_id
 from bot.tree import RoutedErrors
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class UnfollowButton(
         match: re.Match[str],
         /,
     ) -> UnfollowButton:
-        return cls(int(match["follow_id"]))
+        return cls(row_id(match["follow_id"]))
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
         store = FollowStore(interaction.client.db)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.errors import UserFacingError
+from bot.rows import row_id
 from bot.tree import RoutedErrors
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class ListenNowButton(
         match: re.Match[str],
         /,
     ) -> ListenNowButton:
-        return cls(int(match["id"]))
+        return cls(row_id(match["id"]))
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
         service = interaction.client.narration

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.rows import row_id
 from bot.tree import RoutedErrors, send_error
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class VoteButton(
         match: re.Match[str],
         /,
     ) -> VoteButton:
-        return cls(int(match["id"]))
+        return cls(row_id(match["id"]))
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
         await interaction.client.requests.vote(interaction, self.request_id)
@@ -76,7 +77,7 @@ class ReviewButton(
         match: re.Match[str],
         /,
     ) -> ReviewButton:
-        return cls(int(match["id"]), match["action"])
+        return cls(row_id(match["id"]), match["action"])
 
     async def run(self, interaction: discord.Interaction[Narrator]) -> None:
         await interaction.client.requests.review(interaction, self.request_id, self.action)
