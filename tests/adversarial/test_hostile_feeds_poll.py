@@ -93,3 +93,15 @@ async def test_an_unexpected_error_is_a_failed_poll_with_backoff_and_one_notice(
     assert after is not None and after.consecutive_failures == 2
     assert after.next_poll_at >= time.time() + 300  # backed off: at least the interval
     assert feeds.hits("/feed.rss") == 2
+
+
+async def test_a_retry_after_that_is_no_number_is_an_ordinary_failed_poll(
+    store: AnnounceStore, session: aiohttp.ClientSession, feeds: FeedServer
+) -> None:
+    """`Retry-After: ²` passed str.isdigit() and then failed float(): the poll ended on an
+    unexpected error (a traceback in the log) instead of the host's own 503."""
+    feeds.set_status("/feed.rss", 503, headers={"Retry-After": "²"})
+    row = await _only_feed(store, feeds.url("/feed.rss"))
+    outcome = await poll_feed(session, store, row, SETTINGS)
+    assert outcome.error is not None and "503" in outcome.error, outcome.error
+    assert "unexpected" not in outcome.error

@@ -308,6 +308,10 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("soon") is None
     assert parse_retry_after("-5") is None
     assert parse_retry_after(None) is None
+    # a hostile host's header: one sentence's worth of nothing, never an exception
+    assert parse_retry_after("²") is None
+    assert parse_retry_after("٣") is None
+    assert parse_retry_after("9" * 400) == float("inf")
 
 
 async def test_corrupt_gzip_is_a_retryable_error(
