@@ -331,6 +331,11 @@ class Environment:
             raise ConfigError(f"{exc} (from NARRATOR_SHARDS / NARRATOR_SHARD_COUNT)") from None
 
 
+MAX_SHARDS = (
+    100_000  # far past any bot's shards; a typo's billion-shard range is refused, not built
+)
+
+
 def parse_shards(text: str) -> tuple[tuple[int, ...], int | None]:
     """NARRATOR_SHARDS: "0-3", "0,2,5", "4-7/8" (with the shard count) -> (ids, count or None)."""
     spec, _slash, count_text = text.replace(" ", "").partition("/")
@@ -339,7 +344,13 @@ def parse_shards(text: str) -> tuple[tuple[int, ...], int | None]:
         ids: list[int] = []
         for part in spec.split(","):
             first, dash, last = part.partition("-")
-            ids += range(int(first), int(last) + 1) if dash else [int(first)]
+            span = range(int(first), int(last) + 1) if dash else range(int(first), int(first) + 1)
+            if span.stop > MAX_SHARDS or len(ids) + len(span) > MAX_SHARDS:
+                raise ConfigError(
+                    f"NARRATOR_SHARDS names shards past {MAX_SHARDS:,}, more than any bot runs;"
+                    f" got {text!r}"
+                )
+            ids += span
     except ValueError:
         raise ConfigError(
             f"NARRATOR_SHARDS must look like 0-3, 0,2,5 or 0-3/8, got {text!r}"
@@ -371,7 +382,7 @@ def read_environment(env: Mapping[str, str] | None = None) -> Environment:
     if shards := (env.get("NARRATOR_SHARDS") or "").strip():
         shard_ids, shard_count = parse_shards(shards)
     if count_text := (env.get("NARRATOR_SHARD_COUNT") or "").strip():
-        if not count_text.isdigit() or int(count_text) < 1:
+        if not (count_text.isascii() and count_text.isdigit()) or int(count_text) < 1:
             raise ConfigError(
                 f"NARRATOR_SHARD_COUNT must be a whole number >= 1, got {count_text!r}"
             )

@@ -274,7 +274,7 @@ def _legacy_key(site: Literal["lw", "ea"], legacy_id: str, slug: str | None) -> 
 
 def _agent_foundations_key(path: str, query: str) -> PostKey:
     item = _query_value(query, "id")
-    if path.strip("/").lower() != "item" or item is None or not item.isdigit():
+    if path.strip("/").lower() != "item" or item is None or not (item.isascii() and item.isdigit()):
         raise PostUrlError("That Agent Foundations link is not a link to a post.")
     return PostKey(
         f"af-item:{int(item)}",

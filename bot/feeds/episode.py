@@ -332,7 +332,7 @@ def _audio_rank(url: str, kind: str) -> int:
 
 def _length(value: str | None) -> int | None:
     value = (value or "").strip()
-    if not value.isdigit() or len(value) > 15:
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:  # not "²": int() refuses
         return None
     length = int(value)
     return length if length > 0 else None

@@ -50,6 +50,19 @@ def test_a_name_only_recovery_accepts_does_not_cost_the_feed() -> None:
     assert [e.title for e in feed.episodes] == ["E"]
 
 
+def test_an_enclosure_length_int_refuses_does_not_cost_the_episode() -> None:
+    """`length="²"` passed `str.isdigit()`, then `int()` raised, and the item was skipped."""
+    data = (
+        '<rss version="2.0"><channel><title>T</title><item><title>E</title><guid>g</guid>'
+        '<enclosure url="https://a.example/x.mp3" length="²" type="audio/mpeg"/>'
+        "</item></channel></rss>"
+    ).encode()
+    feed = check(data)
+    assert feed is not None
+    (episode,) = feed.episodes
+    assert episode.audio_url == "https://a.example/x.mp3" and episode.audio_length is None
+
+
 def test_every_seed_parses() -> None:
     assert len(SEEDS) > 30
     for seed in SEEDS:

@@ -24,6 +24,12 @@ def test_post_urls_refuse_a_malformed_link_with_a_sentence(url: str) -> None:
         canonical_key(url)
 
 
+def test_a_digit_that_int_refuses_is_a_link_that_names_no_post() -> None:
+    """`str.isdigit()` holds for "²", which `int()` refuses: the check let it through."""
+    with pytest.raises(PostUrlError, match="not a link to a post"):
+        canonical_key("https://agentfoundations.org/item?id=²")
+
+
 @pytest.mark.parametrize("url", MALFORMED)
 def test_feed_urls_refuse_a_malformed_link_with_a_sentence(url: str) -> None:
     with pytest.raises(UserFacingError, match="isn't a feed address"):

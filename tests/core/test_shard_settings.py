@@ -52,10 +52,18 @@ def test_narrator_shards_forms(text: str, expected: tuple) -> None:
     assert parse_shards(text) == expected
 
 
-@pytest.mark.parametrize("text", ["a-b", "3-1", "0,0", "0-3/0", "-1", ""])
+@pytest.mark.parametrize(
+    "text", ["a-b", "3-1", "0,0", "0-3/0", "-1", "", "²", "0-99999999999", "0-99999,100000"]
+)
 def test_narrator_shards_nonsense_is_refused(text: str) -> None:
-    with pytest.raises(ConfigError, match="NARRATOR_SHARDS"):
+    with pytest.raises(ConfigError, match="NARRATOR_SHARDS"):  # at once: nothing huge is built
         parse_shards(text)
+
+
+@pytest.mark.parametrize("count", ["²", "0", "x", "-2"])
+def test_narrator_shard_count_nonsense_is_refused(count: str) -> None:
+    with pytest.raises(ConfigError, match="NARRATOR_SHARD_COUNT"):
+        read_environment({"NARRATOR_SHARD_COUNT": count})
 
 
 def test_environment_wins_over_the_file(tmp_path: Path) -> None:
