@@ -5,7 +5,6 @@ a member with closed DMs gets. Pure: the sender (a cog's loop) renders the episo
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,11 +18,6 @@ _KIND_WORDS = {"feed": "the feed", "author": "the author", "keyword": "the keywo
 
 def unfollow_custom_id(follow_id: int) -> str:
     return f"{UNFOLLOW_PREFIX}{follow_id}"
-
-
-def follow_id_of(custom_id: str) -> int | None:
-    found = re.fullmatch(UNFOLLOW_TEMPLATE, custom_id)
-    return int(found["follow_id"]) if found else None
 
 
 def described(follow: Follow) -> str:

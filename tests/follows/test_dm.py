@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.follows.dm import (
+    UNFOLLOW_TEMPLATE,
     Pacer,
     closed_notice,
     dm_intro,
-    follow_id_of,
     unfollow_custom_id,
 )
 from bot.follows.match import Follow
+from bot.rows import row_id
+
+
+def follow_id_of(custom_id: str) -> int | None:
+    """What the Unfollow button reads from its custom id (`UnfollowButton.from_custom_id`)."""
+    found = re.fullmatch(UNFOLLOW_TEMPLATE, custom_id)
+    return row_id(found["follow_id"]) if found else None
 
 
 def test_the_unfollow_id_round_trips_and_fits_a_custom_id() -> None:
@@ -17,6 +26,7 @@ def test_the_unfollow_id_round_trips_and_fits_a_custom_id() -> None:
     assert len(custom_id) <= 100 and follow_id_of(custom_id) == 2**63 - 1
     assert follow_id_of("narrator:unfollow:x") is None
     assert follow_id_of("narrator:play:1") is None
+    assert follow_id_of(unfollow_custom_id(2**63)) == 0  # past the database: names no follow
 
 
 def test_the_dm_names_the_follow_escaped_and_clipped() -> None:
