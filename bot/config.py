@@ -331,9 +331,8 @@ class Environment:
             raise ConfigError(f"{exc} (from NARRATOR_SHARDS / NARRATOR_SHARD_COUNT)") from None
 
 
-MAX_SHARDS = (
-    100_000  # far past any bot's shards; a typo's billion-shard range is refused, not built
-)
+# Far past any bot's shards: a typo's billion-shard range is refused, not built.
+MAX_SHARDS = 100_000
 
 
 def parse_shards(text: str) -> tuple[tuple[int, ...], int | None]:

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -160,10 +160,16 @@ class ForumLookup:
         self._answers.move_to_end(key.key)
         return resolved
 
-    async def resolve(self, key: PostKey) -> PostKey:
-        """Like `resolve`, answered from memory when it can be, else by one shared request."""
+    async def resolve(
+        self, key: PostKey, *, before_asking: Callable[[], Awaitable[None]] | None = None
+    ) -> PostKey:
+        """Like `resolve`, answered from memory when it can be, else by one shared request.
+        `before_asking` runs only when the forum would be asked, and may refuse by raising (a
+        member at their limit must not turn refusals into requests to the forum)."""
         if (known := self.known(key)) is not None:
             return known
+        if before_asking is not None:
+            await before_asking()
         task = self._pending.get(key.key)
         if task is None:
             task = asyncio.create_task(self._ask(key))

@@ -192,10 +192,12 @@ class NarrationService:
             raise UserFacingError(f"Machine readings are not available here: {self.unavailable}.")
         await interaction.response.defer(thinking=True, ephemeral=ephemeral)
         if key.needs_lookup:
-            known = self.bot.forum_lookup.known(key)
-            if known is None:  # no forum lookup for a member who may not start a reading
-                self.limits.check(interaction.user.id, time.monotonic())
-            key = known or await self.bot.forum_lookup.resolve(key)
+            member_id = interaction.user.id
+
+            async def may_start() -> None:  # no forum lookup for a member at their limit
+                self.limits.check(member_id, time.monotonic())
+
+            key = await self.bot.forum_lookup.resolve(key, before_asking=may_start)
         episodes = await guild_episodes(interaction, self.episodes)
         if narrated := await episodes.by_source_key(key.key):
             stored = narrated[0]

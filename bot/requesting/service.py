@@ -97,14 +97,11 @@ class RequestService:
         # Everything after this reads the database or the network: answer Discord's 3 s deadline
         # first, even when the bot is busy (right after a restart, say).
         await interaction.response.defer(thinking=True)
-        if key.needs_lookup:
-            known = self.bot.forum_lookup.known(key)
-            if known is None:
-                # A member who may not make a new request gets no forum lookup either: a hostile
-                # one would otherwise turn their refused requests into requests to the forum.
-                # (A link the bot already resolved still counts as a vote.)
-                await self._check_limits(interaction.user.id)
-            key = known or await self.bot.forum_lookup.resolve(key)
+        if key.needs_lookup:  # a link already resolved still counts as a vote past the limit
+            member_id = interaction.user.id
+            key = await self.bot.forum_lookup.resolve(
+                key, before_asking=lambda: self._check_limits(member_id)
+            )
         episodes = await guild_episodes(interaction, self.episodes)
         if narrated := await episodes.by_source_key(key.key):
             await self._answer_narrated(interaction, narrated[0])

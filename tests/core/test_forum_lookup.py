@@ -310,3 +310,27 @@ async def test_the_memory_keeps_the_most_recently_used_answers(
     await lookup.resolve(keys[1])  # one past the limit: the least recently used goes
     assert lookup.known(keys[2]) is None
     assert lookup.known(keys[0]) is not None and lookup.known(keys[1]) is not None
+
+
+async def test_the_asker_is_checked_only_when_the_forum_would_be_asked(
+    serve: Serve, session: aiohttp.ClientSession, fake: FakeForum
+) -> None:
+    lookup = ForumLookup(session, lw_graphql=await forum(serve, fake), ea_graphql=None)
+    key = canonical_key("https://www.lesswrong.com/posts/slug/great-expl")
+    checks: list[str] = []
+
+    async def refuse() -> None:
+        checks.append("refused")
+        raise RuntimeError("at their limit")
+
+    with pytest.raises(RuntimeError, match="at their limit"):
+        await lookup.resolve(key, before_asking=refuse)
+    assert fake.requests == [] and lookup.known(key) is None
+
+    async def allow() -> None:
+        checks.append("allowed")
+
+    first = await lookup.resolve(key, before_asking=allow)
+    again = await lookup.resolve(key, before_asking=refuse)  # remembered: nothing to refuse
+    assert first == again and first.key == f"lw:{LW_ID}"
+    assert checks == ["refused", "allowed"] and len(fake.requests) == 1
