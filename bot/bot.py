@@ -77,6 +77,7 @@ def own_shards(settings: Settings) -> dict[str, Any]:
     return {"shard_ids": list(own)} if own else {}
 
 
+MAX_RATELIMIT_WAIT = 30.0  # discord.py's smallest allowed `max_ratelimit_timeout`
 IDENTIFY_WINDOW = 5.0  # Discord lets `max_concurrency` shards IDENTIFY per this many seconds
 
 
@@ -116,6 +117,9 @@ class Narrator(commands.AutoShardedBot):
             shard_count=settings.discord.shard_count or None,  # None: ask GET /gateway/bot
             **own_shards(settings),
             http_trace=discord_http_trace(),
+            # A 429 asking for longer is raised (discord.RateLimited), not slept on inside the
+            # request: the caller's own retry waits it out, holding no delivery slot or lock.
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
         )
         self.settings = settings
         self.db = db

@@ -1,8 +1,8 @@
 """What every message the bot sends goes through: Discord's limits, links Discord accepts, no
 pings beyond the one intended, and no invisible characters that change how a text reads.
 
-Neutral on purpose (discord and the standard library only): announcements, replies, notices and
-DMs all use these same helpers, so a limit or a rule is enforced in one place.
+Neutral on purpose (discord, its aiohttp and the standard library only): announcements, replies,
+notices and DMs all use these same helpers, so a limit or a rule is enforced in one place.
 """
 
 from __future__ import annotations
@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import aiohttp
 import discord
+
+REQUEST_FAILURES: tuple[type[BaseException], ...] = (
+    discord.HTTPException,  # Discord refused or failed
+    discord.RateLimited,  # a 429 longer than the bot waits inside a request (bot.bot)
+    aiohttp.ClientError,  # the connection
+    TimeoutError,
+)
+"""Every way a request to Discord fails that is not a bug: what callers that log and move on (or
+try again later) catch. `RateLimited` is not an `HTTPException`, so catching only that misses it."""
 
 CONTENT_MAX = 2000
 EMBED_TOTAL = 6000

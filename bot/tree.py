@@ -28,8 +28,12 @@ def describe_error(error: BaseException) -> str | None:
         original = error.__cause__ or getattr(error, "original", None)
         if isinstance(original, UserFacingError):
             return original.message
+        if isinstance(original, discord.RateLimited):
+            return _rate_limited(original)
     if isinstance(error, UserFacingError):
         return error.message
+    if isinstance(error, discord.RateLimited):
+        return _rate_limited(error)
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"You need the {needed} permission to do that."
@@ -43,6 +47,13 @@ def describe_error(error: BaseException) -> str | None:
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     return None
+
+
+def _rate_limited(error: discord.RateLimited) -> str:
+    """A 429 longer than the bot waits inside a request (bot.bot's `max_ratelimit_timeout`)."""
+    wait = error.retry_after
+    when = f"{wait:.0f} s" if wait < 60 else outgoing.format_uptime(wait)
+    return f"Discord is rate limiting me: try again in {when}."
 
 
 async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
@@ -64,7 +75,7 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
             await interaction.followup.send(message, ephemeral=True)
         else:
             await interaction.response.send_message(message, ephemeral=True)
-    except discord.HTTPException as exc:
+    except outgoing.REQUEST_FAILURES as exc:
         log.warning("Could not tell the member about an error in %s: %s", _where(interaction), exc)
 
 

@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Iterable
 
-import aiohttp
 import discord
 from discord.ext import commands
 
@@ -163,7 +162,7 @@ class Announcer(commands.Cog):
     async def _guild_of(self, channel_id: int) -> int | None:
         try:
             channel = await self.bot.fetch_channel(channel_id)
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+        except outgoing.REQUEST_FAILURES:
             return None
         guild = getattr(channel, "guild", None)
         return guild.id if guild is not None else None
@@ -260,7 +259,7 @@ class Announcer(commands.Cog):
             return
         try:
             await target.send(outgoing.content(text), allowed_mentions=outgoing.mentions())
-        except discord.HTTPException as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             log.warning("Admin notice to %s failed (%s): %s", target_id, exc, text)
 
 

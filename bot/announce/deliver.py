@@ -123,9 +123,9 @@ class Deliverer:
             waiting = await self.store.waiting(channel_id)
             if not waiting:
                 return Report()
+            sent = 0
             try:
                 channel = await self._channel(channel_id)
-                sent = 0
                 for item in [w for w in waiting if w.state == "pending"]:
                     await self._post_episode(channel, item)
                     sent += 1
@@ -138,6 +138,9 @@ class Deliverer:
                 log.warning("Cannot post in channel %s: %s", channel_id, exc)
                 return Report(blocked=str(exc) if news else None, retry=True, gone=exc.gone)
             except TryLater as exc:
+                log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
+                return Report(sent=sent, retry=True, retry_after=exc.retry_after)
+            except discord.RateLimited as exc:  # a 429 too long for discord.py to wait inside
                 log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
                 return Report(sent=sent, retry=True, retry_after=exc.retry_after)
             unblocked = False
@@ -156,7 +159,7 @@ class Deliverer:
                 ) from None
             except discord.Forbidden:
                 raise ChannelBlocked(f"I am not allowed to see channel {channel_id}") from None
-            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            except outgoing.REQUEST_FAILURES as exc:
                 raise TryLater(str(exc)) from exc
             channel = fetched
         if not isinstance(channel, discord.TextChannel | discord.ForumChannel | discord.Thread):
@@ -194,7 +197,7 @@ class Deliverer:
             async for message in channel.history(limit=HISTORY_CHECK):
                 if me and message.author.id == me.id:
                     return message.created_at.timestamp()
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             log.info("Cannot read %s for its slowmode (%s); posting anyway", channel.id, exc)
         return 0.0
 
@@ -331,6 +334,8 @@ class Deliverer:
             await asyncio.wait([after])  # its outcome is its own
         try:
             await message.publish()
+        except discord.RateLimited as exc:  # the channel's few publishes an hour are used up
+            log.warning("Could not publish message %s to followers: %s", message.id, exc)
         except discord.HTTPException as exc:
             log.warning("Could not publish message %s to followers: %s", message.id, exc)
             if exc.status == 403 and channel_id not in self._publish_refused:
@@ -487,7 +492,7 @@ class Deliverer:
                     return message.id
         except discord.Forbidden:
             log.info("Cannot read history in %s; relying on the nonce alone", channel.id)
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             raise TryLater(f"could not check for an earlier post: {exc}") from exc
         return None
 

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
+from bot import outgoing
 from bot.announce.deliver import Deliverer
 from bot.announce.markers import announced_keys
 from bot.announce.recovery import RecoveryStore
@@ -105,7 +105,7 @@ class ReadBack:
                 "Cannot read back channel %s (%s); the first-poll rule applies", channel_id, exc
             )
             return {}
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             raise HistoryUnreadable(f"reading back channel {channel_id} failed: {exc}") from exc
         return found
 

@@ -155,7 +155,7 @@ class FollowService:
                 await self.store.drop(episode_id, user_id)
                 return
             raise TryLater(f"Discord answered {exc.status}: {exc.text or exc}") from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (discord.RateLimited, aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(str(exc)) from exc
         await self.store.sent(episode_id, user_id, message.id)
         log.info("Sent a follow DM for episode %s to %s", episode_id, user_id)
@@ -176,7 +176,7 @@ class FollowService:
             return False
         except discord.HTTPException as exc:
             raise TryLater(f"Discord answered {exc.status}: {exc.text or exc}") from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (discord.RateLimited, aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(str(exc)) from exc
         return True
 
@@ -188,7 +188,7 @@ class FollowService:
         if guild_id not in self._guild_names:
             try:
                 self._guild_names[guild_id] = (await self.bot.fetch_guild(guild_id)).name
-            except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+            except outgoing.REQUEST_FAILURES:
                 return "a server"
         return self._guild_names[guild_id]
 
@@ -231,7 +231,7 @@ class FollowService:
                 outgoing.content(closed_notice(delivery.user_id)),
                 allowed_mentions=outgoing.mentions(user_id=delivery.user_id),
             )
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             log.warning(
                 "Could not tell member %s that their DMs are closed: %s", delivery.user_id, exc
             )

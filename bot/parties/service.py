@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.feeds.documents import DocumentFetchError, FetchRules, fetch_image
-from bot.outgoing import shown_title
+from bot.outgoing import REQUEST_FAILURES, shown_title
 from bot.parties.plan import INTERESTED_READ, event_fields, start_notice
 from bot.parties.store import Party, PartyStore
 
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 VoiceChannel = discord.VoiceChannel | discord.StageChannel
 LATE_START = 15 * 60.0
 """A party whose start passed while the bot was down still starts if it is this late at most."""
-_HTTP_ERRORS = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
 
 
 @dataclass
@@ -282,7 +280,7 @@ class PartyService:
                     ),
                 )
                 await self.store.started_notice(party.event_id, message.id)
-            except _HTTP_ERRORS as exc:
+            except REQUEST_FAILURES as exc:
                 log.warning("Could not post the start of party %s: %s", party.event_id, exc)
         log.info(
             "Listening party %s started in %s with %d interested",
@@ -300,7 +298,7 @@ class PartyService:
         try:
             await me.edit(suppress=False)
         except discord.Forbidden:
-            with contextlib.suppress(*_HTTP_ERRORS):
+            with contextlib.suppress(*REQUEST_FAILURES):
                 await me.request_to_speak()
         if channel.instance is None:
             await channel.create_instance(
@@ -362,7 +360,7 @@ class PartyService:
                     await event.end(reason="The listening party ended")
             elif event.status == discord.EventStatus.scheduled and not completed:
                 await event.cancel(reason="The listening party could not start")
-        except _HTTP_ERRORS as exc:
+        except REQUEST_FAILURES as exc:
             log.warning("Could not end the event of party %s: %s", party.event_id, exc)
 
     # -- Discord's side: a moderator cancels, deletes or moves the event ---------------------------

@@ -183,7 +183,7 @@ class Listening:
             )
         except discord.NotFound:
             track.card = None  # deleted: nothing to keep current
-        except discord.HTTPException as error:
+        except (discord.HTTPException, discord.RateLimited) as error:
             log.warning(
                 "Guild %s: could not update the now-playing card: %s", player.guild.id, error
             )

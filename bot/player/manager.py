@@ -13,7 +13,6 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
 from bot import outgoing
@@ -178,7 +177,7 @@ class PlayerManager:
         if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
             try:
                 await channel.send(outgoing.content(text), allowed_mentions=outgoing.mentions())
-            except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            except outgoing.REQUEST_FAILURES as exc:
                 # a dropped connection must not end the caller (e.g. restoring the next guild)
                 log.warning("Could not post a player message in %s: %s", channel_id, exc)
 

@@ -305,7 +305,7 @@ class RequestService:
                 if not isinstance(channel, discord.TextChannel | discord.Thread):
                     return
                 cards = await read_review_channel(channel, me.id)
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             log.warning("Could not read back the review channel %s: %s", review_id, exc)
             return
         if not cards:
@@ -336,7 +336,7 @@ class RequestService:
                 continue
             try:
                 await channel.get_partial_message(message_id).edit(embed=embed, view=view)
-            except discord.HTTPException as exc:
+            except outgoing.REQUEST_FAILURES as exc:
                 log.warning(
                     "Could not update request #%s's message %s: %s", request.id, message_id, exc
                 )
@@ -355,7 +355,7 @@ class RequestService:
                 view=review_view(request),
                 nonce=nonce_for(channel.id, f"review:{request.id}"),
             )
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             log.warning("Could not post request #%s for review: %s", request.id, exc)
             return
         await self.store.set_messages(request.id, review=message.id)
@@ -393,7 +393,7 @@ class RequestService:
                     url, json=payload, timeout=aiohttp.ClientTimeout(total=10)
                 ) as response:
                     response.raise_for_status()
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             # The webhook's URL is a secret (its token), and aiohttp's errors quote it in full.
             status = getattr(exc, "status", None)
             log.warning(
@@ -480,7 +480,7 @@ class RequestService:
             return True
         except discord.Forbidden:
             pass  # DMs closed: fall back to the request's channel
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             log.warning("Could not DM %s about request #%s: %s", notice.user_id, request.id, exc)
             return False
         channel = self.bot.get_channel(request.channel_id)
@@ -497,7 +497,7 @@ class RequestService:
                 **extra,  # type: ignore[arg-type]
             )
             return True
-        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+        except outgoing.REQUEST_FAILURES as exc:
             log.warning(
                 "Could not tell %s about request #%s in the channel: %s",
                 notice.user_id,

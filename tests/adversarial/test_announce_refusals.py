@@ -390,3 +390,20 @@ async def test_a_day_long_retry_after_holds_back_only_its_channel_and_not_shutdo
     started = time.monotonic()
     assert await bot.stop() == 0
     assert time.monotonic() - started < 9
+
+
+async def test_a_5xx_looking_up_a_channel_not_in_the_cache_is_a_retry_not_a_crash(
+    emu, world: World, start_bot, feeds: FeedServer
+) -> None:
+    """The channel vanished from the bot's cache (deleted) and Discord's lookup of it fails with
+    a 503: a passing problem, tried again, not an unexpected error with a traceback."""
+    admin = emu.add_channel(world.guild_id, "bot-admin", ChannelType.TEXT)
+    feeds.set_feed("/feed.rss", feed_xml(1))
+    bot = await start_bot(admin_config(feeds.url("/feed.rss"), world.text_id, admin.id))
+    await wait_titles(emu, world.text_id, ["Episode 1"])
+    emu.faults.server_error("GET", "/channels/{channel_id}", status=503, count=2)
+    emu.delete_channel(world.text_id)
+    feeds.set_feed("/feed.rss", feed_xml(1, 2))
+    await bot.wait_for_log("failed for now")
+    await emu.wait_until(lambda: len(notices(emu, admin.id)) == 1, timeout=30)
+    assert "failed unexpectedly" not in bot.log

@@ -14,37 +14,12 @@ from hypothesis import strategies as st
 from bot.parties.plan import PartyTimeError, parse_when
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
+from driver.parties import host, party_reply
 from driver.voice import episode, start_with
 from driver.world import World
 from emulator import ChannelType
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-
-
-def host(emu, world: World) -> int:
-    """The bot may make events; a member holds Manage Events on the server."""
-    guild = emu.guild(world.guild_id)
-    role = guild.roles[guild.bot_role_id]
-    role.permissions |= Permissions(create_events=True).value
-    emu.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild.id)
-    hosts = emu.add_role(world.guild_id, "Hosts", permissions=Permissions(manage_events=True).value)
-    user = emu.add_user("host")
-    emu.add_member(world.guild_id, user.id, roles=[hosts.id])
-    return user.id
-
-
-async def party_reply(emu, world: World, user_id: int, channel_id: int, when: str = "in 1h") -> str:
-    ix = await emu.slash(
-        world.guild_id,
-        world.text_id,
-        user_id,
-        "party",
-        options={"episode": "latest", "when": when, "channel": channel_id},
-    )
-    first = await ix.wait_response(timeout=20)
-    if first["type"] == 5:
-        return (await ix.wait_followup(timeout=20)).get("content") or ""
-    return (first.get("data") or {}).get("content") or ""
 
 
 async def test_no_party_in_a_channel_the_member_could_not_schedule_in_themselves(

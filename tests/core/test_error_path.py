@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+import discord
 import pytest
 from discord import app_commands
 
@@ -82,3 +83,14 @@ async def test_an_unexpected_error_is_logged_with_the_id_shown_to_the_member(
 def test_missing_permissions_are_described() -> None:
     text = describe_error(app_commands.MissingPermissions(["manage_guild"]))
     assert text == "You need the Manage Guild permission to do that."
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "said"), [(42.4, "42 s"), (3600.0, "1h 0m 0s"), (90061.0, "1d 1h 1m 1s")]
+)
+def test_a_429_too_long_to_wait_inside_a_request_is_described(
+    retry_after: float, said: str
+) -> None:
+    expected = f"Discord is rate limiting me: try again in {said}."
+    assert describe_error(discord.RateLimited(retry_after)) == expected
+    assert describe_error(invoke_error(discord.RateLimited(retry_after))) == expected  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from discord import Permissions
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
+from driver.parties import grant_bot, host
 from driver.voice import assert_end_to_end_encrypted, episode, start_with
 from driver.world import World
 from emulator import ChannelType, InteractionRefused
@@ -23,23 +24,6 @@ from emulator.command_permissions import ROLE, CommandOverwrite
 from emulator.scheduled_events import EntityType, EventStatus, ScheduledEvent
 
 NOTICE = "starts now in"
-
-
-def grant_bot(emu, world: World, permissions: int) -> None:
-    """What the invite link asks for now (Create Events), or more: the bot's role changes."""
-    guild = emu.guild(world.guild_id)
-    role = guild.roles[guild.bot_role_id]
-    role.permissions |= permissions
-    emu.dispatch("GUILD_ROLE_UPDATE", {"guild_id": str(guild.id), "role": role.to_dict()}, guild.id)
-
-
-def host(emu, world: World) -> int:
-    """A member with Manage Events, who may run /party."""
-    grant_bot(emu, world, Permissions(create_events=True).value)
-    role = emu.add_role(world.guild_id, "Hosts", permissions=Permissions(manage_events=True).value)
-    user = emu.add_user("host")
-    emu.add_member(world.guild_id, user.id, roles=[role.id])
-    return user.id
 
 
 async def party(emu, world: World, user_id: int, **options) -> tuple[str, ScheduledEvent]:
