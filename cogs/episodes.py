@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import outgoing
+from bot.announce.notify_role import why_not_handed_out
 from bot.announce.render import episode_embed, episode_view
 from bot.announce.scope import guild_episodes
 from bot.announce.store import AnnounceStore, GuildEpisodes, StoredEpisode
@@ -117,11 +118,17 @@ class Notify(commands.Cog):
             for s in await self.store.subscriptions(guild_id=guild.id)
             if s.mention_role_id
         }
-        roles = [r for r in (guild.get_role(i) for i in role_ids) if r is not None]
-        if not roles:
+        named = [r for r in (guild.get_role(i) for i in role_ids) if r is not None]
+        if not named:
             raise UserFacingError(
                 "No feed here mentions a role; an admin can set one with /feed add … role."
             )
+        # handed to (or taken from) whoever asks: only a role that does nothing but mention,
+        # checked now (a role config.toml names, or one given permissions since /feed add)
+        refused = {r.id: reason for r in named if (reason := why_not_handed_out(r))}
+        roles = [r for r in named if r.id not in refused]
+        if not roles:
+            raise UserFacingError(next(iter(refused.values())))
         try:
             if setting == "on":
                 await member.add_roles(*roles, reason="/notify on")
@@ -137,6 +144,9 @@ class Notify(commands.Cog):
             if setting == "on"
             else f"Done: no more mentions ({names})."
         )
+        if refused:
+            left_out = outgoing.clip(", ".join(f"@{r.name}" for r in named if r.id in refused), 300)
+            text += f" I left out {left_out}: it does more than mention."
         await interaction.response.send_message(text, ephemeral=True)
 
 

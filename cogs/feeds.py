@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import outgoing
+from bot.announce.notify_role import why_not_mentioned
 from bot.announce.poller import fetch_and_parse
 from bot.announce.render import episode_embed, episode_view
 from bot.announce.store import AnnounceStore, StoredEpisode, Subscribed
@@ -140,6 +141,12 @@ class Feeds(
         assert interaction.guild is not None
         url = check_feed_url(url)
         check_can_post(channel)
+        if role is not None and (
+            reason := why_not_mentioned(
+                role, may_mention_everyone=interaction.permissions.mention_everyone
+            )
+        ):
+            raise UserFacingError(reason)
         await interaction.response.defer(ephemeral=True, thinking=True)
         parsed = await self._probe(url)
         feed, created = await self.store.subscribe(
