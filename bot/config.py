@@ -177,6 +177,8 @@ class AnnounceSettings:
     max_feed_bytes: int = _checked(10_000_000, check=_at_least(10_000))
     # Let feeds live on loopback or private networks (off: /feed add cannot probe your network).
     allow_private_addresses: bool = False
+    # Feed subscriptions one server may make with /feed add (all servers share one poll schedule).
+    max_feeds_per_server: int = _checked(50, check=_between(1, 10_000))
 
 
 @dataclass(frozen=True)

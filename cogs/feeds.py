@@ -13,6 +13,7 @@ from bot.announce.notify_role import why_not_mentioned
 from bot.announce.poller import fetch_and_parse
 from bot.announce.render import episode_embed, episode_view
 from bot.announce.store import AnnounceStore, StoredEpisode, Subscribed
+from bot.announce.subscriptions import feed_limit_error
 from bot.bot import Narrator
 from bot.errors import UserFacingError
 from bot.feeds.fetch import FeedFetchError
@@ -147,6 +148,9 @@ class Feeds(
             )
         ):
             raise UserFacingError(reason)
+        cap = self.bot.settings.announce.max_feeds_per_server
+        if (held := await self.store.command_subscriptions(interaction.guild.id)) >= cap:
+            raise feed_limit_error(held)  # before the fetch; counted again with the insert
         await interaction.response.defer(ephemeral=True, thinking=True)
         parsed = await self._probe(url)
         feed, created = await self.store.subscribe(
@@ -154,6 +158,7 @@ class Feeds(
             guild_id=interaction.guild.id,
             channel_id=channel.id,
             mention_role_id=role.id if role else 0,
+            cap=cap,
         )
         self.bot.announce_scheduler.wake()  # poll it now, not at the next due feed
         if not created:

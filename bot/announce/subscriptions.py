@@ -9,8 +9,20 @@ from dataclasses import dataclass
 from bot.announce.episodes import feed_name
 from bot.config import FeedSettings
 from bot.db import Database, Queries, Row
+from bot.errors import UserFacingError
 from bot.feeds.fetch import Validators
 from bot.rows import from_row
+
+
+class FeedLimitError(UserFacingError):
+    """The server holds as many /feed add subscriptions as allowed."""
+
+
+def feed_limit_error(held: int) -> FeedLimitError:
+    return FeedLimitError(
+        f"This server already announces {held} feeds, the most allowed: "
+        "remove one with /feed remove first."
+    )
 
 
 @dataclass(frozen=True)
@@ -129,10 +141,19 @@ class Subscriptions:
         channel_id: int,
         mention_role_id: int = 0,
         poll_seconds: int = 300,
+        cap: int | None = None,
     ) -> tuple[FeedRow, bool]:
-        """Add a command-managed subscription; returns the feed and whether it was new."""
+        """Add a command-managed subscription; returns the feed and whether it was new.
+
+        With `cap`, a server holding that many command-made subscriptions gets FeedLimitError for
+        a new one (every feed is polled on the schedule all servers share). The server's row in
+        `request_locks` (the schema's one lock table; a guild's snowflake is never a member's) is
+        upserted first: on PostgreSQL concurrent adds for one server wait there, and each counts
+        what the one before it inserted."""
         now = time.time()
         async with self.db.transaction() as conn:
+            if cap is not None:
+                await _check_cap(conn, url, guild_id, channel_id, cap, now)
             feed_id = await _upsert_feed(conn, url, poll_seconds, False, now)
             created = (
                 await conn.execute(
@@ -151,6 +172,10 @@ class Subscriptions:
         feed = await self.feed(feed_id)
         assert feed is not None
         return feed, created
+
+    async def command_subscriptions(self, guild_id: int) -> int:
+        """How many subscriptions /feed add made in `guild_id` (what its cap counts)."""
+        return await _command_subscriptions(self.db, guild_id)
 
     async def unsubscribe(self, subscription_id: int) -> None:
         async with self.db.transaction() as conn:
@@ -254,3 +279,34 @@ async def _upsert_feed(
         now,
     )
     return int(await conn.fetchval("SELECT id FROM feeds WHERE url = ?", url))
+
+
+async def _command_subscriptions(tx: Queries, guild_id: int) -> int:
+    return int(
+        await tx.fetchval(
+            "SELECT COUNT(*) FROM subscriptions WHERE guild_id = ? AND from_config = 0", guild_id
+        )
+    )
+
+
+async def _check_cap(
+    tx: Queries, url: str, guild_id: int, channel_id: int, cap: int, now: float
+) -> None:
+    """Raise FeedLimitError if adding `url` in `channel_id` would take `guild_id` past `cap`."""
+    await tx.execute(
+        "INSERT INTO request_locks(user_id, locked_at) VALUES (?, ?)"
+        " ON CONFLICT(user_id) DO UPDATE SET locked_at = excluded.locked_at",
+        guild_id,
+        now,
+    )
+    held = await tx.fetchval(
+        "SELECT 1 FROM subscriptions s JOIN feeds f ON f.id = s.feed_id"
+        " WHERE f.url = ? AND s.channel_id = ?",
+        url,
+        channel_id,
+    )
+    if held:
+        return  # not a new subscription: the caller answers "already gets"
+    count = await _command_subscriptions(tx, guild_id)
+    if count >= cap:
+        raise feed_limit_error(count)
