@@ -147,9 +147,8 @@ class Subscriptions:
 
         With `cap`, a server holding that many command-made subscriptions gets FeedLimitError for
         a new one (every feed is polled on the schedule all servers share). The server's row in
-        `request_locks` (the schema's one lock table; a guild's snowflake is never a member's) is
-        upserted first: on PostgreSQL concurrent adds for one server wait there, and each counts
-        what the one before it inserted."""
+        `guild_locks` is upserted first: on PostgreSQL concurrent adds for one server wait there,
+        and each counts what the one before it inserted."""
         now = time.time()
         async with self.db.transaction() as conn:
             if cap is not None:
@@ -294,8 +293,8 @@ async def _check_cap(
 ) -> None:
     """Raise FeedLimitError if adding `url` in `channel_id` would take `guild_id` past `cap`."""
     await tx.execute(
-        "INSERT INTO request_locks(user_id, locked_at) VALUES (?, ?)"
-        " ON CONFLICT(user_id) DO UPDATE SET locked_at = excluded.locked_at",
+        "INSERT INTO guild_locks(guild_id, locked_at) VALUES (?, ?)"
+        " ON CONFLICT(guild_id) DO UPDATE SET locked_at = excluded.locked_at",
         guild_id,
         now,
     )
