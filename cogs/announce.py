@@ -81,6 +81,16 @@ class Announcer(commands.Cog):
         self.scheduler.retry_channels([payload.thread_id])
 
     @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self._channel_deleted(channel.id, channel.name)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        await self._channel_deleted(
+            payload.thread_id, payload.thread.name if payload.thread is not None else None
+        )
+
+    @commands.Cog.listener()
     async def on_resumed(self) -> None:
         self.scheduler.retry_channels()  # Discord is reachable again
 
@@ -185,9 +195,13 @@ class Announcer(commands.Cog):
         except Exception:
             log.exception("Delivering to channel %s failed unexpectedly", channel_id)
             return None
+        if report.gone:  # deleted unheard (the bot was down): its name is cached, if at all
+            name = getattr(self.bot.get_channel(channel_id), "name", None)
+            if not await self._channel_deleted(channel_id, name):
+                return report  # only /feed add's were there: gone with the channel, admins told
         if report.blocked:
             what_now = (
-                "They are kept; if the channel was deleted, `/feed remove` stops announcing there."
+                "They are kept; if the channel was deleted, remove it from config.toml."
                 if report.gone
                 else "They are kept and will be posted once this is fixed."
             )
@@ -206,6 +220,31 @@ class Announcer(commands.Cog):
                 fallback_to_channel=False,
             )
         return report
+
+    async def _channel_deleted(self, channel_id: int, name: str | None) -> int:
+        """Forget /feed add's subscriptions in a deleted channel (Discord never reuses its id) and
+        tell the admins; returns how many config.toml subscriptions stay there."""
+        try:
+            removed, kept = await self.store.forget_channel(channel_id)
+        except DatabaseError as exc:
+            self.bot.db.report_failure(f"Forgetting the deleted channel {channel_id}", exc)
+            return 1  # nothing forgotten: the channel is treated as before
+        if removed:
+            shown = f"#{outgoing.escape(outgoing.clip(name, 100))}" if name else "A channel"
+            feeds = outgoing.clip(
+                ", ".join(
+                    f"**{outgoing.escape(outgoing.clip(s.feed.name, 200))}**" for s in removed
+                ),
+                1500,
+            )
+            log.info("Channel %s was deleted: %d subscriptions removed", channel_id, len(removed))
+            await self._tell_admins(
+                channel_id,
+                f"{shown} was deleted, so I stopped announcing {feeds} there;"
+                " `/feed add` announces a feed in another channel.",
+                fallback_to_channel=False,
+            )
+        return kept
 
     async def _publish_refused(self, channel_id: int, reason: str) -> None:
         await self._tell_admins(

@@ -664,12 +664,15 @@ class State:
         thread.locked = locked
         self.dispatch("THREAD_UPDATE", thread.to_dict(), thread.guild_id)
 
-    def delete_channel(self, channel_id: int) -> None:
+    def delete_channel(self, channel_id: int, *, heard: bool = True) -> None:
+        """Delete a channel; `heard=False` sends no CHANNEL_DELETE (a deletion the bot missed,
+        as while it was down): its cache still holds the channel, Discord answers 404."""
         channel = self.channels.pop(channel_id)
         if channel.guild_id:
             self.guild(channel.guild_id).channel_ids.remove(channel_id)
-        event = "THREAD_DELETE" if channel.is_thread else "CHANNEL_DELETE"
-        self.dispatch(event, channel.to_dict(), channel.guild_id)
+        if heard:
+            event = "THREAD_DELETE" if channel.is_thread else "CHANNEL_DELETE"
+            self.dispatch(event, channel.to_dict(), channel.guild_id)
 
     def remove_bot(self, guild_id: int) -> None:
         """The bot is kicked (or the server removes it): GUILD_DELETE without `unavailable`; its

@@ -153,9 +153,10 @@ class Deliverer:
         if channel is None:
             try:
                 fetched = await self.bot.fetch_channel(channel_id)
-            except discord.NotFound:
+            except discord.NotFound as exc:
                 raise ChannelBlocked(
-                    f"channel {channel_id} does not exist or I cannot see it", gone=True
+                    f"channel {channel_id} does not exist or I cannot see it",
+                    gone=exc.code == UNKNOWN_CHANNEL,  # deleted: its id never comes back
                 ) from None
             except discord.Forbidden:
                 raise ChannelBlocked(f"I am not allowed to see channel {channel_id}") from None

@@ -181,6 +181,27 @@ class Subscriptions:
             await conn.execute("DELETE FROM subscriptions WHERE id = ?", subscription_id)
             await conn.execute(_ABANDONED_FEEDS)
 
+    async def forget_channel(self, channel_id: int) -> tuple[list[Subscribed], int]:
+        """The channel was deleted (its id never comes back): its /feed add subscriptions go, with
+        the feeds no one else takes, and stop counting against the server's cap. config.toml's
+        stay: the file names them, and the next start would add them again. Returns those removed
+        and how many config.toml's stay."""
+        async with self.db.transaction() as conn:
+            rows = await conn.fetch(
+                f"SELECT s.*, {_JOINED_FEED} FROM subscriptions s JOIN feeds f ON f.id = s.feed_id"
+                " WHERE s.channel_id = ? AND s.from_config = 0 ORDER BY s.id",
+                channel_id,
+            )
+            if rows:
+                await conn.execute(
+                    "DELETE FROM subscriptions WHERE channel_id = ? AND from_config = 0", channel_id
+                )
+                await conn.execute(_ABANDONED_FEEDS)
+            kept = await conn.fetchval(
+                "SELECT COUNT(*) FROM subscriptions WHERE channel_id = ?", channel_id
+            )
+        return [from_row(Subscribed, r, feed=feed_row(r, "f_")) for r in rows], int(kept)
+
     async def feed(self, feed_id: int) -> FeedRow | None:
         row = await self.db.fetchrow("SELECT * FROM feeds WHERE id = ?", feed_id)
         return None if row is None else feed_row(row)

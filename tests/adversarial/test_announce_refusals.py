@@ -329,7 +329,7 @@ async def test_a_deleted_channel_is_reported_once(
     await emu.wait_until(lambda: len(notices(emu, admin.id)) == 1, timeout=30)
     (notice,) = notices(emu, admin.id)
     assert f"<#{world.text_id}>" in notice and "does not exist" in notice
-    assert notice.endswith("if the channel was deleted, `/feed remove` stops announcing there.")
+    assert notice.endswith("if the channel was deleted, remove it from config.toml.")
     # A channel id never comes back: not asked about again 1, 2 and 4 s later like a channel
     # whose permissions an admin may fix (each try is a 404 from Discord), but hours later.
     tries = bot.log.count("Cannot post in channel")
