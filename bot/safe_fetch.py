@@ -241,7 +241,8 @@ async def fetch_title(
     if page is None:
         return None
     body, charset = page
-    return extract_title(body, charset)
+    # up to 512 kB of pure-Python HTML parsing: off the event loop everyone else waits on
+    return await asyncio.to_thread(extract_title, body, charset)
 
 
 async def fetch_page(
@@ -351,6 +352,11 @@ async def _read_head(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
 
 # ---- parsing ---------------------------------------------------------------------------------
 
+_CLOSE_AT_MOST = 4096
+"""Characters left unparsed (an unterminated tag, comment or declaration and all after it) that
+`HTMLParser.close()` is still asked to finish. Before CPython 3.13.4 (gh-135462) it reads them
+one character at a time, scanning to the end for each: 128 kB of `<a b='` took 25 s. feed()
+alone is linear and has seen every complete title; a few kB is all a cut-off one can be."""
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 
 
@@ -390,7 +396,8 @@ def extract_title(body: bytes, charset: str | None = None) -> str | None:
     parser = _TitleParser()
     try:
         parser.feed(text)
-        parser.close()
+        if len(parser.rawdata) <= _CLOSE_AT_MOST:
+            parser.close()
     except (AssertionError, ValueError):  # HTMLParser on hopeless markup
         pass
     for candidate in (parser.og_title, "".join(parser.title)):
