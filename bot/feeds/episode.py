@@ -38,6 +38,7 @@ from bot.feeds.model import (
     MAX_AUTHOR,
     MAX_DESCRIPTION,
     MAX_ID,
+    MAX_KEY_BYTES,
     MAX_KIND,
     MAX_TITLE,
     MAX_TRANSCRIPTS,
@@ -175,8 +176,8 @@ def build_episode(item: Element, fields: Fields, urls: Urls) -> Episode:
     audio_url = urls.absolute(audio_url, audio_el)
     guid = text_of(fields.first("guid", "atom:id", "id")) or (item.get(_RDF_ABOUT) or "").strip()
     if len(guid) > MAX_ID:  # stable and unique, but short enough to store and compare
-        guid = "sha1:" + hashlib.sha1(guid.encode("utf-8", "replace")).hexdigest()
-    episode_id = guid or link or _hash_id(title, raw_date, audio_url)
+        guid = _digest_id(guid)
+    episode_id = _indexable(guid or link or _hash_id(title, raw_date, audio_url))
     raw_duration = text_of(fields.one("itunes:duration"))
     duration = parse_duration(raw_duration)
     if duration is None and raw_duration and raw_duration.strip("0:. ") != "":
@@ -239,6 +240,18 @@ def build_episode(item: Element, fields: Fields, urls: Urls) -> Episode:
         description=description,
         type3=type3,
     )
+
+
+def _digest_id(value: str) -> str:
+    return "sha1:" + hashlib.sha1(value.encode("utf-8", "replace")).hexdigest()
+
+
+def _indexable(episode_id: str) -> str:
+    """`episode_id`, or its digest when it has more UTF-8 bytes than an index entry may hold
+    (1,000 emoji are 4,000 bytes; a link, used when there is no guid, may be 8,000)."""
+    if len(episode_id.encode("utf-8", "replace")) > MAX_KEY_BYTES:
+        return _digest_id(episode_id)
+    return episode_id
 
 
 def _hash_id(title: str, raw_date: str, audio_url: str | None) -> str:

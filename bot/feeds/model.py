@@ -17,6 +17,10 @@ MAX_TITLE = 1_000
 MAX_AUTHOR = 500
 MAX_ID = 1_000
 """A longer guid is replaced by `sha1:` + its digest."""
+MAX_KEY_BYTES = 2_000
+"""UTF-8 bytes of a value the database indexes (an episode's id, its source key): PostgreSQL
+refuses a b-tree entry over 2,704 bytes that does not compress, which failed every poll of the
+feed. A longer id is replaced by its digest, as a long guid is; a longer key is dropped."""
 MAX_URL = 8_000
 """A longer URL is dropped (browsers and CDNs give up near here too)."""
 MAX_DESCRIPTION = 200_000

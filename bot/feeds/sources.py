@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.feeds.model import MAX_KEY_BYTES
 from bot.post_urls import EA_HOSTS, LW_HOSTS, PostUrlError, canonical_key
 
 log = logging.getLogger(__name__)
@@ -13,12 +14,19 @@ _FORUM_PREFIXES = ("lw:", "ea:", "lw-tag:", "ea-tag:")
 
 
 def source_key(url: str) -> str | None:
-    """The canonical key of a source URL (`lw:<id>`, `ea:<id>`, a normalised URL), else None."""
+    """The canonical key of a source URL (`lw:<id>`, `ea:<id>`, a normalised URL), else None.
+
+    None too for a key too long to index (MAX_KEY_BYTES): 2,000 CJK characters in a link are an
+    18,000-character key once percent-encoded."""
     try:
-        return canonical_key(url).key
+        key = canonical_key(url).key
     except (PostUrlError, ValueError) as error:
         log.debug("no post key for %r: %s", url, error)
         return None
+    if len(key.encode("utf-8", "replace")) > MAX_KEY_BYTES:
+        log.debug("no post key for %r: its key is %d characters long", url[:100], len(key))
+        return None
+    return key
 
 
 def source_of(
