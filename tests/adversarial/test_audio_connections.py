@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bot.player.audio_proxy import MAX_PARKED, AudioProxy
 from bot.safe_fetch import IPAddress
+from driver.webapp import serving
 
 
 def loopback_is_public(ip: IPAddress) -> bool:
@@ -51,16 +52,8 @@ class Host:
 @pytest.fixture
 async def host() -> AsyncIterator[Host]:
     served = Host()
-    app = web.Application()
-    app.router.add_get("/{name}", served.serve)
-    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    served.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with serving({"/{name}": served.serve}) as served.url:
         yield served
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.player import audio_proxy
 from bot.player.audio_proxy import AudioProxy
 from bot.safe_fetch import IPAddress
+from driver.webapp import serving
 
 
 def loopback_is_public(ip: IPAddress) -> bool:
@@ -40,16 +41,8 @@ async def drip_host() -> AsyncIterator[str]:
             await response.write(b"\xff\xfb\x90\x00" + b"\x00" * 6)
             await asyncio.sleep(0.1)
 
-    app = web.Application()
-    app.router.add_get("/drip.mp3", drip)
-    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/drip.mp3"
-    finally:
-        await runner.cleanup()
+    async with serving({"/drip.mp3": drip}) as base:
+        yield f"{base}/drip.mp3"
 
 
 async def test_a_host_too_slow_to_play_is_cut_and_not_resumed_on_that_stream(

@@ -23,6 +23,7 @@ from bot.player import ffmpeg
 from bot.player.audio_proxy import AudioProxy
 from bot.player.ffmpeg import find_ffmpeg, opus_source_spec
 from bot.player.guild import OpusProcess
+from driver.webapp import serving
 
 ENTRIES = 40_000_000  # 160 MB of table, twice that in ffmpeg's memory
 HEAP = 64 * 1024 * 1024
@@ -75,14 +76,14 @@ async def test_a_huge_sample_table_cannot_take_the_machines_memory(
     monkeypatch.setattr(ffmpeg, "MEMORY_LIMIT", HEAP)
     monkeypatch.setattr(ffmpeg, "THREAD_STACKS", 8)
     limit = ffmpeg.data_limit()  # 128 MiB under an 8 MB stack limit
-    app = web.Application()
-    app.router.add_get("/bomb.m4a", serve_bomb)
-    runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    async with serving({"/bomb.m4a": serve_bomb}) as base:
+        await _play_the_bomb(f"{base}/bomb.m4a", limit)
+
+
+async def _play_the_bomb(url: str, limit: int) -> None:
     proxy = AudioProxy(allow_private=True)
     try:
-        target = await proxy.prepare(f"http://127.0.0.1:{runner.addresses[0][1]}/bomb.m4a")
+        target = await proxy.prepare(url)
         stream = proxy.open(target)
         source = OpusProcess(opus_source_spec(stream.url, executable=find_ffmpeg()))
         pid, peak = source._process.pid, 0
@@ -98,4 +99,3 @@ async def test_a_huge_sample_table_cannot_take_the_machines_memory(
         assert peak * 1024 < limit, f"ffmpeg held {peak // 1024} MB against {limit >> 20} MiB"
     finally:
         await proxy.close()
-        await runner.cleanup()

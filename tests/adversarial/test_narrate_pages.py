@@ -20,6 +20,7 @@ from bot.narration.extract import NoArticleError, page_article
 from bot.safe_fetch import extract_title
 from driver.narrating import ForumStandIn, config
 from driver.requesting import Type3StandIn
+from driver.webapp import serving
 from driver.world import World
 
 pytestmark = pytest.mark.skipif(
@@ -38,7 +39,7 @@ HEAVY = (
 class HeavyHost:
     def __init__(self) -> None:
         self.served = asyncio.Event()
-        self.runner: web.AppRunner | None = None
+        self._serving: contextlib.AbstractAsyncContextManager[str] | None = None
         self.base = ""
 
     async def heavy(self, request: web.Request) -> web.Response:
@@ -46,18 +47,13 @@ class HeavyHost:
         return web.Response(body=HEAVY, content_type="text/html", charset="utf-8")
 
     async def __aenter__(self) -> HeavyHost:
-        app = web.Application()
-        app.router.add_get("/heavy", self.heavy)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.base = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        self._serving = serving({"/heavy": self.heavy})
+        self.base = await self._serving.__aenter__()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
+        if self._serving is not None:
+            await self._serving.__aexit__(None, None, None)
 
 
 async def test_a_heavy_page_does_not_stall_the_bot_for_everyone_else(
@@ -134,24 +130,16 @@ async def test_a_page_declaring_a_codec_that_is_not_a_text_encoding_is_read(
     async def rot13(request: web.Request) -> web.Response:
         return web.Response(body=ARTICLE, headers={"Content-Type": "text/html; charset=rot13"})
 
-    app = web.Application()
-    app.router.add_get("/rot13", rot13)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
+    async with serving({"/rot13": rot13}) as base:
         await start_bot(config(forum, type3.base))
         ix = await emu.slash(
             world.guild_id,
             world.text_id,
             world.member_id,
             "narrate",
-            options={"url": f"http://127.0.0.1:{runner.addresses[0][1]}/rot13"},
+            options={"url": f"{base}/rot13"},
         )
         _, answer = await ix.wait_answer(timeout=60)
-    finally:
-        await runner.cleanup()
     content = answer.get("content") or ""
     assert "went wrong" not in content, content
     assert "machine reading" in content and "A page" in content, content

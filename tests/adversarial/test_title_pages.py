@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.safe_fetch import extract_title, fetch_title, safe_session
+from driver.webapp import serving
 
 SIZE = 128_000
 """Below the 512 kB a title fetch reads, so that the code before the fix fails in seconds."""
@@ -67,16 +68,8 @@ async def slow_page_url() -> AsyncIterator[str]:
     async def serve(_request: web.Request) -> web.Response:
         return web.Response(body=hostile_page("<a b='", ""), content_type="text/html")
 
-    app = web.Application()
-    app.router.add_get("/page", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/page"
-    finally:
-        await runner.cleanup()
+    async with serving({"/page": serve}) as base:
+        yield f"{base}/page"
 
 
 async def test_fetching_a_hostile_pages_title_does_not_stall_the_event_loop(

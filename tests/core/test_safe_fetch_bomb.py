@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.safe_fetch import fetch_title, safe_session
+from driver.webapp import serving
 
 # 200 MB of spaces after an unfinished <head>: about 200 KB on the wire.
 BOMB = gzip.compress(b"<html><head>" + b" " * 200_000_000, compresslevel=9)
@@ -23,16 +24,8 @@ async def bomb_url() -> AsyncIterator[str]:
             body=BOMB, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}
         )
 
-    app = web.Application()
-    app.router.add_get("/bomb", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/bomb"
-    finally:
-        await runner.cleanup()
+    async with serving({"/bomb": serve}) as base:
+        yield f"{base}/bomb"
 
 
 async def test_a_gzip_bomb_is_read_only_up_to_the_cap(bomb_url: str) -> None:

@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.player.ffmpeg import find_ffmpeg, opus_source_spec
 from bot.player.guild import OpusProcess
 from bot.player.position import PlaybackClock, ended_early, is_audio_packet
+from driver.webapp import serving
 
 TONE_SECONDS = 6.0
 
@@ -108,17 +109,8 @@ def tone_bytes(tone: Path) -> bytes:
 @pytest.fixture
 async def cutting_server(tone_bytes: bytes) -> AsyncIterator[tuple[str, CuttingServer]]:
     server = CuttingServer(tone_bytes, cut=15_000)
-    app = web.Application()
-    app.router.add_get("/ep.mp3", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/ep.mp3", server
-    finally:
-        await runner.cleanup()
+    async with serving({"/ep.mp3": server.handle}) as base:
+        yield f"{base}/ep.mp3", server
 
 
 async def test_a_cut_download_is_resumed_with_a_range_request(
