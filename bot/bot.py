@@ -129,6 +129,7 @@ class Narrator(commands.AutoShardedBot):
             db,
             claim_polls=self.node.claim_polls,
             round_slot=self.node.round_slot,
+            slow_poll_seconds=settings.announce.slow_poll_seconds,
         )
         self.session = session  # fixed, configured endpoints (TYPE III, forum APIs, webhooks)
         self.feed_session = feed_session  # feeds: public addresses only unless configured

@@ -179,6 +179,9 @@ class AnnounceSettings:
     allow_private_addresses: bool = False
     # Feed subscriptions one server may make with /feed add (all servers share one poll schedule).
     max_feeds_per_server: int = _checked(50, check=_between(1, 10_000))
+    # A feed whose host took longer than this many seconds to answer a poll is polled in the slow
+    # lane for a day: slow feeds' polls take at most 3 of the 10 run at once (bot/announce/lanes.py).
+    slow_poll_seconds: float = _checked(5.0, check=_between(0.1, 300.0))
 
 
 @dataclass(frozen=True)

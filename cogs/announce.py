@@ -23,7 +23,7 @@ from bot.db import DatabaseError
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_POLLS = 10
+MAX_CONCURRENT_POLLS = 10  # slow feeds' polls hold at most lanes.SLOW_POLLS of them (3)
 SHUTDOWN_GRACE = 5.0  # seconds in-flight posts get to finish when the bot stops
 PUBLISH_GRACE = 1.0  # then publishes to followers still running (their posts are made)
 DATABASE_RETRY = 10.0  # seconds before a feed whose poll the database refused is polled again
@@ -139,7 +139,7 @@ class Announcer(commands.Cog):
                 self.bot.requests.wake()  # one may be a requested post's narration
             await self._tell_other_processes(owed)
             await self.scheduler.deliver_now(owed)
-            return PollDone(outcome.next_poll_at)
+            return PollDone(outcome.next_poll_at, fetch_seconds=outcome.fetch_seconds)
         except HistoryUnreadable as exc:
             log.warning("Not polling %s yet: %s", feed.url, exc)
             return PollDone(time.time() + RECOVERY_RETRY, held=True)

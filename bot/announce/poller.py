@@ -41,6 +41,7 @@ class PollOutcome:
     recovered: bool = False  # tell admins once: it works again
     moved_to: str | None = None
     next_poll_at: float = 0.0  # as recorded
+    fetch_seconds: float | None = None  # how long the host took to answer; None: no answer
 
 
 async def poll_feed(
@@ -50,6 +51,7 @@ async def poll_feed(
     settings: AnnounceSettings,
 ) -> PollOutcome:
     now = time.time()
+    started = time.monotonic()
     try:
         fetched = await fetch_feed(
             session,
@@ -59,6 +61,7 @@ async def poll_feed(
             max_bytes=settings.max_feed_bytes,
             refuse_private=not settings.allow_private_addresses,
         )
+        fetch_seconds = time.monotonic() - started
         moved_to = fetched.permanent_redirect_to
         if moved_to and moved_to != feed.fetch_url:
             log.info("Feed %s moved permanently to %s", feed.url, moved_to)
@@ -71,7 +74,12 @@ async def poll_feed(
             )
             metrics.POLLS.labels(result="not_modified").inc()
             return PollOutcome(
-                feed, result, recovered=recovered, moved_to=moved_to, next_poll_at=next_poll_at
+                feed,
+                result,
+                recovered=recovered,
+                moved_to=moved_to,
+                next_poll_at=next_poll_at,
+                fetch_seconds=fetch_seconds,
             )
         assert fetched.body is not None and digest is not None
         parsed = await parse_body(fetched.body, url=fetched.final_url)
@@ -95,7 +103,12 @@ async def poll_feed(
             level = logging.INFO if feed.polled_once else logging.DEBUG
             log.log(level, "Feed %s: %d new %s", parsed.title or feed.url, count, word)
         return PollOutcome(
-            feed, result, recovered=recovered, moved_to=moved_to, next_poll_at=next_poll_at
+            feed,
+            result,
+            recovered=recovered,
+            moved_to=moved_to,
+            next_poll_at=next_poll_at,
+            fetch_seconds=fetch_seconds,
         )
     except (FeedFetchError, FeedParseError) as exc:
         retry_after = exc.retry_after if isinstance(exc, FeedFetchError) else None

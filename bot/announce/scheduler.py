@@ -18,9 +18,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.announce.lanes import SlowLane
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.backoff import Backoff
 from bot.db import Database, DatabaseError
+from bot.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,9 @@ class PollDone:
     held: bool = False
     """True when the poll could not be recorded: the database still says the feed is due, so the
     scheduler keeps it back in memory until `at`."""
+    fetch_seconds: float | None = None
+    """How long the feed's host took to answer (None: no answer); a slow one puts the feed in the
+    slow lane (bot/announce/lanes.py)."""
 
 
 class DeliveryResult(Protocol):
@@ -101,6 +106,7 @@ class Scheduler:
         channel_retry: Backoff = CHANNEL_RETRY,
         claim_polls: ClaimPolls | None = None,
         round_slot: Callable[[float], float] | None = None,
+        slow_poll_seconds: float = 5.0,
     ) -> None:
         self.db = db
         # Several processes on one database: of the due feeds, the ones this process may poll
@@ -122,7 +128,12 @@ class Scheduler:
         self._deadline = 0.0  # when the next round starts unless something wakes it sooner
         self._last_round = 0.0
         self._polling: set[int] = set()  # started or queued
+        # Due feeds waiting to start, in two lanes: slow feeds' polls run only a few at a time,
+        # so a host that drips its answers cannot hold every slot (bot/announce/lanes.py).
+        self.slow_lane = SlowLane(slow_poll_seconds)
         self._queued: deque[FeedRow] = deque()
+        self._queued_slow: deque[FeedRow] = deque()
+        self._slow_running: set[int] = set()
         self._delivering: set[int] = set()
         self._delivery_slots = asyncio.Semaphore(DELIVERIES_AT_ONCE)
         self._feed_held: dict[int, float] = {}
@@ -143,9 +154,10 @@ class Scheduler:
             self._loop.cancel()
             await asyncio.gather(self._loop, return_exceptions=True)
             self._loop = None
-        for feed in self._queued:  # never started: a poll ending now must not start them
-            self._polling.discard(feed.id)
+        for feed in (*self._queued, *self._queued_slow):  # never started: a poll ending now
+            self._polling.discard(feed.id)  # must not start them
         self._queued.clear()
+        self._queued_slow.clear()
         if self._tasks:
             _done, pending = await asyncio.wait(self._tasks, timeout=grace)
             for task in pending:  # safe: every send is recorded before and checked after
@@ -242,7 +254,8 @@ class Scheduler:
             startable = [f for f in startable if f.id in mine]
         for feed in startable:
             self._polling.add(feed.id)
-            self._queued.append(feed)
+            slow = self.slow_lane.is_slow(feed.id, now)
+            (self._queued_slow if slow else self._queued).append(feed)
         self._start_queued()
         waiting = set(await self.store.channels_with_waiting())
         held = self._channel_retry_at.keys() | self._rate_limited_until.keys()
@@ -264,8 +277,15 @@ class Scheduler:
         return min(upcoming, default=now + MAX_SLEEP)
 
     def _start_queued(self) -> None:
-        while self._queued and len(self._polling) - len(self._queued) < POLLS_STARTED:
-            self._spawn(self._poll(self._queued.popleft()))
+        while len(self._polling) - len(self._queued) - len(self._queued_slow) < POLLS_STARTED:
+            if self._queued_slow and self.slow_lane.may_start_slow(len(self._slow_running)):
+                feed = self._queued_slow.popleft()
+                self._slow_running.add(feed.id)
+            elif self._queued:
+                feed = self._queued.popleft()
+            else:
+                return
+            self._spawn(self._poll(feed))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -283,7 +303,17 @@ class Scheduler:
             done = PollDone(self.clock() + float(feed.poll_seconds), held=True)
         finally:
             self._polling.discard(feed.id)
+            self._slow_running.discard(feed.id)
             self._start_queued()
+        if self.slow_lane.record(feed.id, done.fetch_seconds, self.clock()):
+            log.info(
+                "Feed %s took %.1f s to answer: it is polled in the slow lane (a few polls at"
+                " once) until it has answered within %g s for %g hours",
+                redact_url(feed.url),
+                done.fetch_seconds,
+                self.slow_lane.threshold,
+                self.slow_lane.slow_for / 3600,
+            )
         if done.held:
             self._feed_held[feed.id] = done.at
         else:

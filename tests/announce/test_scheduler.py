@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.announce.lanes import SLOW_POLLS
 from bot.announce.scheduler import DELIVERIES_AT_ONCE, MIN_ROUND_GAP, PollDone, Scheduler
 from bot.announce.store import AnnounceStore, FeedRow
 from bot.backoff import Backoff
@@ -286,3 +287,63 @@ async def test_channels_owed_by_a_poll_do_not_wait_on_each_other_nor_all_go_at_o
         await work.until(lambda: len(work.delivered) == 40, timeout=PROMPTLY)
     finally:
         await scheduler.stop(1.0)
+
+
+@dataclass
+class Dripping(FakeWork):
+    """Feeds in `slow` answer in 10 s by their own account; once marked, their polls hang until
+    released (hosts dripping each answer up to the timeout). The others answer at once and are
+    due again 0.1 s later."""
+
+    slow: set[int] = field(default_factory=set)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    slow_in_flight: int = 0
+    most_slow: int = 0
+
+    async def poll(self, feed: FeedRow) -> PollDone:
+        self.polled.append(feed.id)
+        if feed.id not in self.slow:
+            at = time.time() + 0.1
+            await self.store.record_not_modified(feed.id, time.time(), at, backlog=1)
+            return PollDone(at, fetch_seconds=0.01)
+        if self.polled.count(feed.id) > 1:
+            self.slow_in_flight += 1
+            self.most_slow = max(self.most_slow, self.slow_in_flight)
+            try:
+                await self.release.wait()
+            finally:
+                self.slow_in_flight -= 1
+        at = time.time()  # due again at once: always waiting for a slot
+        await self.store.record_not_modified(feed.id, time.time(), at, backlog=1)
+        return PollDone(at, fetch_seconds=10.0)
+
+
+async def test_slow_feeds_polls_take_a_few_slots_and_fast_feeds_keep_being_polled(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = AnnounceStore(db)
+    urls = [f"https://drip.example/{n}.rss" for n in range(30)]
+    await store.sync_config([FeedSettings(url=url, channel_ids=(CHANNEL,)) for url in [*urls, URL]])
+    ids = {f.url: f.id for f in await store.feeds()}
+    slow, fast = [ids[url] for url in urls], ids[URL]
+    work = Dripping(store, slow=set(slow))
+    scheduler = Scheduler(db, slow_poll_seconds=5.0)
+    caplog.set_level("INFO", logger="bot.announce.scheduler")
+    scheduler.start(work)
+    try:
+        # First polls are as before (all in the fast lane); each slow answer marks its feed.
+        await work.until(lambda: all(f in work.polled for f in slow), timeout=5)
+        await work.until(lambda: work.slow_in_flight == SLOW_POLLS, timeout=5)
+        polled = work.polled.count(fast)
+        # 30 slow feeds are due and hang, more than POLLS_STARTED: the fast one still goes on.
+        await work.until(lambda: work.polled.count(fast) >= polled + 3, timeout=5)
+        assert work.most_slow == SLOW_POLLS
+        became_slow = [r for r in caplog.records if "slow lane" in r.getMessage()]
+        assert len(became_slow) == 30 and all(r.levelname == "INFO" for r in became_slow)
+        assert any("drip.example/0.rss took 10.0 s" in r.getMessage() for r in became_slow)
+        work.release.set()
+        await work.until(lambda: work.polled.count(slow[-1]) >= 2, timeout=5)
+        assert len([r for r in caplog.records if "slow lane" in r.getMessage()]) == 30  # once
+    finally:
+        work.release.set()
+        await scheduler.stop(grace=1.0)
