@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot.errors import UserFacingError
+from bot.feeds.model import MAX_KEY_BYTES
 
 
 def site_of(url: str) -> str:
@@ -23,6 +24,15 @@ def check_site(url: str, *, allowed: tuple[str, ...], denied: tuple[str, ...]) -
     if allowed and not _matches(host, allowed):
         raise UserFacingError(
             f"Only posts from {', '.join(allowed)} can be requested here; {host} is not one of them."
+        )
+
+
+def check_key(key: str) -> None:
+    """Requests are indexed by their post's key, and PostgreSQL refuses an index entry over 2,704
+    bytes: a link of 2,000 CJK characters is an 18,000-character key once percent-encoded."""
+    if len(key.encode("utf-8", "replace")) > MAX_KEY_BYTES:
+        raise UserFacingError(
+            "That link is too long for me to keep track of; a shorter link to the same page works."
         )
 
 

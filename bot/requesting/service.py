@@ -94,6 +94,7 @@ class RequestService:
             allowed=self.settings.allowed_domains,
             denied=self.settings.denied_domains,
         )
+        policy.check_key(key.key)
         # Everything after this reads the database or the network: answer Discord's 3 s deadline
         # first, even when the bot is busy (right after a restart, say).
         await interaction.response.defer(thinking=True)

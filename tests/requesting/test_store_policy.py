@@ -9,7 +9,7 @@ from bot.config import FeedSettings
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.feeds.fetch import Validators
-from bot.feeds.model import Episode, Feed
+from bot.feeds.model import MAX_KEY_BYTES, Episode, Feed
 from bot.requesting import policy
 from bot.requesting.store import RequestStore
 
@@ -89,3 +89,13 @@ def test_limits() -> None:
         policy.check_limits(recent=5, per_hour=5, open_now=0, max_open=10)
     with pytest.raises(UserFacingError, match="open requests"):
         policy.check_limits(recent=0, per_hour=5, open_now=10, max_open=10)
+
+
+def test_keys_too_long_to_index() -> None:
+    """Counted in UTF-8 bytes, as PostgreSQL's index limit is."""
+    policy.check_key("https://example.org/" + "a" * (MAX_KEY_BYTES - 20))
+    policy.check_key("https://example.org/" + "é" * ((MAX_KEY_BYTES - 20) // 2))
+    with pytest.raises(UserFacingError, match="too long for me to keep track of"):
+        policy.check_key("https://example.org/" + "a" * (MAX_KEY_BYTES - 19))
+    with pytest.raises(UserFacingError, match="too long"):
+        policy.check_key("https://example.org/" + "語" * 700)  # 700 characters, 2,100 bytes
