@@ -127,10 +127,18 @@ class Announcer(commands.Cog):
                 if not await self.bot.node.still_polling(feed.id):
                     # Our claim ran out while the poll waited for a slot; another took it.
                     return PollDone(time.time() + self.bot.node.lease_seconds)
-                async with self.readback.around_poll(
-                    feed, digest_threshold=settings.digest_threshold
-                ):
-                    outcome = await poll_feed(self.bot.feed_session, self.store, feed, settings)
+                outcome = await poll_feed(
+                    self.bot.feed_session,
+                    self.store,
+                    feed,
+                    settings,
+                    # a new channel's read-back and first-poll plan hold the channel; the fetch
+                    # does not (a first poll dripped out to the timeout held every feed's first
+                    # poll in that channel, and their poll slots, behind it)
+                    storing=lambda: self.readback.around_poll(
+                        feed, digest_threshold=settings.digest_threshold
+                    ),
+                )
             await self._report(outcome)
             owed = outcome.result.channels if outcome.result else ()
             if outcome.result and outcome.result.follow_dms and self.bot.follows is not None:

@@ -8,9 +8,12 @@ went wrong (only the database's own errors go up, to the cog, since nothing coul
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -44,12 +47,22 @@ class PollOutcome:
     fetch_seconds: float | None = None  # how long the host took to answer; None: no answer
 
 
+class PollHeld(Exception):
+    """Raised by a `storing` guard of `poll_feed`: nothing is stored now, and the caller polls
+    the feed again later (not a failure of the feed)."""
+
+
 async def poll_feed(
     session: aiohttp.ClientSession,
     store: AnnounceStore,
     feed: FeedRow,
     settings: AnnounceSettings,
+    *,
+    storing: Callable[[], contextlib.AbstractAsyncContextManager[Any]] = contextlib.nullcontext,
 ) -> PollOutcome:
+    """Fetch, parse and store one poll of `feed`. `storing` wraps only the store's step (the
+    announcer's read-back holds the feed's new channels there): the fetch, which a hostile host
+    can drip out to the timeout, holds nothing but the caller's poll slot."""
     now = time.time()
     started = time.monotonic()
     try:
@@ -69,9 +82,10 @@ async def poll_feed(
         next_poll_at = now + next_poll_delay(feed.poll_seconds, 0)
         digest = body_digest(fetched.body) if fetched.body is not None else feed.body_hash
         if fetched.status == "not_modified" or (digest == feed.body_hash and feed.polled_once):
-            result, recovered = await store.record_not_modified(
-                feed.id, now, next_poll_at, backlog=settings.first_poll_backlog
-            )
+            async with storing():
+                result, recovered = await store.record_not_modified(
+                    feed.id, now, next_poll_at, backlog=settings.first_poll_backlog
+                )
             metrics.POLLS.labels(result="not_modified").inc()
             return PollOutcome(
                 feed,
@@ -83,16 +97,17 @@ async def poll_feed(
             )
         assert fetched.body is not None and digest is not None
         parsed = await parse_body(fetched.body, url=fetched.final_url)
-        result, recovered = await store.ingest(
-            feed.id,
-            parsed,
-            validators=fetched.validators,
-            body_hash=digest,
-            now=now,
-            next_poll_at=next_poll_at,
-            backlog=settings.first_poll_backlog,
-            digest_threshold=settings.digest_threshold,
-        )
+        async with storing():
+            result, recovered = await store.ingest(
+                feed.id,
+                parsed,
+                validators=fetched.validators,
+                body_hash=digest,
+                now=now,
+                next_poll_at=next_poll_at,
+                backlog=settings.first_poll_backlog,
+                digest_threshold=settings.digest_threshold,
+            )
         metrics.POLLS.labels(result="ok").inc()
         if result.new_episodes:
             # A feed's first poll stores its whole backlog (the newest is posted, with its own
@@ -113,7 +128,7 @@ async def poll_feed(
     except (FeedFetchError, FeedParseError) as exc:
         retry_after = exc.retry_after if isinstance(exc, FeedFetchError) else None
         return await _failed(store, feed, settings, str(exc), now, retry_after=retry_after)
-    except DatabaseError:
+    except (DatabaseError, PollHeld):
         raise
     except Exception:
         # A bug or an input nobody foresaw: a failed poll like any other (backoff, one admin

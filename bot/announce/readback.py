@@ -18,6 +18,7 @@ import discord
 from bot import outgoing
 from bot.announce.deliver import Deliverer
 from bot.announce.markers import announced_keys
+from bot.announce.poller import PollHeld
 from bot.announce.recovery import RecoveryStore
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ HISTORY_LIMIT = 300  # recent messages read back in a text channel (three reques
 FORUM_POSTS = 30  # the bot's newest forum posts whose first message is read back
 
 
-class HistoryUnreadable(Exception):
+class HistoryUnreadable(PollHeld):
     """Discord could not be asked just now; the first poll waits rather than guess."""
 
 
