@@ -60,8 +60,7 @@ class Voice(commands.Cog):
     @app_commands.command(name="queue", description="What is playing and what comes next.")
     @app_commands.guild_only()
     async def queue(self, interaction: Interaction) -> None:
-        assert interaction.guild is not None
-        player = self.players.get(interaction.guild.id)
+        player = self.players.shown_player(interaction)
         if player is None or (player.playing is None and not len(player.queue)):
             raise UserFacingError("Nothing is playing or queued.")
         lines = []
@@ -187,8 +186,7 @@ class Voice(commands.Cog):
     @app_commands.command(name="nowplaying", description="What is playing, with controls.")
     @app_commands.guild_only()
     async def nowplaying(self, interaction: Interaction) -> None:
-        assert interaction.guild is not None
-        player = self.players.get(interaction.guild.id)
+        player = self.players.shown_player(interaction)
         if player is None or player.playing is None:
             raise UserFacingError("Nothing is playing.")
         chapters = self.players.listening.chapters(player)
@@ -202,7 +200,10 @@ class Voice(commands.Cog):
     async def chapter_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        player = self.players.get(interaction.guild.id) if interaction.guild else None
+        try:
+            player = self.players.shown_player(interaction)
+        except UserFacingError:
+            return []
         if player is None or player.playing is None or player.playing.item.episode_id is None:
             return []
         chapters = self.players.listening.chapters(player)
@@ -213,8 +214,7 @@ class Voice(commands.Cog):
     @app_commands.autocomplete(chapter=chapter_autocomplete)
     @app_commands.guild_only()
     async def chapter(self, interaction: Interaction, chapter: str | None = None) -> None:
-        assert interaction.guild is not None
-        player = self.players.get(interaction.guild.id)
+        player = self.players.shown_player(interaction)
         if player is None or player.playing is None:
             raise UserFacingError("Nothing is playing.")
         chapters = self.players.listening.chapters(player)
@@ -249,8 +249,7 @@ class Voice(commands.Cog):
     )
     @app_commands.guild_only()
     async def transcript(self, interaction: Interaction) -> None:
-        assert interaction.guild is not None
-        player = self.players.get(interaction.guild.id)
+        player = self.players.shown_player(interaction)
         if player is None or player.playing is None:
             raise UserFacingError("Nothing is playing.")
         if player.playing.episode is None:

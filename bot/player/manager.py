@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 VoiceChannel = discord.VoiceChannel | discord.StageChannel
 RESUME_OFFER_AFTER = 15.0  # seconds heard before /play offers to resume
 KEPT_OUTBOXES = 100  # guilds whose player-message outbox is kept between messages, at least
+NOT_VISIBLE = "I'm not playing in a voice channel you can see."
 
 
 class PlayerManager:
@@ -108,6 +109,21 @@ class PlayerManager:
 
     def get(self, guild_id: int) -> GuildPlayer | None:
         return self.players.get(guild_id)
+
+    def shown_player(self, interaction: Interaction) -> GuildPlayer | None:
+        """The guild's player, for a member asking what it plays (/queue, /nowplaying,
+        /transcript, /chapter): refused in one sentence when it is (or was last) in a voice
+        channel the member can't see, such as a staff room closed to @everyone."""
+        guild = interaction.guild
+        player = self.players.get(guild.id) if guild is not None else None
+        member = interaction.user
+        if player is None or player.channel_id is None or not isinstance(member, discord.Member):
+            return player
+        assert guild is not None
+        channel = guild.get_channel(player.channel_id)
+        if channel is None or not channel.permissions_for(member).view_channel:
+            raise UserFacingError(NOT_VISIBLE)
+        return player
 
     def _player(self, guild: discord.Guild, text_channel_id: int) -> GuildPlayer:
         player = self.players.get(guild.id)
