@@ -32,6 +32,15 @@ from bot.player.views import controls_view, now_playing_embed, shown_item, shown
 
 Interaction = discord.Interaction[Narrator]
 
+PUBLIC_REPLIES = 3
+"""/nowplaying and /transcript answer in the channel for everyone: at most this many of each..."""
+PUBLIC_REPLY_SECONDS = 30.0
+"""...per text channel in this many seconds, so that no member can flood a channel with them."""
+
+
+def _channel_key(interaction: Interaction) -> int | None:
+    return interaction.channel_id
+
 
 class Voice(commands.Cog):
     def __init__(self, bot: Narrator) -> None:
@@ -185,6 +194,7 @@ class Voice(commands.Cog):
 
     @app_commands.command(name="nowplaying", description="What is playing, with controls.")
     @app_commands.guild_only()
+    @app_commands.checks.cooldown(PUBLIC_REPLIES, PUBLIC_REPLY_SECONDS, key=_channel_key)
     async def nowplaying(self, interaction: Interaction) -> None:
         player = self.players.shown_player(interaction)
         if player is None or player.playing is None:
@@ -248,6 +258,7 @@ class Voice(commands.Cog):
         name="transcript", description="The transcript of what is playing, around this moment."
     )
     @app_commands.guild_only()
+    @app_commands.checks.cooldown(PUBLIC_REPLIES, PUBLIC_REPLY_SECONDS, key=_channel_key)
     async def transcript(self, interaction: Interaction) -> None:
         player = self.players.shown_player(interaction)
         if player is None or player.playing is None:

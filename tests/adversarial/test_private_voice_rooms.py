@@ -1,7 +1,7 @@
 """The bot plays in a voice room a member can't see (a staff room closed to @everyone): what it
 plays there, and its queue, stay in the room. /queue, /nowplaying, /transcript and /chapter are
 one sentence for that member, and /chapter's suggestions are empty; a member of the room still
-gets them."""
+gets them. The public answers (/nowplaying, /transcript) can't flood a channel."""
 
 from __future__ import annotations
 
@@ -55,3 +55,13 @@ async def test_what_plays_in_a_room_a_member_cant_see_is_not_shown_to_them(
     assert "Tone 1" in (await answer(emu, world, world.member_id, "queue")).get("content", "")
     card = await answer(emu, world, world.member_id, "nowplaying")
     assert "Tone 1" in str(card.get("embeds"))
+
+
+async def test_nowplaying_and_transcript_cannot_flood_a_channel(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
+) -> None:
+    await play_long_tone(emu, world, start_bot, feeds, audio, voice, tones)
+    for name in ("nowplaying", "transcript"):
+        said = [(await answer(emu, world, world.member_id, name)).get("content") for _ in range(4)]
+        assert not any((s or "").startswith("Slow down") for s in said[:3]), (name, said)
+        assert (said[3] or "").startswith("Slow down: try again in "), (name, said)
