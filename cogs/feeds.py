@@ -53,6 +53,27 @@ def check_can_post(channel: PostableChannel) -> None:
         )
 
 
+def member_can_post(channel: discord.abc.GuildChannel | discord.Thread, member: object) -> bool:
+    """Whether `member` can see `channel` and post in it themselves (a forum: create posts)."""
+    if not isinstance(member, discord.Member):
+        return False
+    perms = channel.permissions_for(member)
+    if isinstance(channel, discord.Thread):
+        return perms.view_channel and perms.send_messages_in_threads
+    return perms.view_channel and perms.send_messages
+
+
+def check_member_can_post(
+    channel: discord.abc.GuildChannel | discord.Thread, member: object
+) -> None:
+    """A member with Manage Server points announcements (and their role pings) only at a channel
+    they can see and post in themselves: not at a staff room closed to them."""
+    if not member_can_post(channel, member):
+        raise UserFacingError(
+            f"You can't post in {channel.mention} yourself, so you can't have me announce there."
+        )
+
+
 def shown_name(name: str) -> str:
     """A feed's name as a reply shows it: visible characters, bold-safe, a sensible length."""
     return outgoing.escape(outgoing.clip(name, 200))
@@ -100,6 +121,12 @@ class Feeds(
         subs = await self.store.subscribed(guild_id=guild.id)
         return [s for s in subs if s.guild_id == guild.id or guild.get_channel(s.channel_id)]
 
+    def _postable_by(self, interaction: Interaction, sub: Subscribed) -> bool:
+        """Whether the member may act on `sub`'s channel: see and post in it (or it is gone)."""
+        assert interaction.guild is not None
+        channel = interaction.guild.get_channel_or_thread(sub.channel_id)
+        return channel is None or member_can_post(channel, interaction.user)
+
     async def feed_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -107,6 +134,8 @@ class Feeds(
         if not interaction.permissions.manage_guild:  # autocomplete skips interaction_check
             return choices
         for sub in await self._guild_subscriptions(interaction):
+            if not self._postable_by(interaction, sub):
+                continue  # /feed remove and post-latest would refuse it
             feed = sub.feed
             channel = self.bot.get_channel(sub.channel_id)
             label = f"{feed.name} → #{getattr(channel, 'name', sub.channel_id)}"
@@ -122,7 +151,13 @@ class Feeds(
         subs = {str(s.id): s for s in await self._guild_subscriptions(interaction)}
         if value not in subs:
             raise UserFacingError("I don't know that feed here; pick one from the list.")
-        return subs[value]
+        sub = subs[value]
+        if not self._postable_by(interaction, sub):
+            raise UserFacingError(
+                f"You can't post in <#{sub.channel_id}> yourself, so you can't manage its "
+                "announcements."
+            )
+        return sub
 
     @app_commands.command(
         name="add", description="Announce a podcast feed's new episodes in a channel."
@@ -142,6 +177,7 @@ class Feeds(
         assert interaction.guild is not None
         url = check_feed_url(url)
         check_can_post(channel)
+        check_member_can_post(channel, interaction.user)
         if role is not None and (
             reason := why_not_mentioned(
                 role, may_mention_everyone=interaction.permissions.mention_everyone
