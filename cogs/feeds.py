@@ -22,6 +22,8 @@ from bot.redact import redact_url
 
 Interaction = discord.Interaction[Narrator]
 PostableChannel = discord.TextChannel | discord.ForumChannel
+POST_LATEST_SECONDS = 60.0
+"""/feed post-latest re-posts (and re-pings) a subscription's newest episode once a minute at most."""
 
 
 def check_feed_url(url: str) -> str:
@@ -97,6 +99,7 @@ class Feeds(
     def __init__(self, bot: Narrator) -> None:
         self.bot = bot
         self.store = AnnounceStore(bot.db)
+        self._posted_latest: dict[int, float] = {}  # subscription id -> monotonic time of its post
         super().__init__()
 
     async def interaction_check(self, interaction: Interaction) -> bool:
@@ -296,9 +299,21 @@ class Feeds(
     @app_commands.autocomplete(feed=feed_autocomplete)
     async def post_latest(self, interaction: Interaction, feed: str) -> None:
         sub = await self._subscription(interaction, feed)
+        now = time.monotonic()
+        self._posted_latest = {
+            k: t for k, t in self._posted_latest.items() if now - t < POST_LATEST_SECONDS
+        }
+        if (last := self._posted_latest.get(sub.id)) is not None:
+            wait = POST_LATEST_SECONDS - (now - last)
+            raise UserFacingError(
+                f"I re-posted that feed in <#{sub.channel_id}> less than a minute ago: "
+                f"try again in {max(wait, 1):.0f} s."
+            )
+        self._posted_latest[sub.id] = now  # before the await: a second one at once waits too
         stored = await self.store.owe_latest(sub.feed_id, [sub.channel_id])
         self.bot.announce_scheduler.wake()  # deliver it now
         if stored is None:
+            self._posted_latest.pop(sub.id, None)  # nothing was posted
             raise UserFacingError(
                 "I haven't read any episode of that feed yet; try again in a moment."
             )
