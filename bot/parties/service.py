@@ -254,6 +254,7 @@ class PartyService:
         stored = await self.episodes.episode(party.episode_id)
         if stored is None or not stored.episode.audio_url:
             raise UserFacingError("its episode is no longer in my library.")
+        await self._check_host(guild, channel, party)
         # only as many as the notice can mention: reading them all took a request per 100
         # before the bot joined (a party in a big server started minutes late)
         interested = [u.id async for u in event.users(limit=INTERESTED_READ) if not u.bot]
@@ -288,6 +289,21 @@ class PartyService:
             channel.id,
             event.user_count or len(interested),
         )
+
+    async def _check_host(self, guild: discord.Guild, channel: VoiceChannel, party: Party) -> None:
+        """The bot starts the party for its host, as the host would start their own event: they
+        must still be in the server and able to hold a party in the channel (member_cannot_host),
+        or a host who has since lost a staff room would still have the bot take it over.
+        A failed lookup (Discord unreachable) lets the party start: it was announced."""
+        try:
+            host = await guild.fetch_member(party.created_by)
+        except discord.NotFound:
+            raise UserFacingError("its host has left the server.") from None
+        except REQUEST_FAILURES as exc:
+            log.warning("Could not look up the host of party %s: %s", party.event_id, exc)
+            return
+        if member_cannot_host(channel, host):
+            raise UserFacingError(f"its host can no longer hold a party in {channel.mention}.")
 
     async def _open_stage(
         self, channel: discord.StageChannel, event: discord.ScheduledEvent, stored: StoredEpisode

@@ -18,6 +18,7 @@ from driver.parties import host, party_reply
 from driver.voice import episode, start_with
 from driver.world import World
 from emulator import ChannelType
+from emulator.scheduled_events import EventStatus
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
@@ -125,3 +126,33 @@ async def test_a_party_with_a_thousand_interested_starts_without_reading_them_al
     assert notice["content"].endswith(f" and {1_000 - len(pinged.users)} more"), notice["content"]
     reads = emu.requests_to("GET", f"/guilds/{world.guild_id}/scheduled-events/{event.id}/users")
     assert len(reads) <= 2, f"{len(reads)} requests for the interested members before starting"
+
+
+async def test_a_party_whose_host_lost_the_channel_is_cancelled_at_its_start(
+    emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
+) -> None:
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    user = host(emu, world)
+    made = await party_reply(emu, world, user, world.voice_id)
+    assert "Listening party for **Tone 1**" in made
+    (event,) = emu.scheduled.events.values()
+    # by its start, the room is a staff room the host can't join; the bot still may
+    guild = emu.guild(world.guild_id)
+    join = Permissions(view_channel=True, connect=True, speak=True).value
+    emu.deny(world.voice_id, world.guild_id, Permissions(view_channel=True, connect=True).value)
+    emu.allow(world.voice_id, guild.bot_role_id, join)
+    emu.scheduled.set_start(event.id, datetime.now(UTC) + timedelta(seconds=2))
+
+    def said(text: str) -> list[dict]:
+        return [m for m in emu.messages(world.text_id) if text in (m.get("content") or "")]
+
+    await emu.wait_until(lambda: said("could not start"), timeout=30)
+    (notice,) = said("could not start")
+    assert notice["content"] == (
+        "The listening party could not start: its host can no longer hold a party in "
+        f"<#{world.voice_id}>."
+    )
+    assert not said("starts now in")
+    assert emu.bot.id not in guild.voice_states
+    await emu.wait_until(lambda: event.status == EventStatus.CANCELED, timeout=10)
