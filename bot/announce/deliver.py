@@ -25,6 +25,7 @@ import discord.http
 from bot import metrics, outgoing
 from bot.announce import render
 from bot.announce.announced import Announced
+from bot.announce.echoes import Announcement, Echoes
 from bot.announce.markers import (
     DIGEST_PREFIX,
     announced_keys,
@@ -126,12 +127,20 @@ class Deliverer:
             sent = 0
             try:
                 channel = await self._channel(channel_id)
+                # What the channel already shows of these episodes from other feeds: looked up
+                # only when the query said there is some. Posts made below are added as they go.
+                echoed = [w for w in waiting if w.echoed]
+                echoes = Echoes(
+                    await self.store.announcements(channel_id, waiting) if echoed else ()
+                )
                 for item in [w for w in waiting if w.state == "pending"]:
-                    await self._post_episode(channel, item)
+                    if await self._already_announced(channel_id, item, echoes):
+                        continue
+                    message_id = await self._post_episode(channel, item)
+                    echoes.add(_announcement(item, message_id))
                     sent += 1
                 digest = [w for w in waiting if w.state == "digest"]
-                if digest:
-                    await self._post_digest(channel, digest)
+                if digest and await self._post_digest(channel, digest, echoes):
                     sent += 1
             except ChannelBlocked as exc:
                 news = await self.store.set_blocked(channel_id, str(exc))
@@ -202,7 +211,32 @@ class Deliverer:
             log.info("Cannot read %s for its slowmode (%s); posting anyway", channel.id, exc)
         return 0.0
 
-    async def _post_episode(self, channel: Postable, item: Waiting) -> None:
+    async def _already_announced(self, channel_id: int, item: Waiting, echoes: Echoes) -> bool:
+        """Whether another feed's announcement in the channel already shows this episode; if so
+        it is recorded as sent in that message (buttons, read-backs and recovery then find it
+        like any other), and said once. An admin's re-post (round > 0) is always posted."""
+        if item.round > 0:
+            return False
+        stored = item.episode
+        key = episode_key(stored.episode.id)
+        earlier = echoes.earlier(stored.feed_id, key, stored.episode.source_key)
+        if earlier is None:
+            return False
+        await self.store.mark_sent([stored.id], channel_id, earlier.message_id)
+        self.announced.posted(channel_id, [key], earlier.message_id)
+        echoes.add(_announcement(item, earlier.message_id))
+        log.info(
+            "Episode %s (%s) was already announced in channel %s by feed %s (message %s)",
+            stored.id,
+            stored.episode.title,
+            channel_id,
+            earlier.feed_name,
+            earlier.message_id,
+        )
+        return True
+
+    async def _post_episode(self, channel: Postable, item: Waiting) -> int:
+        """Posts the episode (or finds the post an earlier attempt made): its message id."""
         stored = item.episode
         key = episode_key(stored.episode.id)
         legacy = play_custom_id(stored.id, None)  # posted by a version before episode keys
@@ -220,7 +254,7 @@ class Deliverer:
                 )
                 await self.store.mark_sent([stored.id], channel.id, found)
                 self.announced.posted(channel.id, [key], found)
-                return
+                return found
         kind = "sent"
         content, mentions = render.mention_content(item.mention_role_id)
         embed = render.episode_embed(stored, item.feed_name, item.feed_image, announcement=True)
@@ -261,6 +295,7 @@ class Deliverer:
         log.info(
             "Posted episode %s (%s) in channel %s", stored.id, stored.episode.title, channel.id
         )
+        return message_id
 
     async def _send(
         self,
@@ -355,10 +390,31 @@ class Deliverer:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _post_digest(self, channel: Postable, items: Sequence[Waiting]) -> None:
+    async def _post_digest(
+        self, channel: Postable, owed: Sequence[Waiting], echoes: Echoes
+    ) -> bool:
+        """Posts one message listing what is owed as a digest, less what the channel already
+        shows from another feed, and listing once what two of its feeds both carry. Whether a
+        digest was posted (or found from an earlier attempt)."""
+        items: list[Waiting] = []
+        inside: list[tuple[Waiting, str]] = []  # a copy of an episode listed here, and its feed
+        listed = Echoes()  # what this digest lists, by placeholder message ids (-1, -2, ...)
+        for w in owed:
+            if await self._already_announced(channel.id, w, echoes):
+                continue
+            key = episode_key(w.episode.episode.id)
+            twin = listed.earlier(w.episode.feed_id, key, w.episode.episode.source_key)
+            if twin is not None:
+                inside.append((w, twin.feed_name))
+                continue
+            items.append(w)
+            listed.add(_announcement(w, -len(items)))
+        if not items:
+            return False
         episodes = [w.episode for w in items]
-        ids = [e.id for e in episodes]
+        ids = [e.id for e in episodes] + [w.episode.id for w, _ in inside]
         keys = [episode_key(e.episode.id) for e in episodes]
+        keys += [episode_key(w.episode.episode.id) for w, _ in inside]
         key = render.digest_key(episodes)
         marker = DIGEST_PREFIX + key
         embed = render.digest_embed([w.feed_name for w in items], episodes)
@@ -370,9 +426,8 @@ class Deliverer:
             )
             if found is not None:
                 log.info("The digest of %d episodes was already posted in %s", len(ids), channel.id)
-                await self.store.mark_sent(ids, channel.id, found)
-                self.announced.posted(channel.id, keys, found)
-                return
+                await self._digest_sent(channel.id, items, inside, ids, keys, found, echoes)
+                return True
         view = render.digest_view(episodes)
         nonce = render.nonce_for(channel.id, f"digest:{key}")
         try:
@@ -394,10 +449,35 @@ class Deliverer:
             raise self._classify(exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TryLater(str(exc)) from exc
-        await self.store.mark_sent(ids, channel.id, message_id)
-        self.announced.posted(channel.id, keys, message_id)
+        await self._digest_sent(channel.id, items, inside, ids, keys, message_id, echoes)
         metrics.POSTS.labels(kind="digest").inc()
-        log.info("Posted a digest of %d episodes in channel %s", len(ids), channel.id)
+        log.info("Posted a digest of %d episodes in channel %s", len(items), channel.id)
+        return True
+
+    async def _digest_sent(
+        self,
+        channel_id: int,
+        items: Sequence[Waiting],
+        inside: Sequence[tuple[Waiting, str]],
+        ids: Sequence[int],
+        keys: Sequence[str],
+        message_id: int,
+        echoes: Echoes,
+    ) -> None:
+        await self.store.mark_sent(ids, channel_id, message_id)
+        self.announced.posted(channel_id, keys, message_id)
+        for w in [*items, *(w for w, _ in inside)]:
+            echoes.add(_announcement(w, message_id))
+        for w, by in inside:
+            log.info(
+                "Episode %s (%s) was already announced in channel %s by feed %s (message %s,"
+                " a digest)",
+                w.episode.id,
+                w.episode.episode.title,
+                channel_id,
+                by,
+                message_id,
+            )
 
     async def _create_forum_post(
         self,
@@ -496,6 +576,18 @@ class Deliverer:
         except outgoing.REQUEST_FAILURES as exc:
             raise TryLater(f"could not check for an earlier post: {exc}") from exc
         return None
+
+
+def _announcement(item: Waiting, message_id: int) -> Announcement:
+    stored = item.episode
+    return Announcement(
+        stored.id,
+        stored.feed_id,
+        item.feed_name,
+        episode_key(stored.episode.id),
+        stored.episode.source_key,
+        message_id,
+    )
 
 
 def _post_id(data: object) -> int:

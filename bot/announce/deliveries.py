@@ -6,14 +6,33 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.announce.echoes import Announcement
 from bot.announce.episodes import (
     EPISODE_COLUMNS,
     OLDEST_FIRST,
     Episodes,
     StoredEpisode,
+    feed_name,
     stored_episode,
 )
+from bot.announce.markers import episode_key
 from bot.db import Database, Queries
+
+# Whether another feed's episode with this row's guid (its key) or post key was announced in the
+# channel: two probes of indexed columns (episodes_by_key, episodes_by_source_key, then the
+# deliveries' primary key) per row owed. Never for an admin's explicit re-post (round > 0).
+_SENT_ELSEWHERE = (
+    " EXISTS (SELECT 1 FROM episodes o JOIN deliveries od ON od.episode_id = o.id"
+    " WHERE o.{column} = e.{column} AND o.feed_id <> e.feed_id AND od.channel_id = d.channel_id"
+    " AND od.state = 'sent' AND od.message_id IS NOT NULL)"
+)
+ECHOED = (
+    "(d.round = 0 AND ("
+    + _SENT_ELSEWHERE.format(column="episode_key")
+    + " OR"
+    + _SENT_ELSEWHERE.format(column="source_key")
+    + "))"
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,9 @@ class Waiting:
     feed_image: str | None
     mention_role_id: int
     blocked: bool = False  # a subscription of the channel records it as one it can't post in
+    # Another feed's episode with the same guid or post key was already announced in the channel
+    # (bot/announce/echoes.py); `Deliveries.announcements` says which, and in what message.
+    echoed: bool = False
 
 
 async def owe(conn: Queries, owed: Sequence[tuple[int, str]], channel_id: int, now: float) -> None:
@@ -59,7 +81,8 @@ class Deliveries:
         rows = await self.db.fetch(
             f"SELECT {EPISODE_COLUMNS}, d.state, d.attempts, d.round, s.mention_role_id,"
             " EXISTS (SELECT 1 FROM subscriptions b WHERE b.channel_id = d.channel_id"
-            " AND b.blocked_error IS NOT NULL) AS blocked"
+            " AND b.blocked_error IS NOT NULL) AS blocked,"
+            f" {ECHOED} AS echoed"
             " FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
             " JOIN feeds f ON f.id = e.feed_id"
             " JOIN subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id"
@@ -80,9 +103,44 @@ class Deliveries:
                     stored.feed_image,
                     row["mention_role_id"],
                     bool(row["blocked"]),
+                    bool(row["echoed"]),
                 )
             )
         return waiting
+
+    async def announcements(self, channel_id: int, items: Sequence[Waiting]) -> list[Announcement]:
+        """The channel's announcements of episodes that share a guid or a post key with these
+        (any feed's, those of the items' own feeds too), first posted first. No query when
+        there are none to look for."""
+        keys = sorted({episode_key(w.episode.episode.id) for w in items})
+        sources = sorted({s for w in items if (s := w.episode.episode.source_key) is not None})
+        if not keys and not sources:
+            return []
+        wanted = [f"e.episode_key IN ({','.join('?' * len(keys))})"] if keys else []
+        if sources:
+            wanted.append(f"e.source_key IN ({','.join('?' * len(sources))})")
+        rows = await self.db.fetch(
+            "SELECT e.id, e.feed_id, e.episode_key, e.source_key, f.title AS feed_title,"
+            " f.url AS feed_url, d.message_id"
+            " FROM deliveries d JOIN episodes e ON e.id = d.episode_id"
+            " JOIN feeds f ON f.id = e.feed_id"
+            " WHERE d.channel_id = ? AND d.state = 'sent' AND d.message_id IS NOT NULL"
+            f" AND ({' OR '.join(wanted)}) ORDER BY d.message_id, e.id",
+            channel_id,
+            *keys,
+            *sources,
+        )
+        return [
+            Announcement(
+                int(r["id"]),
+                int(r["feed_id"]),
+                feed_name(r["feed_title"], r["feed_url"]),
+                str(r["episode_key"]),
+                r["source_key"],
+                int(r["message_id"]),
+            )
+            for r in rows
+        ]
 
     async def begin_attempt(self, episode_ids: Iterable[int], channel_id: int) -> None:
         """Written before a send, so a crash mid-send is known to need a check on restart."""
