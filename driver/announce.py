@@ -4,6 +4,7 @@ announcements a channel shows."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,16 @@ SOURCE = "https://www.lesswrong.com/posts/Kv7DRtEaQYjfyZ8Ld/giving-ais-safe-moti
 QUIET = 2.0  # seconds (2 poll cycles of 1 s) to be sure nothing more is posted
 
 
+def post_url(name: str) -> str:
+    """A LessWrong post of its own for `name` (a 17-character id, as LessWrong's)."""
+    post_id = hashlib.sha256(name.encode()).hexdigest()[:17]
+    return f"https://www.lesswrong.com/posts/{post_id}/{name}"
+
+
 def item(n: int, *, guid_prefix: str = "ep", description: str | None = None) -> dict[str, Any]:
+    """Episode `n`, narrating SOURCE; with another guid prefix, a post of that prefix's own: feeds
+    of different prefixes in one channel are different narrations, not one in two feeds."""
+    source = SOURCE if guid_prefix == "ep" else post_url(guid_prefix)
     return {
         "guid": f"{guid_prefix}-{n}",
         "title": f"Episode {n}",
@@ -27,7 +37,7 @@ def item(n: int, *, guid_prefix: str = "ep", description: str | None = None) -> 
         "duration": "12:34",
         "link": f"https://example.org/episodes/{n}",
         "description": description
-        or f'<p>Summary of episode {n}.</p><p>Source:</p><p><a href="{SOURCE}">{SOURCE}</a></p>'
+        or f'<p>Summary of episode {n}.</p><p>Source:</p><p><a href="{source}">{source}</a></p>'
         "<p>Narrated by TYPE III AUDIO.</p>",
     }
 
