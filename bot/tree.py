@@ -57,6 +57,11 @@ def _rate_limited(error: discord.RateLimited) -> str:
 
 
 async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
+    if interaction.client.is_closed():
+        # Stopped mid-command (SIGTERM, Ctrl-C): its session is closed, so whatever it was doing
+        # failed, and no reply can go out. Not a bug to report with a traceback.
+        log.info("%s was cut short by the shutdown (%r)", _where(interaction), error)
+        return
     message = describe_error(error)
     if message is None:
         error_id = secrets.token_hex(4)

@@ -38,8 +38,17 @@ class FakeCommand:
     qualified_name = "feed add"
 
 
+class FakeClient:
+    def __init__(self, *, closed: bool = False) -> None:
+        self.closed = closed
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+
 class FakeInteraction:
-    def __init__(self, *, answered: bool = False) -> None:
+    def __init__(self, *, answered: bool = False, closing: bool = False) -> None:
+        self.client = FakeClient(closed=closing)
         self.response = FakeResponse()
         self.followup = FakeFollowup()
         self.command = FakeCommand()
@@ -94,3 +103,16 @@ def test_a_429_too_long_to_wait_inside_a_request_is_described(
     expected = f"Discord is rate limiting me: try again in {said}."
     assert describe_error(discord.RateLimited(retry_after)) == expected
     assert describe_error(invoke_error(discord.RateLimited(retry_after))) == expected  # type: ignore[arg-type]
+
+
+async def test_a_command_cut_short_by_the_shutdown_is_one_line_without_a_reply(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Ctrl-C while a command is answering: its session is closed under it (RuntimeError)."""
+    interaction = FakeInteraction(closing=True)
+    with caplog.at_level(logging.INFO, logger="bot.tree"):
+        await send_error(interaction, invoke_error(RuntimeError("Session is closed")))  # type: ignore[arg-type]
+    assert interaction.response.sent == [] and interaction.followup.sent == []
+    (record,) = caplog.records
+    assert record.levelno == logging.INFO and record.exc_info is None
+    assert "/feed add was cut short by the shutdown" in record.getMessage()
