@@ -81,13 +81,13 @@ class Parties(commands.Cog):
             raise UserFacingError(reason)
         stored = await find_episode(interaction, self.service.episodes, episode)
         await interaction.response.defer(thinking=True)  # the cover image may take a moment
-        event = await self.service.create(
+        event_id = await self.service.create(
             target, interaction.channel_id or 0, stored, start, interaction.user.id
         )
         await interaction.followup.send(
             f"🎧 Listening party for **{shown_title(stored.episode.title)}** "
             f"{when_text(start)} in {target.mention}. Press “Interested” on the event to be "
-            f"mentioned when it starts: {event.url}",
+            f"mentioned when it starts: https://discord.com/events/{target.guild.id}/{event_id}",
             allowed_mentions=discord.AllowedMentions.none(),
         )
 

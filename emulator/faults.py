@@ -28,6 +28,7 @@ class Fault:
     global_: bool = False
     drop_connection: bool = False
     body: object = None  # this JSON instead of Discord's 500 body
+    html: str | None = None  # an edge node's page (text/html) instead of any JSON body
     hits: int = 0
 
     def matches(self, method: str, template: str, concrete: str) -> bool:
@@ -62,10 +63,18 @@ class FaultInjector:
         return fault
 
     def server_error(
-        self, method: str, path: str, *, status: int = 500, count: int = 1, body: object = None
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 500,
+        count: int = 1,
+        body: object = None,
+        html: str | None = None,
     ) -> Fault:
-        """Answer with `status` (and `body`, else a plain 500 body) instead of running the route."""
-        fault = Fault("server_error", method.upper(), path, count, status, body=body)
+        """Answer with `status` (and `body`, else a plain 500 body) instead of running the route;
+        with `html`, that page as text/html, as Cloudflare's edge answers when Discord is down."""
+        fault = Fault("server_error", method.upper(), path, count, status, body=body, html=html)
         self.pending.append(fault)
         return fault
 

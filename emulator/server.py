@@ -290,6 +290,8 @@ class DiscordEmulator(InteractionsMixin, State):
             self.emit("fault", {"kind": fault.kind, "method": request.method, "path": path})
             if fault.kind == "rate_limit":
                 return too_many_requests(fault.retry_after, global_=fault.global_, bucket=bucket)
+            if fault.html is not None:
+                return web.Response(text=fault.html, status=fault.status, content_type="text/html")
             body = fault.body if fault.body is not None else {"message": "Internal Server Error"}
             return json_response(
                 {"code": 0, **body} if isinstance(body, dict) else body, fault.status

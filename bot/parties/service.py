@@ -16,16 +16,18 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
 from bot.announce.store import AnnounceStore
 from bot.errors import UserFacingError
 from bot.feeds.documents import DocumentFetchError, FetchRules, fetch_image
-from bot.outgoing import REQUEST_FAILURES, shown_title
-from bot.parties.plan import INTERESTED_READ, event_fields, start_notice
+from bot.outgoing import REQUEST_FAILURES, clip, shown_title
+from bot.parties.plan import INTERESTED_READ, EventFields, event_fields, start_notice
 from bot.parties.store import Party, PartyStore
+from bot.rest_once import post_once
 
 if TYPE_CHECKING:
     from bot.announce.store import StoredEpisode
@@ -38,6 +40,20 @@ log = logging.getLogger(__name__)
 VoiceChannel = discord.VoiceChannel | discord.StageChannel
 LATE_START = 15 * 60.0
 """A party whose start passed while the bot was down still starts if it is this late at most."""
+CREATE_ATTEMPTS = 2  # requests for a new event, each after looking for the one before
+CREATE_RETRY_PAUSE = 1.0
+
+
+class _Unreadable(Exception):
+    """A 2xx answer to a new event that names no event."""
+
+
+def _event_id(data: object) -> int:
+    found = data.get("id") if isinstance(data, dict) else None
+    try:
+        return int(str(found))  # a snowflake string; None or junk raises
+    except (TypeError, ValueError):
+        raise _Unreadable(f"no event id in {clip(str(data), 100)!r}") from None
 
 
 @dataclass
@@ -126,8 +142,8 @@ class PartyService:
         stored: StoredEpisode,
         start: datetime,
         created_by: int,
-    ) -> discord.ScheduledEvent:
-        """The scheduled event and the party's row; UserFacingError when Discord refuses."""
+    ) -> int:
+        """The scheduled event's id, and the party's row; UserFacingError when Discord refuses."""
         if not stored.episode.audio_url:
             raise UserFacingError(f"“{shown_title(stored.episode.title)}” has no audio to play.")
         if reason := missing_permissions(channel):
@@ -136,26 +152,21 @@ class PartyService:
         image = await self._image(stored.episode.image or stored.feed_image)
         stage = isinstance(channel, discord.StageChannel)
         kind = discord.EntityType.stage_instance if stage else discord.EntityType.voice
-        try:
-            event = await channel.guild.create_scheduled_event(
-                name=fields.name,
-                description=fields.description,
-                start_time=fields.start,
-                entity_type=kind,
-                channel=channel,
-                privacy_level=discord.PrivacyLevel.guild_only,
-                reason=f"Listening party requested by {created_by}",
-                image=image if image is not None else discord.utils.MISSING,
-            )
-        except discord.Forbidden:
-            raise UserFacingError(
-                "Discord refused to create the event: I need Manage Events (or Create Events) "
-                f"and to be able to join {channel.mention}."
-            ) from None
-        except discord.HTTPException as exc:
-            raise UserFacingError(f"Discord refused to create the event: {exc.text}.") from None
+        payload: dict[str, Any] = {
+            "name": fields.name,
+            "description": fields.description,
+            "scheduled_start_time": fields.start.isoformat(),
+            "entity_type": kind.value,
+            "channel_id": channel.id,
+            "privacy_level": discord.PrivacyLevel.guild_only.value,
+        }
+        if image is not None:
+            payload["image"] = discord.utils._bytes_to_base64_data(image)
+        event_id = await self._make_event(
+            channel, fields, payload, reason=f"Listening party requested by {created_by}"
+        )
         await self.store.add(
-            event.id,
+            event_id,
             channel.guild.id,
             channel.id,
             text_channel_id,
@@ -164,7 +175,63 @@ class PartyService:
             start.timestamp(),
         )
         self._rearm.set()
-        return event
+        return event_id
+
+    async def _make_event(
+        self, channel: VoiceChannel, fields: EventFields, payload: dict[str, Any], *, reason: str
+    ) -> int:
+        """The new event's id. Scheduled events take no nonce, so each attempt is one request
+        (discord.py would repeat it after a 5xx that Discord may have stored, making a second
+        event); after an attempt whose outcome is unknown, the event is looked for first."""
+        path = f"/guilds/{channel.guild.id}/scheduled-events"
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            if attempt > 1:
+                await asyncio.sleep(CREATE_RETRY_PAUSE)
+            try:
+                return _event_id(await post_once(self.bot, path, payload, reason=reason))
+            except discord.Forbidden:
+                raise UserFacingError(
+                    "Discord refused to create the event: I need Manage Events (or Create Events) "
+                    f"and to be able to join {channel.mention}."
+                ) from None
+            except discord.DiscordServerError as exc:
+                log.warning("Creating a party event: Discord answered %s", exc.status)
+            except (aiohttp.ClientError, TimeoutError, _Unreadable) as exc:
+                log.warning("Creating a party event: no usable answer (%r)", exc)
+            except discord.HTTPException as exc:
+                refusal = exc.text or exc.response.reason or f"HTTP {exc.status}"
+                raise UserFacingError(
+                    f"Discord refused to create the event: {clip(refusal, 200)}."
+                ) from None
+            found = await self._find_event(channel, fields)
+            if found is not None:
+                log.info("Party event %s was made despite the failed answer", found)
+                return found
+        raise UserFacingError(
+            "Discord is having trouble and did not create the event; try again in a few minutes."
+        )
+
+    async def _find_event(self, channel: VoiceChannel, fields: EventFields) -> int | None:
+        """The event an attempt made, if Discord stored it before failing."""
+        me = self.bot.user
+        try:
+            events = await channel.guild.fetch_scheduled_events(with_counts=False)
+        except REQUEST_FAILURES as exc:
+            log.warning("Could not look for a party event after a failed answer: %s", exc)
+            raise UserFacingError(
+                "Discord is having trouble: I could not tell whether the event was created. "
+                "Look in the server's events before trying again."
+            ) from None
+        for event in events:
+            if (
+                me is not None
+                and event.creator_id == me.id
+                and event.channel_id == channel.id
+                and event.name == fields.name
+                and abs((event.start_time - fields.start).total_seconds()) < 1
+            ):
+                return event.id
+        return None
 
     async def _image(self, url: str | None) -> bytes | None:
         if not url:
