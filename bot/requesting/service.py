@@ -141,17 +141,38 @@ class RequestService:
             await self._repeat(interaction, existing)
             return
         hint = f"\n-# {key.note}" if key.note else ""
-        message = await interaction.followup.send(
-            f"Requested! Others can add their vote with the button.{hint}",
-            embed=await self._embed(created),
-            view=request_view(created),
-            wait=True,
-        )
+        message = await self._public_card(interaction, created, hint)
         metrics.REQUESTS_CREATED.inc()
-        await self.store.set_messages(created.id, public=message.id)
-        created = await self.store.get(created.id) or created
+        if message is not None:
+            await self.store.set_messages(created.id, public=message.id)
+            created = await self.store.get(created.id) or created
+        # Stored by now: the reviewers hear of it whether or not Discord showed the card here.
         await self._send_for_review(created)
         await self._forward(created)
+        if message is None:
+            raise UserFacingError(
+                f"Your request (#{created.id}) is recorded and sent for review, but Discord "
+                "failed to show it here; /requests mine lists it."
+            )
+
+    async def _public_card(
+        self, interaction: Interaction, created: RequestRow, hint: str
+    ) -> discord.WebhookMessage | None:
+        """The request's card with its vote button, as the answer; None if Discord failed."""
+        try:
+            return await interaction.followup.send(
+                f"Requested! Others can add their vote with the button.{hint}",
+                embed=await self._embed(created),
+                view=request_view(created),
+                wait=True,
+            )
+        except outgoing.REQUEST_FAILURES as exc:
+            log.warning("Could not show request #%s's card: %s", created.id, exc)
+        except (KeyError, TypeError, ValueError) as exc:  # a 2xx whose body discord.py can't read
+            log.warning(
+                "Discord's answer to request #%s's card was unreadable: %r", created.id, exc
+            )
+        return None
 
     async def _check_limits(self, member_id: int) -> None:
         policy.check_limits(
