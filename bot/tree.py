@@ -10,6 +10,7 @@ import logging
 import secrets
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -30,6 +31,8 @@ def describe_error(error: BaseException) -> str | None:
             return original.message
         if isinstance(original, discord.RateLimited):
             return _rate_limited(original)
+        if _discord_trouble(original):
+            return DISCORD_TROUBLE
     if isinstance(error, UserFacingError):
         return error.message
     if isinstance(error, discord.RateLimited):
@@ -49,6 +52,15 @@ def describe_error(error: BaseException) -> str | None:
     return None
 
 
+DISCORD_TROUBLE = "Discord is having trouble right now; try again in a few minutes."
+
+
+def _discord_trouble(error: BaseException | None) -> bool:
+    """Discord failing on its side (a 5xx after discord.py's own retries), or not answering:
+    not a bug here, and nothing the member did."""
+    return isinstance(error, discord.DiscordServerError | aiohttp.ClientError | TimeoutError)
+
+
 def _rate_limited(error: discord.RateLimited) -> str:
     """A 429 longer than the bot waits inside a request (bot.bot's `max_ratelimit_timeout`)."""
     wait = error.retry_after
@@ -63,6 +75,8 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
         log.info("%s was cut short by the shutdown (%r)", _where(interaction), error)
         return
     message = describe_error(error)
+    if message == DISCORD_TROUBLE:
+        log.warning("Discord failed during %s: %r", _where(interaction), error.__cause__ or error)
     if message is None:
         error_id = secrets.token_hex(4)
         original = getattr(error, "original", None) or error
