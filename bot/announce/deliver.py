@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
@@ -22,7 +21,7 @@ import aiohttp
 import discord
 import discord.http
 
-from bot import metrics, outgoing
+from bot import metrics, outgoing, rest_once
 from bot.announce import render
 from bot.announce.announced import Announced
 from bot.announce.echoes import Announcement, Echoes
@@ -151,7 +150,7 @@ class Deliverer:
                 return Report(sent=sent, retry=True, retry_after=exc.retry_after)
             except discord.RateLimited as exc:  # a 429 too long for discord.py to wait inside
                 log.warning("Posting in channel %s failed for now: %s", channel_id, exc)
-                return Report(sent=sent, retry=True, retry_after=exc.retry_after)
+                return Report(sent=sent, retry=True, retry_after=_capped(exc.retry_after))
             unblocked = False
             if any(w.blocked for w in waiting):  # else there is nothing to clear: no write
                 unblocked = await self.store.set_blocked(channel_id, None)
@@ -504,37 +503,16 @@ class Deliverer:
             allowed_mentions=mentions or outgoing.mentions(),
             channel_payload={"name": name, "auto_archive_duration": 10080},
         )
-        http = self.bot.http
-        headers = {
-            "Authorization": f"Bot {http.token}",
-            "User-Agent": http.user_agent,
-            "Content-Type": "application/json",
-        }
-        url = f"{discord.http.Route.BASE}/channels/{channel.id}/threads"
-        async with self.bot.session.post(
-            url,
-            data=json.dumps(params.payload, separators=(",", ":")),
-            headers=headers,
-            timeout=aiohttp.ClientTimeout(total=30),
-        ) as response:
-            text = await response.text()
-            data = (
-                json.loads(text) if response.content_type == "application/json" and text else text
+        try:
+            data = await rest_once.post_once(
+                self.bot, f"/channels/{channel.id}/threads", params.payload or {}
             )
-            if 200 <= response.status < 300:
-                return _post_id(data)
-            if response.status == 429:  # nothing was posted: wait as long as Discord says
-                raise TryLater(
-                    "Discord is rate limiting posts in this forum (429)",
-                    retry_after=_retry_after(response, data),
-                )
-            if response.status == 403:
-                raise discord.Forbidden(response, data)
-            if response.status == 404:
-                raise discord.NotFound(response, data)
-            if response.status >= 500:
-                raise discord.DiscordServerError(response, data)
-            raise discord.HTTPException(response, data)
+        except discord.RateLimited as exc:  # nothing was posted: wait as long as Discord says
+            raise TryLater(
+                "Discord is rate limiting posts in this forum (429)",
+                retry_after=_capped(exc.retry_after),
+            ) from None
+        return _post_id(data)
 
     def _classify(self, exc: discord.HTTPException) -> Exception:
         if exc.code in REFUSALS:
@@ -609,15 +587,6 @@ def _refusal(exc: discord.HTTPException) -> str:
     return f"{text} (HTTP {exc.status}, code {exc.code})".strip()
 
 
-def _retry_after(response: aiohttp.ClientResponse, data: object) -> float | None:
-    """Seconds a 429 asks to wait: the JSON body's `retry_after`, else the Retry-After header."""
-    raw = data.get("retry_after") if isinstance(data, dict) else None
-    if raw is None:
-        raw = response.headers.get("Retry-After")
-    try:
-        seconds = float(raw) if raw is not None else None
-    except (TypeError, ValueError):
-        return None
-    if seconds is None or seconds != seconds or seconds <= 0:  # absent, NaN or nonsense
-        return None
-    return min(seconds, MAX_RETRY_AFTER)
+def _capped(retry_after: float) -> float | None:
+    """Seconds a 429 asks to wait, at most MAX_RETRY_AFTER (None: it named no usable wait)."""
+    return min(retry_after, MAX_RETRY_AFTER) if retry_after > 0 else None
