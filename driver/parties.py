@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from discord import Permissions
 
+from driver.voice import episode, start_with
 from driver.world import World
 
 
@@ -37,3 +38,11 @@ async def party_reply(emu, world: World, user_id: int, channel_id: int, when: st
     if first["type"] == 5:
         return (await ix.wait_followup(timeout=20)).get("content") or ""
     return (first.get("data") or {}).get("content") or ""
+
+
+async def ready_for_a_party(emu, world: World, start_bot, feeds, audio, tones) -> int:
+    """The bot started with one episode in its feed (an 8 s tone) and a member who may run
+    /party; returns that member's id."""
+    url = audio.add("a440.mp3", tones["a440"])
+    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
+    return host(emu, world)

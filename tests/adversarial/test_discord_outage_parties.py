@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.parties import host, party_reply
-from driver.voice import episode, start_with
+from driver.parties import party_reply, ready_for_a_party
 from driver.world import World
 
 EVENTS = "/guilds/{guild_id}/scheduled-events"
@@ -19,9 +18,7 @@ EDGE_PAGE = (
 async def test_an_event_stored_before_a_500_is_made_once_and_is_the_partys(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
 ) -> None:
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     emu.faults.fail_after_commit("POST", EVENTS)
     said = await party_reply(emu, world, user, world.voice_id)
     (event,) = emu.scheduled.events.values()
@@ -32,9 +29,7 @@ async def test_an_event_stored_before_a_500_is_made_once_and_is_the_partys(
 async def test_a_lost_request_is_tried_again_once_nothing_was_made(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
 ) -> None:
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     emu.faults.server_error("POST", EVENTS, status=502)
     said = await party_reply(emu, world, user, world.voice_id)
     assert "Listening party for **Tone 1**" in said
@@ -44,9 +39,7 @@ async def test_a_lost_request_is_tried_again_once_nothing_was_made(
 async def test_an_outage_is_one_sentence_not_the_edges_page(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
 ) -> None:
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     emu.faults.server_error("POST", EVENTS, status=503, count=10, html=EDGE_PAGE)
     said = await party_reply(emu, world, user, world.voice_id)
     assert said == (

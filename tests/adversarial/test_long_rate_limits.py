@@ -11,8 +11,7 @@ import asyncio
 from driver.announce import QUIET, feed_xml, titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.parties import host, party_reply
-from driver.voice import episode, start_with
+from driver.parties import party_reply, ready_for_a_party
 from driver.world import World
 from emulator import ChannelType
 
@@ -56,9 +55,7 @@ async def test_an_hour_long_429_inside_a_command_is_one_sentence_not_a_silent_ho
     """/party creates a scheduled event; Discord holds that route back for an hour. The member
     hears so at once (the interaction's token lasts 15 minutes: an hour asleep inside the
     request would answer nobody)."""
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     emu.faults.rate_limit("POST", "/guilds/{guild_id}/scheduled-events", retry_after=HOUR)
     reply = await party_reply(emu, world, user, world.voice_id)
     assert reply == "Discord is rate limiting me: try again in 1h 0m 0s."

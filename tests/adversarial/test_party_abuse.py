@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from bot.parties.plan import PartyTimeError, parse_when
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer
-from driver.parties import host, party_reply
-from driver.voice import episode, start_with
+from driver.parties import party_reply, ready_for_a_party
 from driver.world import World
 from emulator import ChannelType
 from emulator.scheduled_events import EventStatus
@@ -26,9 +25,7 @@ NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 async def test_no_party_in_a_channel_the_member_could_not_schedule_in_themselves(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
 ) -> None:
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     guild = emu.guild(world.guild_id)
     join = Permissions(view_channel=True, connect=True, speak=True).value
     staff = emu.add_channel(world.guild_id, "Staff room", ChannelType.VOICE)
@@ -57,9 +54,7 @@ async def test_no_party_in_a_channel_the_member_could_not_schedule_in_themselves
 async def test_a_time_past_the_calendars_end_is_one_sentence(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
 ) -> None:
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     for when in ("9999-12-31 23:59-23:59", "0001-01-01 00:00+23:59"):
         said = await party_reply(emu, world, user, world.voice_id, when)
         assert said.startswith(f"I could not read {when!r} as a time."), said
@@ -103,9 +98,7 @@ def test_any_start_time_is_a_time_or_one_sentence(text: str) -> None:
 async def test_a_party_with_a_thousand_interested_starts_without_reading_them_all(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, voice, tones
 ) -> None:
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     made = await party_reply(emu, world, user, world.voice_id)
     assert "Listening party for **Tone 1**" in made
     (event,) = emu.scheduled.events.values()
@@ -131,9 +124,7 @@ async def test_a_party_with_a_thousand_interested_starts_without_reading_them_al
 async def test_a_party_whose_host_lost_the_channel_is_cancelled_at_its_start(
     emu, world: World, start_bot, feeds: FeedServer, audio: AudioServer, tones
 ) -> None:
-    url = audio.add("a440.mp3", tones["a440"])
-    await start_with(emu, world, start_bot, feeds, [episode(1, url, 8)])
-    user = host(emu, world)
+    user = await ready_for_a_party(emu, world, start_bot, feeds, audio, tones)
     made = await party_reply(emu, world, user, world.voice_id)
     assert "Listening party for **Tone 1**" in made
     (event,) = emu.scheduled.events.values()

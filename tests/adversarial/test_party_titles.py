@@ -7,10 +7,9 @@ from bot.parties.plan import start_notice
 from driver.announce import wait_titles
 from driver.audioserver import AudioServer
 from driver.feedserver import FeedServer, rss
+from driver.parties import host, party_reply
 from driver.voice import episode, start_with
 from driver.world import World
-
-from .test_party_abuse import host, party_reply
 
 INVISIBLE = "\u200b\u200e\u2060"
 
