@@ -37,6 +37,10 @@ def describe_error(error: BaseException) -> str | None:
         return error.message
     if isinstance(error, discord.RateLimited):
         return _rate_limited(error)
+    if isinstance(error, app_commands.TransformerError):  # an option Discord sent that won't do
+        if error.type is discord.AppCommandOptionType.channel:
+            return "I can't use that channel: I can't see it yet, or it isn't a kind this takes."
+        return "I couldn't read one of the options; check it and try again."
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"You need the {needed} permission to do that."

@@ -116,3 +116,25 @@ async def test_a_command_cut_short_by_the_shutdown_is_one_line_without_a_reply(
     (record,) = caplog.records
     assert record.levelno == logging.INFO and record.exc_info is None
     assert "/feed add was cut short by the shutdown" in record.getMessage()
+
+
+class ChannelTransformer(app_commands.Transformer):
+    async def transform(self, interaction: discord.Interaction, value: object) -> object:
+        return value
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (discord.AppCommandOptionType.channel, "I can't use that channel"),
+        (discord.AppCommandOptionType.user, "I couldn't read one of the options"),
+    ],
+)
+def test_an_option_discord_sent_that_cannot_be_used_is_a_sentence(
+    option: discord.AppCommandOptionType, said: str
+) -> None:
+    """A channel option whose channel the bot has not cached yet (its CHANNEL_CREATE still on
+    the way), or a member who left: discord.py cannot convert it."""
+    error = app_commands.TransformerError("1234", option, ChannelTransformer())
+    text = describe_error(error)
+    assert text is not None and text.startswith(said)
