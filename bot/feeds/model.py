@@ -26,6 +26,10 @@ MAX_URL = 8_000
 MAX_DESCRIPTION = 200_000
 """Characters of description markup kept; summaries show a few hundred."""
 MAX_CHAPTERS = 1_000
+MAX_ITEMS = 5_000
+"""Items of one feed read: half from each end of the document, where the newest are whichever
+order the feed keeps (the largest real feed in the corpus has 1,000). Past it, a 10 MB feed of
+tiny items was 100,000 episodes to build, hold in memory and store at every poll."""
 MAX_TRANSCRIPTS = 20
 """podcast:transcript links kept per episode (one per format and language is the norm)."""
 MAX_AUTHORS = 20

@@ -27,7 +27,7 @@ from typing import TypeVar
 import lxml.etree as etree
 
 from bot.feeds.episode import Notes, Urls, build_episode, plain_title
-from bot.feeds.model import MAX_AUTHOR, Episode, Feed, FeedParseError
+from bot.feeds.model import MAX_AUTHOR, MAX_ITEMS, Episode, Feed, FeedParseError
 from bot.feeds.xmlkeys import Element, Fields, collect, key_of, text_of
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,9 @@ def parse_feed(data: bytes, *, url: str | None = None) -> Feed:
     else:
         channel, items = _rss_parts(root)
     notes = Notes()
+    if len(items) > MAX_ITEMS:
+        notes.drop("items (past the first and last few thousand)", str(len(items)))
+        items = items[: MAX_ITEMS // 2] + items[-(MAX_ITEMS - MAX_ITEMS // 2) :]
     urls = Urls(url, data=data, notes=notes)
     episodes: list[Episode] = []
     skipped: list[str] = []
