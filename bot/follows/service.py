@@ -7,7 +7,10 @@ on "follow-dms", bot/cluster/node.py), so `Pacer` is the whole bot's pace.
 
 Each DM follows the channel posts' protocol (bot/announce/deliver.py): count the attempt, look
 for it in the DM channel only if an earlier attempt may have reached Discord, send with the
-delivery's nonce and `enforce_nonce`, record the message id. Closed DMs (Discord's 50007) drop
+delivery's nonce and `enforce_nonce`, record the message id. An episode the member already has
+from another feed (the same narration: bot/announce/echoes.py) is recorded 'sent' in that DM
+instead; deciding here, in the one sender, sees every feed's DMs, which planning in each poll's
+own transaction could not. Closed DMs (Discord's 50007) drop
 the member's pending DMs and send one notice, in the channel that announced the episode in the
 follow's server, mentioning only that member.
 """
@@ -124,6 +127,17 @@ class FollowService:
         stored = await self.episodes.episode(episode_id)
         if follow is None or stored is None:  # unfollowed or gone since it was planned
             await self.store.drop(episode_id, user_id)
+            return
+        earlier = await self.store.earlier_dm(episode_id, user_id)
+        if earlier is not None:  # one narration in two feeds: the member has it already
+            await self.store.sent(episode_id, user_id, earlier.message_id)
+            log.info(
+                "Follow DM for episode %s: member %s already has it from feed %s (message %s)",
+                episode_id,
+                user_id,
+                earlier.feed_name,
+                earlier.message_id,
+            )
             return
         if not await self._still_member(follow):
             log.info("Member %s left server %s: their follows there go", user_id, follow.guild_id)

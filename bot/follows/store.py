@@ -6,6 +6,10 @@ A delivery is planned 'pending' with a nonce fixed at planning (the DM is sent w
 `enforce_nonce`, so a retry after a crash cannot post twice), then marked 'sent', or 'closed'
 when the member's DMs are closed: that member gets one notice (`dms_closed` says when) and no DM
 is planned for them until they follow something again.
+
+One narration in several feeds (TYPE III's overlapping feeds) is one DM: `earlier_dm` finds the
+member's DM of another feed's copy (bot/announce/echoes.py says what a copy is), and the copy is
+recorded 'sent' in that DM's message, as the announcer records one in a channel.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.announce.echoes import Announcement, Echoes
+from bot.announce.episodes import feed_name
 from bot.db import Database, Queries
 from bot.errors import UserFacingError
 from bot.follows.match import Follow, FollowKind, follow_value
@@ -194,6 +200,43 @@ class FollowStore:
             episode_id,
             user_id,
         )
+
+    async def earlier_dm(self, episode_id: int, user_id: int) -> Announcement | None:
+        """The DM the member was sent of another feed's episode with this one's guid (key) or post
+        key (`source_key`), paired as channels pair them (bot/announce/echoes.py: one feed's two
+        parts of a post are both sent); None when there is none. Asked by the one sender (a claim)
+        just before it sends, so a copy planned at once by two feeds' polls is caught too. Found
+        from the episodes' indexed key columns and the deliveries' primary key."""
+        own = await self.db.fetchrow(
+            "SELECT feed_id, episode_key, source_key FROM episodes WHERE id = ?", episode_id
+        )
+        if own is None or own["episode_key"] is None:
+            return None
+        key, source_key = str(own["episode_key"]), own["source_key"]
+        rows = await self.db.fetch(
+            "SELECT e.id, e.feed_id, e.episode_key, e.source_key, f.title AS feed_title,"
+            " f.url AS feed_url, d.message_id"
+            " FROM episodes e JOIN follow_deliveries d ON d.episode_id = e.id AND d.user_id = ?"
+            " JOIN feeds f ON f.id = e.feed_id"
+            " WHERE (e.episode_key = ? OR e.source_key = ?) AND e.id <> ?"
+            " AND d.state = 'sent' AND d.message_id IS NOT NULL ORDER BY d.message_id, e.id",
+            user_id,
+            key,
+            source_key,
+            episode_id,
+        )
+        shown = Echoes(
+            Announcement(
+                int(r["id"]),
+                int(r["feed_id"]),
+                feed_name(r["feed_title"], r["feed_url"]),
+                str(r["episode_key"]),
+                r["source_key"],
+                int(r["message_id"]),
+            )
+            for r in rows
+        )
+        return shown.earlier(int(own["feed_id"]), key, source_key)
 
     async def left_server(self, user_id: int, guild_id: int) -> None:
         """The member is no longer in `guild_id`: their follows made there go, with the DMs

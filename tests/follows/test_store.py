@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.announce.markers import episode_key
 from bot.db import Database
 from bot.feeds.model import Episode
 from bot.follows.match import members_to_tell
@@ -36,6 +37,21 @@ async def an_episode(db: Database, feed_id: int, guid: str) -> int:
             " VALUES (?, ?, ?, '{}', 0) RETURNING id",
             feed_id,
             guid,
+            guid,
+        )
+    )
+
+
+async def a_narration(db: Database, feed_id: int, guid: str, source_key: str | None) -> int:
+    """An episode as a poll stores it: with its key (a hash of the guid) and post key."""
+    return int(
+        await db.fetchval(
+            "INSERT INTO episodes(feed_id, guid, episode_key, source_key, title, data,"
+            " first_seen_at) VALUES (?, ?, ?, ?, ?, '{}', 0) RETURNING id",
+            feed_id,
+            guid,
+            episode_key(guid),
+            source_key,
             guid,
         )
     )
@@ -129,3 +145,34 @@ async def test_unfollowing_drops_the_dms_it_planned(db: Database, store: FollowS
     await store.plan(episode_id, {ANN: follow})
     assert await store.remove(ANN, follow.id)
     assert await store.pending() == []
+
+
+async def test_a_dm_of_another_feeds_copy_is_found_and_one_feeds_two_parts_are_both_sent(
+    db: Database, store: FollowStore
+) -> None:
+    curated = await a_feed(db, "https://e.org/curated.rss", GUILD)
+    karma = await a_feed(db, "https://e.org/karma.rss", GUILD)
+    # Post P in two parts in each feed: part 1 under one guid in both, part 2 under two guids.
+    c1 = await a_narration(db, curated, "p-1", "lw:p")
+    c2 = await a_narration(db, curated, "p-2", "lw:p")
+    k1 = await a_narration(db, karma, "p-1", "lw:p")
+    k2 = await a_narration(db, karma, "karma-p-2", "lw:p")
+    other = await a_narration(db, karma, "q-1", None)
+    follow, _ = await store.add(ANN, GUILD, "keyword", "alignment")
+    bo_follow, _ = await store.add(BO, GUILD, "feed", "Karma", feed_id=karma)
+    for episode_id in (c1, c2, k1, k2, other):
+        await store.plan(episode_id, {ANN: follow})
+    await store.plan(k1, {BO: bo_follow})
+
+    assert await store.earlier_dm(k1, ANN) is None, "a copy only planned is no DM yet"
+    await store.sent(c1, ANN, message_id=501)
+    assert await store.earlier_dm(c2, ANN) is None, "a feed's second part is not a copy"
+    await store.sent(c2, ANN, message_id=502)
+    found = await store.earlier_dm(k1, ANN)  # the same guid
+    assert found is not None and (found.episode_id, found.message_id) == (c1, 501)
+    assert found.feed_name == "https://e.org/curated.rss"
+    await store.sent(k1, ANN, found.message_id)  # as the sender records a copy
+    found = await store.earlier_dm(k2, ANN)  # the same post: the part k1 does not account for
+    assert found is not None and (found.episode_id, found.message_id) == (c2, 502)
+    assert await store.earlier_dm(other, ANN) is None
+    assert await store.earlier_dm(k1, BO) is None, "another member's DMs are theirs"
