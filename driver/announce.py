@@ -74,6 +74,15 @@ async def wait_titles(emu, channel_id: int, expected: list[str], timeout: float 
     assert titles(emu, channel_id) == expected
 
 
+def feeds_config(feeds: dict[str, list[int]]) -> str:
+    """config.toml with these feeds (URL -> its channels), each polled every second."""
+    blocks = "".join(
+        f'[[feeds]]\nurl = "{url}"\nchannel_ids = {channels}\npoll_seconds = 1\n'
+        for url, channels in feeds.items()
+    )
+    return "[announce]\nallow_private_addresses = true\n" + blocks
+
+
 def feed_block(url: str, channel_id: int) -> str:
     """A feed polled every second into one channel, as the only [announce] settings."""
     return f"""

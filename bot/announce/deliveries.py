@@ -16,7 +16,7 @@ from bot.announce.episodes import (
     stored_episode,
 )
 from bot.announce.markers import episode_key
-from bot.db import Database, Queries
+from bot.db import Database, Queries, Row
 
 # Whether another feed's episode with this row's guid (its key) or post key was announced in the
 # channel: two probes of indexed columns (episodes_by_key, episodes_by_source_key, then the
@@ -33,6 +33,19 @@ ECHOED = (
     + _SENT_ELSEWHERE.format(column="source_key")
     + "))"
 )
+
+
+def announcement_of(row: Row) -> Announcement:
+    """A row with an episode's id, feed_id, episode_key, source_key, its feed's title and url
+    (as feed_title, feed_url) and the message_id that shows it."""
+    return Announcement(
+        int(row["id"]),
+        int(row["feed_id"]),
+        feed_name(row["feed_title"], row["feed_url"]),
+        str(row["episode_key"]),
+        row["source_key"],
+        int(row["message_id"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -130,17 +143,7 @@ class Deliveries:
             *keys,
             *sources,
         )
-        return [
-            Announcement(
-                int(r["id"]),
-                int(r["feed_id"]),
-                feed_name(r["feed_title"], r["feed_url"]),
-                str(r["episode_key"]),
-                r["source_key"],
-                int(r["message_id"]),
-            )
-            for r in rows
-        ]
+        return [announcement_of(r) for r in rows]
 
     async def begin_attempt(self, episode_ids: Iterable[int], channel_id: int) -> None:
         """Written before a send, so a crash mid-send is known to need a check on restart."""

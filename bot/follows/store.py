@@ -19,8 +19,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.announce.deliveries import announcement_of
 from bot.announce.echoes import Announcement, Echoes
-from bot.announce.episodes import feed_name
 from bot.db import Database, Queries
 from bot.errors import UserFacingError
 from bot.follows.match import Follow, FollowKind, follow_value
@@ -225,17 +225,7 @@ class FollowStore:
             source_key,
             episode_id,
         )
-        shown = Echoes(
-            Announcement(
-                int(r["id"]),
-                int(r["feed_id"]),
-                feed_name(r["feed_title"], r["feed_url"]),
-                str(r["episode_key"]),
-                r["source_key"],
-                int(r["message_id"]),
-            )
-            for r in rows
-        )
+        shown = Echoes(announcement_of(r) for r in rows)
         return shown.earlier(int(own["feed_id"]), key, source_key)
 
     async def left_server(self, user_id: int, guild_id: int) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from driver.announce import BASE, feed_xml, item, post_url, wait_titles
+from driver.announce import BASE, feed_xml, feeds_config, item, post_url, wait_titles
 from driver.feedserver import FeedServer, rss
 from driver.world import World
 from emulator import ChannelType
@@ -17,18 +17,7 @@ from emulator import ChannelType
 
 def two_feeds(curated: str, karma: str, channel_id: int, karma_only: int) -> str:
     """The curated feed in one channel; the karma feed there and in a channel of its own."""
-    return f"""
-    [announce]
-    allow_private_addresses = true
-    [[feeds]]
-    url = "{curated}"
-    channel_ids = [{channel_id}]
-    poll_seconds = 1
-    [[feeds]]
-    url = "{karma}"
-    channel_ids = [{channel_id}, {karma_only}]
-    poll_seconds = 1
-    """
+    return feeds_config({curated: [channel_id], karma: [channel_id, karma_only]})
 
 
 async def start(emu, world: World, start_bot, feeds: FeedServer) -> tuple[Any, int]:

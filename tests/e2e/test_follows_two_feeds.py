@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from driver.announce import QUIET, item, post_url, wait_titles
+from driver.announce import QUIET, feeds_config, item, post_url, wait_titles
 from driver.feedserver import FeedServer, rss
 from driver.replies import text_of
 from driver.world import World
@@ -43,18 +43,7 @@ def dm_titles(emu, user_id: int) -> list[str]:
 
 
 def two_feeds(curated: str, karma: str, channel_id: int) -> str:
-    return f"""
-    [announce]
-    allow_private_addresses = true
-    [[feeds]]
-    url = "{curated}"
-    channel_ids = [{channel_id}]
-    poll_seconds = 1
-    [[feeds]]
-    url = "{karma}"
-    channel_ids = [{channel_id}]
-    poll_seconds = 1
-    """
+    return feeds_config({curated: [channel_id], karma: [channel_id]})
 
 
 @pytest.mark.parametrize("bot_database", ["sqlite", "postgres"], indirect=True)
