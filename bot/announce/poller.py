@@ -87,36 +87,30 @@ async def poll_feed(
                     feed.id, now, next_poll_at, backlog=settings.first_poll_backlog
                 )
             metrics.POLLS.labels(result="not_modified").inc()
-            return PollOutcome(
-                feed,
-                result,
-                recovered=recovered,
-                moved_to=moved_to,
-                next_poll_at=next_poll_at,
-                fetch_seconds=fetch_seconds,
-            )
-        assert fetched.body is not None and digest is not None
-        parsed = await parse_body(fetched.body, url=fetched.final_url)
-        async with storing():
-            result, recovered = await store.ingest(
-                feed.id,
-                parsed,
-                validators=fetched.validators,
-                body_hash=digest,
-                now=now,
-                next_poll_at=next_poll_at,
-                backlog=settings.first_poll_backlog,
-                digest_threshold=settings.digest_threshold,
-            )
-        metrics.POLLS.labels(result="ok").inc()
-        if result.new_episodes:
-            # A feed's first poll stores its whole backlog (the newest is posted, with its own
-            # line): at INFO that was a line per feed at start, 2-3% of the first poll's CPU
-            # with thousands of feeds (bench/README.md, issue 13). Later polls' news stay INFO.
-            count = result.new_episodes
-            word = "episode" if count == 1 else "episodes"
-            level = logging.INFO if feed.polled_once else logging.DEBUG
-            log.log(level, "Feed %s: %d new %s", parsed.title or feed.url, count, word)
+        else:
+            assert fetched.body is not None and digest is not None
+            parsed = await parse_body(fetched.body, url=fetched.final_url)
+            async with storing():
+                result, recovered = await store.ingest(
+                    feed.id,
+                    parsed,
+                    validators=fetched.validators,
+                    body_hash=digest,
+                    now=now,
+                    next_poll_at=next_poll_at,
+                    backlog=settings.first_poll_backlog,
+                    digest_threshold=settings.digest_threshold,
+                )
+            metrics.POLLS.labels(result="ok").inc()
+            if result.new_episodes:
+                # A feed's first poll stores its whole backlog (the newest is posted, with its
+                # own line): at INFO that was a line per feed at start, 2-3% of the first poll's
+                # CPU with thousands of feeds (bench/README.md, issue 13). Later polls' news
+                # stay INFO.
+                count = result.new_episodes
+                word = "episode" if count == 1 else "episodes"
+                level = logging.INFO if feed.polled_once else logging.DEBUG
+                log.log(level, "Feed %s: %d new %s", parsed.title or feed.url, count, word)
         return PollOutcome(
             feed,
             result,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from driver.announce import feed_xml, titles, wait_titles
+from driver.announce import feed_xml, feeds_config, titles, wait_titles
 from driver.feedserver import FeedServer
 from driver.replies import reply_text
 from driver.world import World
@@ -16,16 +16,7 @@ async def test_post_latest_reposts_a_feed_in_a_channel_once_a_minute(
     emu, world: World, start_bot, feeds: FeedServer
 ) -> None:
     feeds.set_feed("/feed.rss", feed_xml(1))
-    await start_bot(
-        f"""
-        [announce]
-        allow_private_addresses = true
-        [[feeds]]
-        url = "{feeds.url("/feed.rss")}"
-        channel_ids = [{world.text_id}, {world.news_id}]
-        poll_seconds = 1
-        """
-    )
+    await start_bot(feeds_config({feeds.url("/feed.rss"): [world.text_id, world.news_id]}))
     await wait_titles(emu, world.text_id, ["Episode 1"])
     await wait_titles(emu, world.news_id, ["Episode 1"])
     admin = (world.guild_id, world.text_id, world.admin_id)
