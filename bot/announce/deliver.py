@@ -128,7 +128,7 @@ class Deliverer:
                 channel = await self._channel(channel_id)
                 # What the channel already shows of these episodes from other feeds: looked up
                 # only when the query said there is some. Posts made below are added as they go.
-                echoed = [w for w in waiting if w.echoed]
+                echoed = any(w.echoed for w in waiting)
                 echoes = Echoes(
                     await self.store.announcements(channel_id, waiting) if echoed else ()
                 )
